@@ -1,0 +1,100 @@
+import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
+import { KbError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { HybridRetriever, Retrieval } from '../retrieval/hybridRetriever.ts';
+import { renumber } from './citations.ts';
+import { condenseDeterministic, condenseWithModel } from './condense.ts';
+import { extractiveAnswer } from './extractive.ts';
+import { generateWithModel } from './generate.ts';
+import type { Answer, Question, Turn } from './types.ts';
+
+export interface AnswerDeps {
+  retrieverFor(collections: string[]): HybridRetriever;
+  chatModel?: BaseChatModel;
+  defaultScope: string[];
+  minConfidence: number;
+  maxQuestionChars: number;
+  maxHistoryTurns: number;
+  describeKnowledgeBase(collections: string[]): Promise<string>;
+  logger: Logger;
+}
+
+/** Removes control characters (keeping newlines and tabs) and surrounding space. */
+export function cleanQuestion(raw: string): string {
+  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
+  return raw.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/g, '').trim();
+}
+
+export function validateQuestion(raw: string, maxChars: number): string {
+  const q = cleanQuestion(typeof raw === 'string' ? raw : '');
+  if (!q) throw new KbError('input/empty_question');
+  if (q.length > maxChars) throw new KbError('input/question_too_long', `That question is ${q.length.toLocaleString('en')} characters long; please keep it under ${maxChars.toLocaleString('en')}.`);
+  return q;
+}
+
+/**
+ * The one core function every adapter calls: question (+ history, scope) in, cited
+ * answer out. Weak evidence gives an honest refusal with no citations.
+ */
+export class AnswerService {
+  constructor(private readonly deps: AnswerDeps) {}
+
+  async standalone(question: string, history: Turn[]): Promise<string> {
+    if (!history.length) return question;
+    if (this.deps.chatModel) {
+      try {
+        return await condenseWithModel(this.deps.chatModel, question, history);
+      } catch (err) {
+        this.deps.logger.warn({ err }, 'condense-question with the LLM failed; using the deterministic rewrite');
+      }
+    }
+    return condenseDeterministic(question, history);
+  }
+
+  async retrieve(standaloneQuestion: string, scope: string[]): Promise<Retrieval> {
+    return this.deps.retrieverFor(scope).retrieve(standaloneQuestion);
+  }
+
+  async ask(input: Question): Promise<Answer> {
+    const question = validateQuestion(input.question, this.deps.maxQuestionChars);
+    const history = (input.history ?? []).slice(-this.deps.maxHistoryTurns);
+    const scope = input.scope?.length ? input.scope : this.deps.defaultScope;
+    const standaloneQuestion = await this.standalone(question, history);
+    const retrieval = await this.retrieve(standaloneQuestion, scope);
+    return this.compose(standaloneQuestion, retrieval, scope);
+  }
+
+  async compose(standaloneQuestion: string, retrieval: Retrieval, scope: string[]): Promise<Answer> {
+    const { chunks, confidence } = retrieval;
+    if (!chunks.length || confidence < this.deps.minConfidence) {
+      const covers = await this.deps.describeKnowledgeBase(scope);
+      return {
+        text: `I don't know: the knowledge base has nothing that answers this well enough to cite. ${covers}`,
+        citations: [],
+        confidence,
+        refused: true,
+        standaloneQuestion,
+      };
+    }
+    let raw: string | undefined;
+    let note: string | undefined;
+    if (this.deps.chatModel) {
+      try {
+        raw = await generateWithModel(this.deps.chatModel, standaloneQuestion, chunks);
+      } catch (err) {
+        this.deps.logger.warn({ err }, 'LLM answer failed; falling back to the extractive answer');
+        note = 'The language model was unavailable, so this answer quotes the sources directly.';
+      }
+    }
+    if (raw !== undefined) {
+      const { text, citations } = renumber(raw, chunks);
+      if (citations.length) return { text, citations, confidence, refused: false, standaloneQuestion };
+      if (/I don't know/i.test(raw)) {
+        return { text: `I don't know: the sources I found don't answer this. ${await this.deps.describeKnowledgeBase(scope)}`, citations: [], confidence, refused: true, standaloneQuestion };
+      }
+      note = 'The language model gave no citations, so this answer quotes the sources directly.';
+    }
+    const { text, citations } = renumber(extractiveAnswer(standaloneQuestion, chunks), chunks);
+    return { text, citations, confidence, refused: false, standaloneQuestion, note };
+  }
+}

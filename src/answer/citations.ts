@@ -1,0 +1,52 @@
+import type { RetrievedChunk } from '../retrieval/hybridRetriever.ts';
+import type { Citation } from './types.ts';
+
+export function snippetOf(content: string, max = 160): string {
+  const prose = content.replace(/```[\s\S]*?```/g, ' ').replace(/\s+/g, ' ').trim() || content.replace(/\s+/g, ' ').trim();
+  return prose.length <= max ? prose : prose.slice(0, max - 1).replace(/\s+\S*$/, '') + '…';
+}
+
+export function citationFor(c: RetrievedChunk, n: number): Citation {
+  const ch = c.chunk;
+  const location = ch.anchor ? `${ch.source}#${ch.anchor}` : ch.source;
+  return {
+    n,
+    title: ch.heading && ch.heading !== ch.title ? `${ch.title} › ${ch.heading}` : ch.title,
+    source: ch.source,
+    collection: ch.collection,
+    heading: ch.heading,
+    anchor: ch.anchor ?? undefined,
+    url: ch.url ? (ch.anchor ? `${ch.url}#${ch.anchor}` : ch.url) : undefined,
+    location,
+    snippet: snippetOf(ch.content),
+    contentHash: ch.content_hash,
+  };
+}
+
+/**
+ * Numbers the chunks actually used, in order of first use, one number per distinct
+ * location, and rewrites `[k]` markers (k = 1-based index into `chunks`) to those numbers.
+ * Markers pointing at no retrieved chunk are dropped: only retrieved sources are cited.
+ */
+export function renumber(text: string, chunks: RetrievedChunk[]): { text: string; citations: Citation[] } {
+  const byLocation = new Map<string, Citation>();
+  const numberOf = new Map<number, number>();
+  const out = text.replace(/\s?\[(\d{1,3})\]/g, (_m, digits: string) => {
+    const k = Number(digits);
+    const chunk = chunks[k - 1];
+    if (!chunk) return '';
+    let n = numberOf.get(k);
+    if (n === undefined) {
+      const key = `${chunk.chunk.source}#${chunk.chunk.anchor ?? ''}`;
+      let cit = byLocation.get(key);
+      if (!cit) {
+        cit = citationFor(chunk, byLocation.size + 1);
+        byLocation.set(key, cit);
+      }
+      n = cit.n;
+      numberOf.set(k, n);
+    }
+    return ` [${n}]`;
+  });
+  return { text: out.replace(/(\[\d+\])(\s?\1)+/g, '$1'), citations: [...byLocation.values()] };
+}

@@ -1,0 +1,26 @@
+import { stemmer } from 'stemmer';
+
+/** Words that carry no topic in a question. */
+export const STOPWORDS = new Set(
+  'a an and are as at be been but by can could did do does doing for from had has have how i if in into is it its itself me my of on or our should so than that the their them then there these they this those to too use used using was we what when where which while who whom why will with would you your yours about also any each just like may might must not no nor only other same some such very way want need get make difference between best good better work works'.split(' '),
+);
+
+export function words(text: string): string[] {
+  return text.toLowerCase().match(/[a-z][a-z0-9_]*|\d+[a-z][a-z0-9_]*/g) ?? [];
+}
+
+/** Stemmed content terms of a text (stopwords removed). */
+export function contentStems(text: string): string[] {
+  return words(text)
+    .filter((w) => !STOPWORDS.has(w) && w.length > 1)
+    .map((w) => stemmer(w));
+}
+
+/** Sentences of a prose block; code blocks are returned whole as one item. */
+export function sentences(block: string): string[] {
+  if (block.startsWith('```')) return [block];
+  return block
+    .split(/(?<=[.!?])\s+(?=[A-Z(“"'`])/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

@@ -1,0 +1,136 @@
+import path from 'node:path';
+import { ChatOpenAI } from '@langchain/openai';
+import type { EmbeddingsInterface } from '@langchain/core/embeddings';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import { PgDatabase } from './db/pgDatabase.ts';
+import { PgliteDatabase } from './db/pgliteDatabase.ts';
+import { createEmbeddings } from './embeddings/createEmbeddings.ts';
+import { KbError, isConnectionError } from './errors.ts';
+import { ingest, type IngestRequest, type IngestSummary } from './ingest/ingest.ts';
+import type { Logger } from './logger.ts';
+import { HybridRetriever, type RetrievalMode } from './retrieval/hybridRetriever.ts';
+import { readEmbeddingSpace, type EmbeddingSpace } from './store/embeddingSpace.ts';
+import { KnowledgeStore } from './store/knowledgeStore.ts';
+import { AnswerService } from './answer/ask.ts';
+import { reembed } from './ingest/reembed.ts';
+
+export interface App {
+  config: Config;
+  db: Database;
+  store: KnowledgeStore;
+  embeddings: EmbeddingsInterface;
+  space: EmbeddingSpace;
+  answers: AnswerService;
+  logger: Logger;
+  retriever(collections: string[], mode?: RetrievalMode, k?: number): HybridRetriever;
+  ingest(req: IngestRequest): Promise<IngestSummary>;
+  reembed(): Promise<number>;
+  ensureSampleKnowledgeBase(): Promise<IngestSummary | undefined>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  if (!config.databaseUrl) return PgliteDatabase.open(path.join(config.dataDir, 'pgdata'));
+  const db = new PgDatabase({ url: config.databaseUrl, readUrl: config.databaseReadUrl, poolSize: config.databasePoolSize, statementTimeoutMs: config.statementTimeoutMs, logger });
+  try {
+    await db.query('SELECT 1');
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    const cause = err instanceof KbError ? (err.cause as Error | undefined) : (err as Error);
+    if (err instanceof KbError || isConnectionError(err)) {
+      throw new KbError('db/unavailable', `Cannot reach PostgreSQL at ${safeHost(config.databaseUrl)} (DATABASE_URL): ${cause?.message ?? 'no answer'}`, { cause: err });
+    }
+    throw err;
+  }
+  return db;
+}
+
+function safeHost(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return 'the configured address';
+  }
+}
+
+/** The composition root: turns config into concrete parts and wires them together. */
+export async function createApp(config: Config, logger: Logger): Promise<App> {
+  const db = await openDatabase(config, logger);
+  try {
+    await migrate(db);
+    const store = new KnowledgeStore(db);
+    const { embeddings, space } = await createEmbeddings(config);
+    const stored = await readEmbeddingSpace(db);
+    const chatModel = config.llm
+      ? new ChatOpenAI({
+          model: config.llm.model,
+          apiKey: config.openai.apiKey ?? 'not-needed',
+          configuration: config.openai.baseUrl ? { baseURL: config.openai.baseUrl } : undefined,
+          timeout: config.llm.timeoutMs,
+          maxRetries: config.llm.maxRetries,
+          temperature: 0,
+        })
+      : undefined;
+    const retriever = (collections: string[], mode: RetrievalMode = 'hybrid', k = 6) => {
+      if (stored && (stored.model !== space.model || stored.dimension !== space.dimension)) {
+        throw new KbError('store/model_mismatch', `The knowledge base was embedded with ${stored.model} but ${space.model} is configured: run \`kb reembed\`.`);
+      }
+      return new HybridRetriever({
+        store,
+        embeddings,
+        dimension: space.dimension,
+        collections,
+        mode,
+        k,
+        settings: { rrfK: config.retrieval.rrfK, weightBm25: config.retrieval.weightBm25, weightVector: config.retrieval.weightVector },
+      });
+    };
+    const answers = new AnswerService({
+      retrieverFor: (c) => retriever(c),
+      chatModel,
+      defaultScope: [config.collection],
+      minConfidence: config.retrieval.minConfidence,
+      maxQuestionChars: config.limits.maxQuestionChars,
+      maxHistoryTurns: config.limits.threadMaxTurns,
+      describeKnowledgeBase: (c) => describeKnowledgeBase(db, c),
+      logger,
+    });
+    const app: App = {
+      config,
+      db,
+      store,
+      embeddings,
+      space,
+      answers,
+      logger,
+      retriever,
+      ingest: (req) => ingest({ db, store, embeddings, space }, req),
+      reembed: () => reembed({ db, embeddings, space }),
+      async ensureSampleKnowledgeBase() {
+        const { documents } = await store.stats();
+        if (documents > 0) return undefined;
+        logger.info({ folder: config.sampleDir }, 'knowledge base is empty: ingesting the sample notes');
+        return app.ingest({ inputs: [config.sampleDir], collection: config.collection });
+      },
+      close: () => db.close(),
+    };
+    return app;
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function describeKnowledgeBase(db: Database, collections: string[]): Promise<string> {
+  const r = await db.reader().query<{ title: string; n: string }>(
+    'SELECT title, chunk_count AS n FROM documents WHERE collection = ANY($1::text[]) ORDER BY chunk_count DESC, title LIMIT 5',
+    [collections],
+  );
+  const count = await db.reader().query<{ n: string }>('SELECT count(*) AS n FROM documents WHERE collection = ANY($1::text[])', [collections]);
+  const n = Number(count.rows[0]?.n ?? 0);
+  if (!n) return 'The knowledge base is empty for this channel.';
+  return `It covers ${n} document${n === 1 ? '' : 's'} (${collections.join(', ')}), such as: ${r.rows.map((x) => x.title).join('; ')}.`;
+}

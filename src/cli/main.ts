@@ -1,0 +1,175 @@
+import readline from 'node:readline/promises';
+import { Command, CommanderError, Option } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { configSecrets, loadConfig, type Config } from '../config.ts';
+import { KbError, toKbError } from '../errors.ts';
+import { createLogger, redactText, registerSecrets, type Logger } from '../logger.ts';
+import { createApp, type App } from '../app.ts';
+import type { Turn } from '../answer/types.ts';
+import { evaluate, readQuestions } from '../eval/evaluate.ts';
+import type { RetrievalMode } from '../retrieval/hybridRetriever.ts';
+import type { IngestSummary } from '../ingest/ingest.ts';
+import { renderAnswer, renderExplain } from './render.ts';
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const defaultIo: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
+
+async function withApp<T>(fn: (app: App) => Promise<T>, opts: { sample?: boolean } = {}): Promise<T> {
+  const config = loadConfig();
+  registerSecrets(configSecrets(config));
+  const logger = createLogger({ level: config.logLevel ?? 'warn' });
+  const app = await createApp(config, logger);
+  try {
+    if (opts.sample) await app.ensureSampleKnowledgeBase();
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+export function summaryLine(s: IngestSummary): string {
+  return `ingested ${s.collection}: ${s.added} added, ${s.changed} changed, ${s.unchanged} unchanged, ${s.removed} removed; ${s.chunks} chunks (${s.embedded} embedded) in ${s.seconds.toFixed(1)}s`;
+}
+
+function buildProgram(io: Io): Command {
+  const program = new Command('kb').description('Ask a database-engineering knowledge base; answers cite their sources.').exitOverride().showHelpAfterError();
+  program.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('ingest')
+    .description('Ingest Markdown, HTML and text files (unchanged files are skipped)')
+    .argument('<paths...>', 'folders or files')
+    .option('--collection <name>', 'collection to ingest into')
+    .option('--base-url <url>', 'base URL that citations link to (<base-url><file>#<anchor>)')
+    .option('--prune', 'remove documents whose files are gone', false)
+    .action(async (paths: string[], o: { collection?: string; baseUrl?: string; prune: boolean }) => {
+      if (o.baseUrl && !URL.canParse(o.baseUrl)) throw new KbError('input/invalid_argument', `--base-url ${o.baseUrl} is not a URL`);
+      await withApp(async (app) => {
+        const collection = o.collection ?? app.config.collection;
+        let bar: SingleBar | undefined;
+        const summary = await app.ingest({
+          inputs: paths,
+          collection,
+          baseUrl: o.baseUrl,
+          prune: o.prune,
+          onProgress: process.stderr.isTTY
+            ? (done, total) => {
+                if (!bar && total > 0) {
+                  bar = new SingleBar({ format: 'ingesting [{bar}] {value}/{total} documents', stream: process.stderr }, Presets.shades_classic);
+                  bar.start(total, 0);
+                }
+                bar?.update(done);
+              }
+            : undefined,
+        });
+        bar?.stop();
+        io.out(summaryLine(summary));
+      });
+    });
+
+  program
+    .command('ask')
+    .description('Ask one question')
+    .argument('<question...>', 'the question')
+    .option('--collection <names>', 'comma-separated collections to search')
+    .option('--json', 'print the answer as JSON', false)
+    .option('--explain', 'show each source’s BM25 rank, vector rank and fused score', false)
+    .action(async (words: string[], o: { collection?: string; json: boolean; explain: boolean }) => {
+      await withApp(
+        async (app) => {
+          const scope = o.collection ? o.collection.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+          const answer = await app.answers.ask({ question: words.join(' '), scope });
+          if (o.json) io.out(JSON.stringify(answer, null, 2));
+          else io.out(renderAnswer(answer));
+          if (o.explain) io.out(renderExplain(await app.answers.retrieve(answer.standaloneQuestion, scope ?? [app.config.collection])));
+        },
+        { sample: !o.collection },
+      );
+    });
+
+  program
+    .command('chat')
+    .description('Interactive session; follow-up questions keep the context')
+    .option('--collection <names>', 'comma-separated collections to search')
+    .action(async (o: { collection?: string }) => {
+      await withApp(
+        async (app) => {
+          const scope = o.collection?.split(',').map((s) => s.trim());
+          const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+          const history: Turn[] = [];
+          io.out('Ask a question (empty line or Ctrl-D to quit).');
+          for (;;) {
+            let q: string;
+            try {
+              q = await rl.question('> ');
+            } catch {
+              break;
+            }
+            if (!q.trim()) break;
+            try {
+              const a = await app.answers.ask({ question: q, history, scope });
+              io.out(renderAnswer(a) + '\n');
+              history.push({ question: a.standaloneQuestion, answer: a.text });
+              if (history.length > app.config.limits.threadMaxTurns) history.shift();
+            } catch (err) {
+              io.err(`error: ${toKbError(err).userMessage}`);
+            }
+          }
+          rl.close();
+        },
+        { sample: !o.collection },
+      );
+    });
+
+  program
+    .command('eval')
+    .description('Measure retrieval quality on a JSONL question set')
+    .requiredOption('--questions <file>', 'JSONL: {"question": "...", "sources": ["file.html"]}')
+    .addOption(new Option('--mode <mode>', 'retrieval mode').choices(['hybrid', 'bm25', 'vector', 'seed']).default('hybrid'))
+    .option('--k <n>', 'cut-off for hits', '10')
+    .option('--collection <names>', 'comma-separated collections to search')
+    .option('--json', 'print one JSON object', false)
+    .option('--verbose', 'print each question’s rank', false)
+    .action(async (o: { questions: string; mode: RetrievalMode; k: string; collection?: string; json: boolean; verbose: boolean }) => {
+      const k = Number(o.k);
+      if (!Number.isInteger(k) || k < 1 || k > 100) throw new KbError('input/invalid_argument', '--k must be a whole number from 1 to 100');
+      const questions = await readQuestions(o.questions);
+      await withApp(async (app) => {
+        const scope = o.collection ? o.collection.split(',').map((s) => s.trim()) : [app.config.collection];
+        const retriever = app.retriever(scope, o.mode, Math.max(k, 10) * 2);
+        const report = await evaluate(questions, retriever, app.answers, o.mode, k, o.verbose ? (d) => io.err(JSON.stringify(d)) : undefined);
+        if (o.json) io.out(JSON.stringify(report));
+        else for (const [key, v] of Object.entries(report)) io.out(`${key.padEnd(14)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+      });
+    });
+
+  program
+    .command('reembed')
+    .description('Re-compute every embedding with the configured model (needed after changing it)')
+    .action(async () => {
+      await withApp(async (app) => io.out(`re-embedded ${await app.reembed()} chunks with ${app.space.model}`));
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. Errors print one line, never a stack trace. */
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    const e = toKbError(err);
+    const cause = e.code === 'internal/unexpected' && e.cause instanceof Error ? ` (${redactText(e.cause.message)})` : '';
+    io.err(`error: ${e.userMessage}${cause}`);
+    return 1;
+  }
+}
+
+export type { Config, Logger };

@@ -1,0 +1,154 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { KbError } from './errors.ts';
+
+/**
+ * The only module that reads the environment. Parsed once at start-up; every error says
+ * which variable is wrong and what to do about it.
+ */
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const opt = <T extends z.ZodTypeAny>(schema: T) => z.preprocess(emptyToUndefined, schema.optional());
+const num = (def: number, min: number, max: number) => z.preprocess(emptyToUndefined, z.coerce.number().min(min).max(max).default(def));
+
+const scopeMap = z.preprocess(
+  (v) => {
+    if (v === undefined || v === '') return {};
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v);
+    } catch {
+      return Symbol('invalid-json');
+    }
+  },
+  z.record(z.string(), z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/))),
+);
+
+const schema = z.object({
+  KB_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('.kb-data')),
+  KB_COLLECTION: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'use letters, digits, ".", "_" or "-"').default('default')),
+  KB_SAMPLE_DIR: opt(z.string()),
+  DATABASE_URL: opt(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')),
+  DATABASE_READ_URL: opt(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')),
+  DATABASE_POOL_SIZE: num(10, 1, 200),
+  STATEMENT_TIMEOUT_MS: num(5000, 100, 600000),
+  REDIS_URL: opt(z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')),
+  REDIS_CLUSTER_NODES: opt(z.string()),
+  REDIS_COMMAND_TIMEOUT_MS: num(150, 10, 10000),
+  EMBEDDINGS: z.preprocess(emptyToUndefined, z.enum(['local', 'openai']).optional()),
+  EMBEDDING_MODEL: opt(z.string()),
+  OPENAI_API_KEY: opt(z.string()),
+  OPENAI_BASE_URL: opt(z.string().url()),
+  LLM_MODEL: opt(z.string()),
+  LLM_TIMEOUT_MS: num(20000, 500, 300000),
+  LLM_MAX_RETRIES: num(2, 0, 10),
+  RRF_K: num(60, 1, 1000),
+  RRF_WEIGHT_BM25: num(1, 0, 10),
+  RRF_WEIGHT_VECTOR: num(1, 0, 10),
+  MIN_CONFIDENCE: num(0.5, 0, 1),
+  MAX_QUESTION_CHARS: num(2000, 50, 100000),
+  ANSWER_CACHE_TTL_S: num(86400, 1, 30 * 86400),
+  THREAD_TTL_S: num(86400, 60, 30 * 86400),
+  THREAD_MAX_TURNS: num(6, 1, 50),
+  RATE_LIMIT_PER_MINUTE: num(20, 1, 10000),
+  RATE_LIMIT_BURST: num(5, 1, 10000),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
+  PORT: num(3000, 0, 65535),
+  SLACK_BOT_TOKEN: opt(z.string().startsWith('xoxb-', 'must start with xoxb-: copy the Bot User OAuth Token from OAuth & Permissions')),
+  SLACK_SIGNING_SECRET: opt(z.string()),
+  SLACK_APP_TOKEN: opt(z.string().startsWith('xapp-', 'must start with xapp-: create an app-level token with connections:write under Basic Information')),
+  SLACK_API_URL: opt(z.string().url()),
+  SLACK_COMMAND: z.preprocess(emptyToUndefined, z.string().regex(/^\/[a-z0-9_-]{1,31}$/).default('/ask')),
+  SLACK_REPLY_PRIVATELY: z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default('false')),
+  SLACK_CHANNEL_SCOPES: scopeMap,
+  DISCORD_TOKEN: opt(z.string()),
+  DISCORD_APPLICATION_ID: opt(z.string().regex(/^\d{5,25}$/, 'must be the numeric Application ID from the developer portal')),
+  DISCORD_API_URL: opt(z.string().url()),
+  DISCORD_CHANNEL_SCOPES: scopeMap,
+});
+
+export type Env = z.infer<typeof schema>;
+
+export interface Config {
+  dataDir: string;
+  collection: string;
+  sampleDir: string;
+  databaseUrl?: string;
+  databaseReadUrl?: string;
+  databasePoolSize: number;
+  statementTimeoutMs: number;
+  redis: { url?: string; clusterNodes?: Array<{ host: string; port: number }>; commandTimeoutMs: number };
+  embeddings: { provider: 'local' | 'openai'; model: string };
+  openai: { apiKey?: string; baseUrl?: string };
+  llm: { model: string; timeoutMs: number; maxRetries: number } | undefined;
+  retrieval: { rrfK: number; weightBm25: number; weightVector: number; minConfidence: number };
+  limits: { maxQuestionChars: number; answerCacheTtlS: number; threadTtlS: number; threadMaxTurns: number; ratePerMinute: number; rateBurst: number };
+  /** Undefined when LOG_LEVEL is not set: the CLI then logs warnings only, the server info. */
+  logLevel?: string;
+  port: number;
+  slack?: { botToken: string; signingSecret?: string; appToken?: string; apiUrl?: string; command: string; replyPrivately: boolean; channelScopes: Record<string, string[]> };
+  discord?: { token: string; applicationId?: string; apiUrl?: string; channelScopes: Record<string, string[]> };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new KbError('config/invalid', `Invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const hasOpenAi = Boolean(e.OPENAI_API_KEY || e.OPENAI_BASE_URL);
+  const embeddingsProvider = e.EMBEDDINGS ?? (e.OPENAI_API_KEY ? 'openai' : 'local');
+  if (embeddingsProvider === 'openai' && !hasOpenAi) problems.push('EMBEDDINGS=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server)');
+  if (e.OPENAI_BASE_URL && !e.OPENAI_API_KEY && !e.LLM_MODEL && embeddingsProvider !== 'openai') {
+    problems.push('OPENAI_BASE_URL is set without LLM_MODEL: name the model your server serves (e.g. LLM_MODEL=llama3.1)');
+  }
+  if (e.SLACK_BOT_TOKEN && !e.SLACK_SIGNING_SECRET && !e.SLACK_APP_TOKEN) {
+    problems.push('SLACK_SIGNING_SECRET is missing: copy it from Basic Information → App Credentials (or set SLACK_APP_TOKEN for Socket Mode)');
+  }
+  if (!e.SLACK_BOT_TOKEN && (e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN)) problems.push('SLACK_BOT_TOKEN is missing: copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions');
+  let clusterNodes: Array<{ host: string; port: number }> | undefined;
+  if (e.REDIS_CLUSTER_NODES) {
+    clusterNodes = e.REDIS_CLUSTER_NODES.split(',').map((s) => {
+      const [host, port] = s.trim().split(':');
+      return { host: host ?? '', port: Number(port) };
+    });
+    if (clusterNodes.some((n) => !n.host || !Number.isInteger(n.port) || n.port <= 0)) problems.push('REDIS_CLUSTER_NODES must be a comma-separated list of host:port');
+  }
+  if (problems.length) throw new KbError('config/invalid', `Invalid configuration: ${problems.join('; ')}`);
+
+  const llmModel = e.LLM_MODEL ?? (e.OPENAI_API_KEY ? 'gpt-4o-mini' : undefined);
+  return {
+    dataDir: path.resolve(e.KB_DATA_DIR),
+    collection: e.KB_COLLECTION,
+    sampleDir: e.KB_SAMPLE_DIR ? path.resolve(e.KB_SAMPLE_DIR) : path.resolve(import.meta.dirname, '..', 'kb', 'sample'),
+    databaseUrl: e.DATABASE_URL,
+    databaseReadUrl: e.DATABASE_READ_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
+    redis: { url: e.REDIS_URL, clusterNodes, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
+    embeddings: { provider: embeddingsProvider, model: e.EMBEDDING_MODEL ?? (embeddingsProvider === 'openai' ? 'text-embedding-3-small' : 'glove-sg-100d-sif') },
+    openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
+    llm: llmModel && hasOpenAi ? { model: llmModel, timeoutMs: e.LLM_TIMEOUT_MS, maxRetries: e.LLM_MAX_RETRIES } : undefined,
+    retrieval: { rrfK: e.RRF_K, weightBm25: e.RRF_WEIGHT_BM25, weightVector: e.RRF_WEIGHT_VECTOR, minConfidence: e.MIN_CONFIDENCE },
+    limits: {
+      maxQuestionChars: e.MAX_QUESTION_CHARS,
+      answerCacheTtlS: e.ANSWER_CACHE_TTL_S,
+      threadTtlS: e.THREAD_TTL_S,
+      threadMaxTurns: e.THREAD_MAX_TURNS,
+      ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
+      rateBurst: e.RATE_LIMIT_BURST,
+    },
+    logLevel: e.LOG_LEVEL,
+    port: e.PORT,
+    slack: e.SLACK_BOT_TOKEN
+      ? { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN, apiUrl: e.SLACK_API_URL, command: e.SLACK_COMMAND, replyPrivately: e.SLACK_REPLY_PRIVATELY === 'true', channelScopes: e.SLACK_CHANNEL_SCOPES }
+      : undefined,
+    discord: e.DISCORD_TOKEN ? { token: e.DISCORD_TOKEN, applicationId: e.DISCORD_APPLICATION_ID, apiUrl: e.DISCORD_API_URL, channelScopes: e.DISCORD_CHANNEL_SCOPES } : undefined,
+  };
+}
+
+/** Every secret the config holds, so the logger can mask them wherever they appear. */
+export function configSecrets(c: Config): string[] {
+  return [c.openai.apiKey, c.slack?.botToken, c.slack?.signingSecret, c.slack?.appToken, c.discord?.token].filter((s): s is string => Boolean(s));
+}

@@ -1,0 +1,101 @@
+import pg from 'pg';
+import type { Logger } from '../logger.ts';
+import { KbError, isConnectionError } from '../errors.ts';
+import type { Database, Queryable, QueryResult } from './database.ts';
+
+export interface PgOptions {
+  url: string;
+  readUrl?: string;
+  poolSize: number;
+  statementTimeoutMs: number;
+  connectTimeoutMs?: number;
+  logger: Logger;
+}
+
+function makePool(url: string, o: PgOptions, role: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: o.poolSize,
+    connectionTimeoutMillis: o.connectTimeoutMs ?? 4000,
+    idleTimeoutMillis: 30000,
+    statement_timeout: o.statementTimeoutMs,
+    application_name: 'kb-bot',
+  });
+  // An idle client that loses its connection emits 'error' on the pool; without a
+  // listener that would crash the process.
+  pool.on('error', (err) => o.logger.warn({ err, role }, 'postgres idle client error'));
+  pool.on('connect', (client) => client.on('error', (err) => o.logger.warn({ err, role }, 'postgres client error')));
+  return pool;
+}
+
+function wrap(err: unknown): never {
+  if (isConnectionError(err)) throw new KbError('db/unavailable', undefined, { cause: err });
+  throw err;
+}
+
+class PoolQueryable implements Queryable {
+  constructor(private readonly pool: pg.Pool) {}
+  async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+    try {
+      const r = await this.pool.query(sql, params as unknown[]);
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    } catch (err) {
+      wrap(err);
+    }
+  }
+}
+
+export class PgDatabase implements Database {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly readPool?: pg.Pool;
+  private readonly primary: PoolQueryable;
+  private readonly replica: PoolQueryable;
+
+  constructor(o: PgOptions) {
+    this.pool = makePool(o.url, o, 'primary');
+    this.primary = new PoolQueryable(this.pool);
+    this.readPool = o.readUrl ? makePool(o.readUrl, o, 'replica') : undefined;
+    this.replica = this.readPool ? new PoolQueryable(this.readPool) : this.primary;
+  }
+
+  query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+    return this.primary.query<R>(sql, params);
+  }
+
+  reader(): Queryable {
+    return this.replica;
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      wrap(err);
+    }
+    const tx: Queryable = {
+      async query<R>(sql: string, params?: unknown[]) {
+        const r = await client.query(sql, params as unknown[]);
+        return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      },
+    };
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const out = await fn(tx);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      broken = isConnectionError(err);
+      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+      return wrap(err);
+    } finally {
+      client.release(broken ? true : undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.pool.end(), this.readPool?.end()]);
+  }
+}

@@ -1,0 +1,34 @@
+import type { EmbeddingsInterface } from '@langchain/core/embeddings';
+import { OpenAIEmbeddings } from '@langchain/openai';
+import type { Config } from '../config.ts';
+import { KbError } from '../errors.ts';
+import type { EmbeddingSpace } from '../store/embeddingSpace.ts';
+import { loadGloveTable } from './gloveTable.ts';
+import { LocalEmbeddings } from './localEmbeddings.ts';
+
+export interface EmbeddingsSetup {
+  embeddings: EmbeddingsInterface;
+  space: EmbeddingSpace;
+}
+
+/** Local GloVe (default, offline) or OpenAI-compatible embeddings, with their dimension. */
+export async function createEmbeddings(config: Config): Promise<EmbeddingsSetup> {
+  if (config.embeddings.provider === 'local') {
+    const local = new LocalEmbeddings(await loadGloveTable(config.dataDir));
+    return { embeddings: local, space: { model: local.modelName, dimension: local.dimension } };
+  }
+  const embeddings = new OpenAIEmbeddings({
+    model: config.embeddings.model,
+    apiKey: config.openai.apiKey ?? 'not-needed',
+    configuration: config.openai.baseUrl ? { baseURL: config.openai.baseUrl } : undefined,
+    maxRetries: 2,
+    timeout: 30000,
+  });
+  let dimension: number;
+  try {
+    dimension = (await embeddings.embedQuery('dimension probe')).length;
+  } catch (err) {
+    throw new KbError('embeddings/unavailable', `The embedding model ${config.embeddings.model} could not be reached: ${(err as Error).message}`, { cause: err });
+  }
+  return { embeddings, space: { model: `openai:${config.embeddings.model}`, dimension } };
+}

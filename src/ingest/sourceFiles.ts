@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { KbError } from '../errors.ts';
+import { chunkDocument } from './chunker.ts';
+import { parseHtml } from './htmlParser.ts';
+import { parseMarkdown, parsePlainText } from './markdownParser.ts';
+import type { Chunk } from './types.ts';
+
+/** Bumped when parsing or chunking changes, so every document is re-processed once. */
+export const PARSER_VERSION = '3';
+export const MAX_FILE_BYTES = 20 * 1024 * 1024;
+
+const KINDS: Record<string, 'html' | 'markdown' | 'text'> = {
+  '.html': 'html',
+  '.htm': 'html',
+  '.md': 'markdown',
+  '.markdown': 'markdown',
+  '.txt': 'text',
+  '.text': 'text',
+};
+
+export interface SourceFile {
+  /** Path relative to the folder given (or the file name, for a file given directly). */
+  source: string;
+  absPath: string;
+  kind: 'html' | 'markdown' | 'text';
+}
+
+export interface LoadedDocument {
+  source: string;
+  title: string;
+  contentHash: string;
+  chunks: Chunk[];
+}
+
+/** Lists the supported files under the given folders and files, sorted by source. */
+export async function listSourceFiles(inputs: string[]): Promise<SourceFile[]> {
+  const out: SourceFile[] = [];
+  for (const input of inputs) {
+    const abs = path.resolve(input);
+    const stat = await fs.stat(abs).catch((err: NodeJS.ErrnoException) => {
+      throw new KbError('input/unreadable_file', `${input}: ${err.code === 'ENOENT' ? 'no such file or folder' : err.message}`, { cause: err });
+    });
+    if (stat.isDirectory()) {
+      const entries = await fs.readdir(abs, { recursive: true, withFileTypes: true });
+      for (const e of entries) {
+        if (!e.isFile()) continue;
+        const kind = KINDS[path.extname(e.name).toLowerCase()];
+        if (!kind) continue;
+        const full = path.join(e.parentPath, e.name);
+        out.push({ source: path.relative(abs, full).split(path.sep).join('/'), absPath: full, kind });
+      }
+    } else {
+      const kind = KINDS[path.extname(abs).toLowerCase()];
+      if (!kind) throw new KbError('input/unreadable_file', `${input}: unsupported file type (use .html, .md or .txt)`);
+      out.push({ source: path.basename(abs), absPath: abs, kind });
+    }
+  }
+  out.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  const seen = new Set<string>();
+  for (const f of out) {
+    if (seen.has(f.source)) throw new KbError('input/invalid_argument', `Two inputs both give the source "${f.source}": ingest them separately or into different collections`);
+    seen.add(f.source);
+  }
+  return out;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Reads, validates, parses and chunks one file. Throws a one-line KbError on bad input. */
+export async function loadDocument(file: SourceFile): Promise<LoadedDocument> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(file.absPath);
+  } catch (err) {
+    throw new KbError('input/unreadable_file', `${file.source}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
+  if (bytes.length > MAX_FILE_BYTES) throw new KbError('input/unreadable_file', `${file.source}: larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
+  if (bytes.includes(0)) throw new KbError('input/unreadable_file', `${file.source}: looks like a binary file, not text`);
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch (err) {
+    throw new KbError('input/unreadable_file', `${file.source}: not valid UTF-8 text`, { cause: err });
+  }
+  const fallbackTitle = path.basename(file.source).replace(/\.[^.]+$/, '');
+  const parsed = file.kind === 'html' ? parseHtml(text, fallbackTitle) : file.kind === 'markdown' ? parseMarkdown(text, fallbackTitle) : parsePlainText(text, fallbackTitle);
+  const contentHash = createHash('sha256').update(PARSER_VERSION).update('\0').update(bytes).digest('hex');
+  return { source: file.source, title: parsed.title, contentHash, chunks: chunkDocument(parsed) };
+}

@@ -1,0 +1,19 @@
+/** A parsed document before chunking: a title and its sections in reading order. */
+export interface ParsedSection {
+  heading: string;
+  anchor?: string;
+  /** Paragraphs, list items and fenced code blocks, in order. */
+  blocks: string[];
+}
+
+export interface ParsedDocument {
+  title: string;
+  sections: ParsedSection[];
+}
+
+export interface Chunk {
+  ord: number;
+  heading: string;
+  anchor?: string;
+  content: string;
+}

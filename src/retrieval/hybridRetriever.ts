@@ -1,0 +1,128 @@
+import { BaseRetriever, type BaseRetrieverInput } from '@langchain/core/retrievers';
+import { Document } from '@langchain/core/documents';
+import type { EmbeddingsInterface } from '@langchain/core/embeddings';
+import type { ChunkRow, KnowledgeStore } from '../store/knowledgeStore.ts';
+import { limitPerDocument, reciprocalRankFusion } from './rrf.ts';
+import { scoreEvidence } from './evidence.ts';
+
+export type RetrievalMode = 'hybrid' | 'bm25' | 'vector' | 'seed';
+
+export interface RetrievalSettings {
+  rrfK: number;
+  weightBm25: number;
+  weightVector: number;
+  /** Candidates taken from each list before fusion. */
+  candidates: number;
+  perDocument: number;
+}
+
+export const defaultRetrievalSettings: RetrievalSettings = { rrfK: 60, weightBm25: 1, weightVector: 1, candidates: 40, perDocument: 2 };
+
+export interface RetrievedChunk {
+  chunk: ChunkRow;
+  fusedScore: number;
+  bm25Rank?: number;
+  vectorRank?: number;
+  bm25Score?: number;
+  cosine?: number;
+}
+
+export interface Retrieval {
+  chunks: RetrievedChunk[];
+  /** 0..1: how well the best evidence covers the question (see evidence.ts). */
+  confidence: number;
+}
+
+export interface HybridRetrieverInput extends BaseRetrieverInput {
+  store: KnowledgeStore;
+  embeddings: EmbeddingsInterface;
+  dimension: number;
+  collections: string[];
+  mode?: RetrievalMode;
+  k?: number;
+  settings?: Partial<RetrievalSettings>;
+}
+
+/**
+ * Hybrid retrieval in PostgreSQL: BM25 over stored postings and pgvector HNSW cosine
+ * search, fused by reciprocal rank fusion keyed by chunk id, at most `perDocument`
+ * chunks per document. `seed` reproduces the common baseline recipe (plainto_tsquery +
+ * ts_rank fused with vector search) for comparison.
+ */
+export class HybridRetriever extends BaseRetriever {
+  override lc_namespace = ['kb', 'retrievers'];
+  static override lc_name() {
+    return 'HybridRetriever';
+  }
+
+  private readonly store: KnowledgeStore;
+  private readonly embeddings: EmbeddingsInterface;
+  private readonly dimension: number;
+  readonly collections: string[];
+  readonly mode: RetrievalMode;
+  readonly k: number;
+  private readonly settings: RetrievalSettings;
+
+  constructor(input: HybridRetrieverInput) {
+    super(input);
+    this.store = input.store;
+    this.embeddings = input.embeddings;
+    this.dimension = input.dimension;
+    this.collections = input.collections;
+    this.mode = input.mode ?? 'hybrid';
+    this.k = input.k ?? 6;
+    this.settings = { ...defaultRetrievalSettings, ...input.settings };
+  }
+
+  override async _getRelevantDocuments(query: string): Promise<Document[]> {
+    const r = await this.retrieve(query);
+    return r.chunks.map(
+      (c) =>
+        new Document({
+          id: c.chunk.id,
+          pageContent: c.chunk.content,
+          metadata: {
+            chunkId: c.chunk.id,
+            source: c.chunk.source,
+            title: c.chunk.title,
+            heading: c.chunk.heading,
+            anchor: c.chunk.anchor,
+            url: c.chunk.url,
+            collection: c.chunk.collection,
+            contentHash: c.chunk.content_hash,
+            bm25Rank: c.bm25Rank,
+            vectorRank: c.vectorRank,
+            fusedScore: c.fusedScore,
+            confidence: r.confidence,
+          },
+        }),
+    );
+  }
+
+  async retrieve(query: string): Promise<Retrieval> {
+    const { candidates, rrfK } = this.settings;
+    const cols = this.collections;
+    const useLexical = this.mode !== 'vector';
+    const useVector = this.mode !== 'bm25';
+    const [lexical, vector] = await Promise.all([
+      useLexical ? (this.mode === 'seed' ? this.store.tsRank(query, cols, candidates) : this.store.bm25(query, cols, candidates)) : Promise.resolve([]),
+      useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vector(v, this.dimension, cols, candidates)) : Promise.resolve([]),
+    ]);
+    const fused = reciprocalRankFusion(
+      [
+        { ids: lexical.map((x) => x.id), weight: this.mode === 'seed' ? 1 : this.settings.weightBm25 },
+        { ids: vector.map((x) => x.id), weight: this.mode === 'seed' ? 1 : this.settings.weightVector },
+      ],
+      rrfK,
+    );
+    const rows = await this.store.chunks(fused.slice(0, candidates * 2).map((f) => f.id));
+    const lexScore = new Map(lexical.map((x) => [x.id, x.score]));
+    const cosine = new Map(vector.map((x) => [x.id, x.score]));
+    const all: RetrievedChunk[] = fused
+      .filter((f) => rows.has(f.id))
+      .map((f) => ({ chunk: rows.get(f.id)!, fusedScore: f.score, bm25Rank: f.ranks[0], vectorRank: f.ranks[1], bm25Score: lexScore.get(f.id), cosine: cosine.get(f.id) }));
+    const chunks = this.mode === 'seed' ? all.slice(0, this.k) : limitPerDocument(all, (c) => c.chunk.document_id, this.settings.perDocument, this.k);
+    const confidence = await scoreEvidence(this.store, query, cols, chunks);
+    return { chunks, confidence };
+  }
+}

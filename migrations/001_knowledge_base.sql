@@ -27,20 +27,22 @@ CREATE TABLE chunks (
   heading     text NOT NULL,
   anchor      text,
   content     text NOT NULL,
-  -- BM25 length: number of indexed terms (body plus weighted heading terms).
+  -- BM25 length: number of indexed body terms.
   length      real NOT NULL,
   embedding   vector NOT NULL
 );
 CREATE INDEX chunks_document_idx ON chunks (document_id);
 CREATE INDEX chunks_collection_idx ON chunks (collection);
 
--- Postings: one row per (term, chunk) with its (heading-boosted) term frequency.
--- collection and length are copied here so BM25 scoring reads postings only.
+-- Postings: one row per (term, chunk): occurrences in the body and in the title/heading
+-- (BM25F weighs them at query time). collection and body length are copied here so
+-- BM25 scoring reads postings only.
 CREATE TABLE chunk_terms (
   term       text NOT NULL,
   chunk_id   bigint NOT NULL REFERENCES chunks (id) ON DELETE CASCADE,
   collection text NOT NULL,
   tf         real NOT NULL,
+  tf_head    real NOT NULL,
   length     real NOT NULL,
   PRIMARY KEY (term, chunk_id)
 );

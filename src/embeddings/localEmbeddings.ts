@@ -10,13 +10,17 @@ import type { GloveTable } from './gloveTable.ts';
  * hash, so rare technical terms still pull matching texts together.
  */
 export class LocalEmbeddings extends Embeddings {
-  readonly modelName = 'glove-sg-100d-sif';
+  readonly modelName = 'glove-sg-100d-sif2';
   readonly dimension: number;
   private readonly weights: Float32Array;
   private readonly oovCache = new Map<string, Float32Array>();
 
-  constructor(private readonly table: GloveTable, params: EmbeddingsParams = {}, private readonly sifA = 1e-3) {
+  private readonly options: Required<LocalEmbeddingOptions>;
+  private readonly common: Float64Array;
+
+  constructor(private readonly table: GloveTable, params: EmbeddingsParams = {}, private readonly sifA = 1e-3, options: LocalEmbeddingOptions = {}) {
     super(params);
+    this.options = { stopwords: true, oovWeight: 1, removeCommon: false, ...options };
     this.dimension = table.dimension;
     const harmonic = Math.log(table.size) + 0.5772;
     this.weights = new Float32Array(table.size);
@@ -24,6 +28,28 @@ export class LocalEmbeddings extends Embeddings {
       const p = 1 / ((r + 1) * harmonic);
       this.weights[r] = this.sifA / (this.sifA + p);
     }
+    this.common = this.commonDirection(harmonic);
+  }
+
+  /**
+   * The direction every SIF average shares (what "generic English text" looks like):
+   * the frequency-weighted mean of the commonest words. Removing it, as SIF's common
+   * component removal does, spreads sentence vectors apart.
+   */
+  private commonDirection(harmonic: number): Float64Array {
+    const dim = this.dimension;
+    const c = new Float64Array(dim);
+    const { vectors, scales } = this.table;
+    for (let r = 0; r < Math.min(this.table.size, 50000); r++) {
+      const p = 1 / ((r + 1) * harmonic);
+      const w = p * this.weights[r]! * scales[r]!;
+      for (let i = 0; i < dim; i++) c[i]! += w * vectors[r * dim + i]!;
+    }
+    let n = 0;
+    for (let i = 0; i < dim; i++) n += c[i]! * c[i]!;
+    n = Math.sqrt(n) || 1;
+    for (let i = 0; i < dim; i++) c[i]! /= n;
+    return c;
   }
 
   async embedDocuments(texts: string[]): Promise<number[][]> {
@@ -39,6 +65,7 @@ export class LocalEmbeddings extends Embeddings {
     const acc = new Float64Array(dim);
     const { index, vectors, scales } = this.table;
     for (const token of tokenize(text)) {
+      if (this.options.stopwords && EMBED_STOPWORDS.has(token)) continue;
       const row = index.get(token);
       if (row !== undefined) {
         const w = this.weights[row]! * scales[row]!;
@@ -46,8 +73,14 @@ export class LocalEmbeddings extends Embeddings {
         for (let i = 0; i < dim; i++) acc[i]! += w * vectors[base + i]!;
       } else if (token.length > 2 && !/^\d+$/.test(token)) {
         const v = this.oovVector(token);
-        for (let i = 0; i < dim; i++) acc[i]! += v[i]!;
+        const w = this.options.oovWeight;
+        for (let i = 0; i < dim; i++) acc[i]! += w * v[i]!;
       }
+    }
+    if (this.options.removeCommon) {
+      let dot = 0;
+      for (let i = 0; i < dim; i++) dot += acc[i]! * this.common[i]!;
+      for (let i = 0; i < dim; i++) acc[i]! -= dot * this.common[i]!;
     }
     let norm = 0;
     for (let i = 0; i < dim; i++) norm += acc[i]! * acc[i]!;
@@ -77,6 +110,17 @@ export class LocalEmbeddings extends Embeddings {
     return v;
   }
 }
+
+export interface LocalEmbeddingOptions {
+  stopwords?: boolean;
+  oovWeight?: number;
+  removeCommon?: boolean;
+}
+
+/** Function words that say nothing about a text's topic. */
+const EMBED_STOPWORDS = new Set(
+  'a an and are as at be been but by can could did do does for from had has have how i if in into is it its me my of on or our should so than that the their them then there these they this those to was we what when where which who why will with would you your'.split(' '),
+);
 
 export function tokenize(text: string): string[] {
   return text.toLowerCase().match(/[a-z0-9]+(?:'[a-z]+)?/g) ?? [];

@@ -18,7 +18,13 @@ function collapse(text: string): string {
  */
 export function parseHtml(html: string, fallbackTitle: string): ParsedDocument {
   const $ = cheerio.load(html);
-  const title = collapse($('title').first().text()) || collapse($('h1').first().text()) || fallbackTitle;
+  const pageTitle = collapse($('title').first().text()) || collapse($('h1').first().text()) || fallbackTitle;
+  // The enclosing chapter or part ("Chapter 70. GIN Indexes") names what a page such as
+  // "70.1. Introduction" is about; keep it in the title as a breadcrumb.
+  const up = collapse($('link[rel="up"]').attr('title') ?? $('a[accesskey="u"]').attr('title') ?? '');
+  const parent = up.replace(/^(Chapter|Part|Appendix)\s+[\dIVXLC.A-Z]+\.?\s+/, '');
+  const home = collapse($('a[accesskey="h"]').attr('title') ?? '');
+  const title = parent && up !== home && !pageTitle.includes(parent) ? `${parent} › ${pageTitle}` : pageTitle;
   $(DROP).remove();
 
   const sections: ParsedSection[] = [];

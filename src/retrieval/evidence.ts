@@ -8,7 +8,16 @@ import type { RetrievedChunk } from './hybridRetriever.ts';
  * about lasagna matched only on "good" scores low. Rank fusion scores cannot tell a
  * strong match from the least-bad one; this can.
  */
-export async function scoreEvidence(store: KnowledgeStore, query: string, collections: string[], chunks: RetrievedChunk[], top = 3): Promise<number> {
+export async function scoreEvidence(store: KnowledgeStore, query: string, collections: string[], chunks: RetrievedChunk[], topCosine?: number): Promise<number> {
+  const coverage = await termCoverage(store, query, collections, chunks);
+  if (topCosine === undefined) return coverage;
+  // Lexical coverage can be fooled by common words ("write a cover letter"); semantic
+  // closeness can be fooled by generic phrasing. Requiring both is more robust.
+  const closeness = Math.min(1, Math.max(0, (topCosine - 0.55) / 0.35));
+  return 0.6 * coverage + 0.4 * closeness;
+}
+
+async function termCoverage(store: KnowledgeStore, query: string, collections: string[], chunks: RetrievedChunk[], top = 3): Promise<number> {
   if (!chunks.length) return 0;
   const terms = await store.queryTerms(query, collections);
   if (!terms.length) return 0;

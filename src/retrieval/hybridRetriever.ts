@@ -1,7 +1,7 @@
 import { BaseRetriever, type BaseRetrieverInput } from '@langchain/core/retrievers';
 import { Document } from '@langchain/core/documents';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
-import type { ChunkRow, KnowledgeStore } from '../store/knowledgeStore.ts';
+import { defaultBm25, type Bm25Params, type ChunkRow, type KnowledgeStore } from '../store/knowledgeStore.ts';
 import { limitPerDocument, reciprocalRankFusion } from './rrf.ts';
 import { scoreEvidence } from './evidence.ts';
 
@@ -14,9 +14,12 @@ export interface RetrievalSettings {
   /** Candidates taken from each list before fusion. */
   candidates: number;
   perDocument: number;
+  bm25: Bm25Params;
+  /** Weight of a document's second-best chunk in its score (0: best chunk only). */
+  secondChunkWeight: number;
 }
 
-export const defaultRetrievalSettings: RetrievalSettings = { rrfK: 60, weightBm25: 1, weightVector: 1, candidates: 40, perDocument: 2 };
+export const defaultRetrievalSettings: RetrievalSettings = { rrfK: 60, weightBm25: 1, weightVector: 1, candidates: 40, perDocument: 2, bm25: defaultBm25, secondChunkWeight: 0 };
 
 export interface RetrievedChunk {
   chunk: ChunkRow;
@@ -105,7 +108,7 @@ export class HybridRetriever extends BaseRetriever {
     const useLexical = this.mode !== 'vector';
     const useVector = this.mode !== 'bm25';
     const [lexical, vector] = await Promise.all([
-      useLexical ? (this.mode === 'seed' ? this.store.tsRank(query, cols, candidates) : this.store.bm25(query, cols, candidates)) : Promise.resolve([]),
+      useLexical ? (this.mode === 'seed' ? this.store.tsRank(query, cols, candidates) : this.store.bm25(query, cols, candidates, this.settings.bm25)) : Promise.resolve([]),
       useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vector(v, this.dimension, cols, candidates)) : Promise.resolve([]),
     ]);
     const fused = reciprocalRankFusion(
@@ -121,8 +124,31 @@ export class HybridRetriever extends BaseRetriever {
     const all: RetrievedChunk[] = fused
       .filter((f) => rows.has(f.id))
       .map((f) => ({ chunk: rows.get(f.id)!, fusedScore: f.score, bm25Rank: f.ranks[0], vectorRank: f.ranks[1], bm25Score: lexScore.get(f.id), cosine: cosine.get(f.id) }));
-    const chunks = this.mode === 'seed' ? all.slice(0, this.k) : limitPerDocument(all, (c) => c.chunk.document_id, this.settings.perDocument, this.k);
-    const confidence = await scoreEvidence(this.store, query, cols, chunks);
+    const chunks = this.mode === 'seed' ? all.slice(0, this.k) : limitPerDocument(rankByDocument(all, this.settings.secondChunkWeight), (c) => c.chunk.document_id, this.settings.perDocument, this.k);
+    const confidence = await scoreEvidence(this.store, query, cols, chunks, useVector ? (vector[0]?.score ?? 0) : undefined);
     return { chunks, confidence };
   }
+}
+
+/**
+ * Orders chunks by their document's score (best chunk, plus a share of the second best:
+ * a page with two strong passages beats one with a single lucky one), keeping fused
+ * order within a document.
+ */
+function rankByDocument(chunks: RetrievedChunk[], secondWeight: number): RetrievedChunk[] {
+  if (!secondWeight) return chunks;
+  const scores = new Map<string, number[]>();
+  for (const c of chunks) {
+    const s = scores.get(c.chunk.document_id) ?? [];
+    if (s.length < 2) s.push(c.fusedScore);
+    scores.set(c.chunk.document_id, s);
+  }
+  const docScore = (id: string) => {
+    const s = scores.get(id)!;
+    return s[0]! + secondWeight * (s[1] ?? 0);
+  };
+  return chunks
+    .map((c, i) => ({ c, i, d: docScore(c.chunk.document_id) }))
+    .sort((a, b) => b.d - a.d || a.i - b.i)
+    .map((x) => x.c);
 }

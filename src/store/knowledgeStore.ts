@@ -1,8 +1,14 @@
 import type { Database, Queryable } from '../db/database.ts';
 import { checkedDimension } from './embeddingSpace.ts';
 
-/** Weight of a title/heading occurrence relative to a body occurrence in BM25's tf. */
-export const HEADING_BOOST = 3;
+/** BM25F: k1 saturation, b length normalisation, weight of a title/heading occurrence. */
+export interface Bm25Params {
+  k1: number;
+  b: number;
+  headingBoost: number;
+}
+
+export const defaultBm25: Bm25Params = { k1: 1.2, b: 0.75, headingBoost: 3 };
 
 export interface NewChunk {
   ord: number;
@@ -108,22 +114,22 @@ export class KnowledgeStore {
            FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(doc, ord, heading, anchor, content, emb)`,
         [collection, cols.doc, cols.ord, cols.heading, cols.anchor, cols.content, cols.emb],
       );
-      // Postings: body occurrences plus boosted title/heading occurrences, tokenised and
-      // stemmed by PostgreSQL's own english configuration (the same one queries use).
+      // Postings: body and title/heading occurrences, tokenised and stemmed by
+      // PostgreSQL's english configuration (the same one queries go through).
       await tx.query(
-        `INSERT INTO chunk_terms (term, chunk_id, collection, tf, length)
-         SELECT term, id, $2, tf, sum(tf) OVER (PARTITION BY id)
-           FROM (SELECT id, term, sum(n * w)::real AS tf FROM (
-                   SELECT c.id, t.lexeme AS term, coalesce(array_length(t.positions, 1), 1) AS n, 1.0 AS w
+        `INSERT INTO chunk_terms (term, chunk_id, collection, tf, tf_head, length)
+         SELECT term, id, $2, tf, tf_head, sum(tf) OVER (PARTITION BY id)
+           FROM (SELECT id, term, sum(body)::real AS tf, sum(head)::real AS tf_head FROM (
+                   SELECT c.id, t.lexeme AS term, coalesce(array_length(t.positions, 1), 1) AS body, 0 AS head
                      FROM chunks c CROSS JOIN LATERAL unnest(to_tsvector('english', c.content)) t
                     WHERE c.document_id = ANY($1::bigint[])
                    UNION ALL
-                   SELECT c.id, t.lexeme, coalesce(array_length(t.positions, 1), 1), $3::float8
+                   SELECT c.id, t.lexeme, 0, coalesce(array_length(t.positions, 1), 1)
                      FROM chunks c JOIN documents d ON d.id = c.document_id
                      CROSS JOIN LATERAL unnest(to_tsvector('english', d.title || ' ' || c.heading)) t
                     WHERE c.document_id = ANY($1::bigint[])) occ
                  GROUP BY id, term) agg`,
-        [docIds, collection, HEADING_BOOST],
+        [docIds, collection],
       );
       await tx.query(
         `UPDATE chunks c SET length = x.len FROM (SELECT chunk_id, max(length) AS len FROM chunk_terms WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ANY($1::bigint[])) GROUP BY chunk_id) x
@@ -152,7 +158,7 @@ export class KnowledgeStore {
   }
 
   /** Real BM25 (IDF, k1 saturation, b length normalisation) over the stored postings. */
-  async bm25(query: string, collections: string[], k: number, params = { k1: 1.2, b: 0.75 }): Promise<RankedChunk[]> {
+  async bm25(query: string, collections: string[], k: number, params: Bm25Params = defaultBm25): Promise<RankedChunk[]> {
     const r = await this.db.reader().query<{ chunk_id: string; score: number }>(
       `WITH q AS (SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $1))),
             cs AS (SELECT sum(chunk_count)::float8 AS n, sum(total_length)::float8 / greatest(sum(chunk_count), 1) AS avgdl
@@ -160,12 +166,13 @@ export class KnowledgeStore {
             idf AS (SELECT q.term, ln(1 + (cs.n - sum(ts.df) + 0.5) / (sum(ts.df) + 0.5)) AS idf
                       FROM q JOIN term_stats ts ON ts.term = q.term AND ts.collection = ANY($2::text[]) CROSS JOIN cs
                      GROUP BY q.term, cs.n)
-       SELECT ct.chunk_id, sum(idf.idf * ct.tf * ($4::float8 + 1) / (ct.tf + $4::float8 * (1 - $5::float8 + $5::float8 * ct.length / cs.avgdl)))::float8 AS score
+       SELECT ct.chunk_id, sum(idf.idf * w.tf * ($4::float8 + 1) / (w.tf + $4::float8 * (1 - $5::float8 + $5::float8 * ct.length / cs.avgdl)))::float8 AS score
          FROM idf JOIN chunk_terms ct ON ct.term = idf.term AND ct.collection = ANY($2::text[]) CROSS JOIN cs
+        CROSS JOIN LATERAL (SELECT ct.tf + $6::float8 * ct.tf_head AS tf) w
         GROUP BY ct.chunk_id
         ORDER BY score DESC, ct.chunk_id
         LIMIT $3`,
-      [query, collections, k, params.k1, params.b],
+      [query, collections, k, params.k1, params.b, params.headingBoost],
     );
     return r.rows.map((x) => ({ id: String(x.chunk_id), score: Number(x.score) }));
   }

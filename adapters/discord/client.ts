@@ -1,0 +1,53 @@
+import { once } from 'node:events';
+import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
+import type { Assistant } from '../../src/assistant/types.ts';
+import type { Config } from '../../src/config.ts';
+import type { Logger } from '../../src/logger.ts';
+import { createHandlerContext } from './handlers/context.ts';
+import { registerHandlers } from './handlers/register.ts';
+
+export interface DiscordBotDeps {
+  assistant: Assistant;
+  config: NonNullable<Config['discord']>;
+  logger: Logger;
+}
+
+export interface DiscordBot {
+  client: Client;
+  /** Logs in and resolves once the gateway session is ready (guilds received). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The Discord adapter: the discord.js client with the message, /ask and feedback handlers attached. */
+export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
+  const { config, logger } = deps;
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent, GatewayIntentBits.DirectMessages],
+    // DM channels are not cached before their first message; without this, DMs never arrive.
+    partials: [Partials.Channel],
+    // Client-wide, so no message (user or model text) can ping @everyone, @here, roles or users.
+    allowedMentions: { parse: [] },
+    ...(config.apiUrl ? { rest: { api: config.apiUrl } } : {}),
+  });
+  registerHandlers(client, createHandlerContext({ assistant: deps.assistant, logger, channelScopes: config.channelScopes }));
+
+  client.on(Events.Error, (err) => logger.error({ err }, 'discord: client error'));
+  client.on(Events.ShardError, (err, shardId) => logger.warn({ err, shardId }, 'discord: gateway connection error'));
+  client.on(Events.ShardReconnecting, (shardId) => logger.info({ shardId }, 'discord: gateway reconnecting'));
+  client.on(Events.ShardResume, (shardId, replayed) => logger.info({ shardId, replayed }, 'discord: gateway session resumed'));
+  client.on(Events.ShardDisconnect, (event, shardId) => logger.error({ code: event.code, shardId }, 'discord: gateway disconnected for good'));
+
+  return {
+    client,
+    async start() {
+      const ready = once(client, Events.ClientReady);
+      await client.login(config.token);
+      await ready;
+      logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord: connected');
+    },
+    async stop() {
+      await client.destroy();
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import type { Message, SendableChannels } from 'discord.js';
+import type { ConversationKey } from '../../../src/assistant/types.ts';
+import { KbError } from '../../../src/errors.ts';
+import { renderAnswer, type RenderedMessage } from '../render.ts';
+import { resolveScope, type ScopeTarget } from '../scope.ts';
+import { startTyping } from '../typing.ts';
+import type { DiscordHandlerContext } from './context.ts';
+import { reportFailure } from './failure.ts';
+
+const THREAD_NAME_MAX = 100;
+
+interface Destination {
+  target: SendableChannels;
+  conversation: ConversationKey;
+  scope: ScopeTarget;
+}
+
+/**
+ * A message the bot should answer: a mention in a guild channel (answered in a new thread
+ * started from it), any message in a thread the bot started or answered in, or a DM.
+ * Everything else, including every bot's messages, is ignored.
+ */
+export async function handleMessageCreate(ctx: DiscordHandlerContext, message: Message): Promise<void> {
+  if (message.author.bot || message.webhookId || message.system) return;
+  const channel = message.channel;
+  if (!channel.isSendable()) return;
+  const botId = message.client.user.id;
+  const mentioned = message.mentions.users.has(botId);
+  const followUp = channel.isThread() && (channel.ownerId === botId || ctx.answeredThreads.has(channel.id));
+  if (!channel.isDMBased() && !mentioned && !followUp) return;
+
+  const question = stripBotMention(message.content, botId);
+  // Attachments or stickers alone in a conversation are not questions; say nothing.
+  if (!question && !mentioned && !channel.isDMBased()) return;
+
+  const eventId = `discord:${message.id}`;
+  if (!(await claim(ctx, eventId))) return;
+
+  if (!question) {
+    await channel.send(new KbError('input/empty_question').userMessage).catch((err: unknown) => ctx.logger.warn({ err }, 'discord: could not send a reply'));
+    return;
+  }
+
+  const destination = await chooseDestination(ctx, message, question);
+  const stopTyping = startTyping(destination.target, ctx.logger);
+  try {
+    const answer = await ctx.assistant.answer({
+      question,
+      user: `discord:${message.author.id}`,
+      conversation: destination.conversation,
+      scope: resolveScope(ctx.channelScopes, destination.scope),
+    });
+    const last = await sendAll(destination.target, renderAnswer(answer));
+    ctx.answered.remember(last.id, question, answer);
+    if (destination.target.isThread()) ctx.answeredThreads.set(destination.target.id, true);
+  } catch (err) {
+    const userMessage = reportFailure(ctx.logger, err, { messageId: message.id, channel: channel.id });
+    await ctx.assistant.releaseEvent(eventId).catch((e: unknown) => ctx.logger.warn({ err: e }, 'discord: could not release the event claim'));
+    await destination.target.send(userMessage).catch((e: unknown) => ctx.logger.error({ err: e }, 'discord: could not send the error message'));
+  } finally {
+    stopTyping();
+  }
+}
+
+/** Removes mentions of the bot (`<@id>` or `<@!id>`) and surrounding whitespace. */
+export function stripBotMention(content: string, botId: string): string {
+  return content.replace(new RegExp(`<@!?${botId}>`, 'g'), '').trim();
+}
+
+async function claim(ctx: DiscordHandlerContext, eventId: string): Promise<boolean> {
+  try {
+    return await ctx.assistant.claimEvent(eventId);
+  } catch (err) {
+    // Answering twice is better than answering never: proceed without the claim.
+    ctx.logger.warn({ err, eventId }, 'discord: could not claim the event; answering anyway');
+    return true;
+  }
+}
+
+async function chooseDestination(ctx: DiscordHandlerContext, message: Message, question: string): Promise<Destination> {
+  const channel = message.channel as SendableChannels;
+  if (channel.isDMBased()) {
+    return { target: channel, conversation: { platform: 'discord', channel: channel.id, thread: channel.id }, scope: { channelId: channel.id } };
+  }
+  const guildId = message.guildId;
+  if (channel.isThread()) {
+    const parentId = channel.parentId ?? channel.id;
+    return { target: channel, conversation: { platform: 'discord', channel: parentId, thread: channel.id }, scope: { channelId: channel.id, parentId, guildId } };
+  }
+  try {
+    const thread = await message.startThread({ name: threadName(question) });
+    ctx.answeredThreads.set(thread.id, true);
+    return { target: thread, conversation: { platform: 'discord', channel: channel.id, thread: thread.id }, scope: { channelId: channel.id, guildId } };
+  } catch (err) {
+    // No thread permission (or a channel without threads): answer in the channel itself.
+    ctx.logger.warn({ err, channel: channel.id }, 'discord: could not start a thread; answering in the channel');
+    return { target: channel, conversation: { platform: 'discord', channel: channel.id, thread: message.id }, scope: { channelId: channel.id, guildId } };
+  }
+}
+
+function threadName(question: string): string {
+  const name = question.replace(/\s+/g, ' ').trim();
+  return name.length <= THREAD_NAME_MAX ? name : `${name.slice(0, THREAD_NAME_MAX - 1)}…`;
+}
+
+async function sendAll(target: SendableChannels, messages: RenderedMessage[]): Promise<Message> {
+  let last: Message | undefined;
+  for (const m of messages) last = await target.send(m);
+  if (!last) throw new KbError('internal/unexpected', undefined, { cause: new Error('rendered answer had no messages') });
+  return last;
+}

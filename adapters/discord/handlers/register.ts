@@ -1,0 +1,21 @@
+import { Events, type Client } from 'discord.js';
+import { FEEDBACK_DOWN, FEEDBACK_UP } from '../render.ts';
+import { ASK_COMMAND, handleAskCommand } from './askCommand.ts';
+import type { DiscordHandlerContext } from './context.ts';
+import { handleFeedbackButton } from './feedbackButton.ts';
+import { handleMessageCreate } from './messageCreate.ts';
+
+/** Wires the gateway events to the handlers; a handler's own failure is logged, never thrown into discord.js. */
+export function registerHandlers(client: Client, ctx: DiscordHandlerContext): void {
+  const guard = (what: string, work: Promise<void>) => {
+    work.catch((err: unknown) => ctx.logger.error({ err }, `discord: ${what} handler failed`));
+  };
+  client.on(Events.MessageCreate, (message) => guard('message', handleMessageCreate(ctx, message)));
+  client.on(Events.InteractionCreate, (interaction) => {
+    if (interaction.isChatInputCommand() && interaction.commandName === ASK_COMMAND) {
+      guard('/ask', handleAskCommand(ctx, interaction));
+    } else if (interaction.isButton() && (interaction.customId === FEEDBACK_UP || interaction.customId === FEEDBACK_DOWN)) {
+      guard('feedback', handleFeedbackButton(ctx, interaction));
+    }
+  });
+}

@@ -1,0 +1,91 @@
+import { ActionRowBuilder, ButtonBuilder, ButtonStyle, escapeMarkdown, type APIEmbed, type BaseMessageOptions } from 'discord.js';
+import type { Answer, Citation } from '../../src/answer/types.ts';
+import { splitMessage } from './splitMessage.ts';
+
+/** Discord's embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits). */
+export const EMBED_LIMITS = { description: 4096, fields: 25, total: 6000, title: 256 } as const;
+
+export const FEEDBACK_UP = 'feedback:up';
+export const FEEDBACK_DOWN = 'feedback:down';
+
+const SOURCES_TITLE = 'Sources';
+const SOURCES_COLOR = 0x336791;
+const MAX_TITLE_CHARS = 200;
+
+/**
+ * One Discord message of a rendered answer. Mentions are neutralised by the client-wide
+ * `allowedMentions: { parse: [] }`, so model text can never ping anyone.
+ */
+export type RenderedMessage = Pick<BaseMessageOptions, 'content' | 'embeds' | 'components'> & { content: string };
+
+/**
+ * Answer → messages: the text split to ≤2,000 characters per message, then the sources
+ * embed and the 👍/👎 buttons on the last one.
+ */
+export function renderAnswer(answer: Answer): RenderedMessage[] {
+  const text = answer.note ? `${answer.text}\n\n_${answer.note}_` : answer.text;
+  const chunks = splitMessage(text.trim() === '' ? 'I have no answer to that.' : text).filter((c) => c.trim() !== '');
+  const messages: RenderedMessage[] = chunks.map((content) => ({ content }));
+  const last = messages[messages.length - 1];
+  if (last) {
+    const embed = renderSources(answer.citations);
+    if (embed) last.embeds = [embed];
+    last.components = [feedbackButtons()];
+  }
+  return messages;
+}
+
+export function feedbackButtons(): ActionRowBuilder<ButtonBuilder> {
+  return new ActionRowBuilder<ButtonBuilder>().addComponents(
+    new ButtonBuilder().setCustomId(FEEDBACK_UP).setEmoji('👍').setLabel('Helpful').setStyle(ButtonStyle.Secondary),
+    new ButtonBuilder().setCustomId(FEEDBACK_DOWN).setEmoji('👎').setLabel('Not helpful').setStyle(ButtonStyle.Secondary),
+  );
+}
+
+/** Sources as markdown links in the embed description, cut to fit Discord's limits. */
+export function renderSources(citations: Citation[]): APIEmbed | undefined {
+  if (citations.length === 0) return undefined;
+  const lines: string[] = [];
+  let length = 0;
+  for (let i = 0; i < citations.length; i++) {
+    const line = sourceLine(citations[i]!);
+    const remaining = citations.length - i - 1;
+    const moreNote = remaining > 0 ? `\n…and ${remaining} more` : '';
+    if (length + line.length + 1 + moreNote.length > EMBED_LIMITS.description) {
+      lines.push(`…and ${citations.length - i} more`);
+      break;
+    }
+    lines.push(line);
+    length += line.length + 1;
+  }
+  return { title: SOURCES_TITLE, description: lines.join('\n'), color: SOURCES_COLOR };
+}
+
+function sourceLine(c: Citation): string {
+  const title = truncate(c.title.trim() || c.location, MAX_TITLE_CHARS);
+  const heading = c.heading && c.heading !== c.title ? ` — ${escapeMarkdown(truncate(c.heading, MAX_TITLE_CHARS))}` : '';
+  const url = safeUrl(c.url);
+  if (url) return `**[${c.n}]** [${escapeLinkText(title)}](${url})${heading}`;
+  return `**[${c.n}]** ${escapeMarkdown(title)}${heading} · \`${truncate(c.location, MAX_TITLE_CHARS).replace(/`/g, "'")}\``;
+}
+
+/** Only http(s) links, with the characters that would end a markdown link target encoded. */
+function safeUrl(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
+    const href = parsed.href.replace(/\(/g, '%28').replace(/\)/g, '%29').replace(/ /g, '%20');
+    return href.length <= 1000 ? href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function escapeLinkText(text: string): string {
+  return escapeMarkdown(text).replace(/\[/g, '\\[').replace(/\]/g, '\\]');
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

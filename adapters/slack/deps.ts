@@ -1,0 +1,20 @@
+import type { Assistant } from '../../src/assistant/types.ts';
+import type { Config } from '../../src/config.ts';
+import type { Logger } from '../../src/logger.ts';
+import type { AnsweredThreads } from './threads.ts';
+
+export type SlackConfig = NonNullable<Config['slack']> & { port: number; host?: string };
+
+/** What every listener receives: the core's Assistant, the Slack config, a logger. */
+export interface ListenerDeps {
+  assistant: Assistant;
+  config: SlackConfig;
+  logger: Logger;
+  /** Threads this bot has answered, so later replies there count as follow-ups. */
+  threads: AnsweredThreads;
+}
+
+/** The collections a channel may see, or undefined when the channel is not mapped. */
+export function scopeFor(config: SlackConfig, channel: string): string[] | undefined {
+  return Object.hasOwn(config.channelScopes, channel) ? config.channelScopes[channel] : undefined;
+}

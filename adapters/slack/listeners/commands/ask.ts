@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { ListenerDeps } from '../../deps.ts';
+import { type AskTarget, answerInPlace, answerViaResponseUrl, failureNotice, failureWasShown, handleOnce } from '../../delivery.ts';
+import { PLACEHOLDER_TEXT, usageHelp } from '../../render.ts';
+
+export type AskCommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+
+/** Slash commands carry no event_id; a retry repeats all of these, a new invocation changes trigger_id. */
+export function commandDeliveryKey(c: { team_id: string; channel_id: string; user_id: string; text: string; trigger_id: string }): string {
+  const hash = createHash('sha256').update(JSON.stringify([c.team_id, c.channel_id, c.user_id, c.text, c.trigger_id])).digest('hex');
+  return `slack:command:${hash.slice(0, 32)}`;
+}
+
+/** Errors meaning the bot cannot post in this channel, so the response_url is the way to reply. */
+function cannotPostHere(err: unknown): boolean {
+  const code = (err as { data?: { error?: string } })?.data?.error;
+  return code === 'not_in_channel' || code === 'channel_not_found' || code === 'is_archived';
+}
+
+/** `/ask <question>`: ack at once, then a placeholder replaced by the answer (or a private reply). */
+export async function askCommand(deps: ListenerDeps, { command, ack, respond, client }: AskCommandArgs): Promise<void> {
+  const question = command.text.trim();
+  if (!question) {
+    await ack({ response_type: 'ephemeral', ...usageHelp(command.command) });
+    return;
+  }
+  const { replyPrivately } = deps.config;
+  await ack(replyPrivately ? { response_type: 'ephemeral', text: PLACEHOLDER_TEXT } : undefined);
+
+  const target: AskTarget = {
+    channel: command.channel_id,
+    user: command.user_id,
+    question,
+    askedBy: replyPrivately ? undefined : command.user_id,
+    conversation: replyPrivately ? undefined : (answerTs) => ({ platform: 'slack', channel: command.channel_id, thread: answerTs }),
+  };
+  await handleOnce(deps, commandDeliveryKey(command), async () => {
+    if (replyPrivately) return answerViaResponseUrl(deps, respond, target, 'ephemeral');
+    try {
+      await answerInPlace(deps, client, target);
+    } catch (err) {
+      if (cannotPostHere(err)) {
+        deps.logger.info({ channel: command.channel_id }, 'slack: not a member of the channel; answering through response_url');
+        return answerViaResponseUrl(deps, respond, target, 'in_channel');
+      }
+      // The placeholder itself failed: the response_url is the one way left to tell the user.
+      if (!failureWasShown(err)) await respond({ response_type: 'ephemeral', ...failureNotice(err) }).catch(() => undefined);
+      throw err;
+    }
+  });
+}

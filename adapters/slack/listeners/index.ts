@@ -1,0 +1,11 @@
+import type { App } from '@slack/bolt';
+import type { ListenerDeps } from '../deps.ts';
+import { register as registerActions } from './actions/index.ts';
+import { register as registerCommands } from './commands/index.ts';
+import { register as registerEvents } from './events/index.ts';
+
+export function registerListeners(app: App, deps: ListenerDeps): void {
+  registerCommands(app, deps);
+  registerEvents(app, deps);
+  registerActions(app, deps);
+}

@@ -1,0 +1,144 @@
+import type { types } from '@slack/bolt';
+import type { Answer, Citation } from '../../src/answer/types.ts';
+import type { FeedbackRecord } from '../../src/assistant/types.ts';
+import { escapeMrkdwn, slackLink, splitMrkdwn, truncateMrkdwn, unescapeMrkdwn, userMention } from './mrkdwn.ts';
+
+/** Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks). */
+export const SECTION_TEXT_LIMIT = 3000;
+export const MAX_BLOCKS = 50;
+export const BUTTON_VALUE_LIMIT = 2000;
+/** The top-level `text` is only a notification / accessibility fallback. */
+export const FALLBACK_TEXT_LIMIT = 3000;
+
+export const PLACEHOLDER_TEXT = 'Searching the knowledge base…';
+export const ANSWER_BLOCK_PREFIX = 'kb_answer_';
+export const FEEDBACK_UP = 'feedback_up';
+export const FEEDBACK_DOWN = 'feedback_down';
+
+export type Block = types.KnownBlock;
+
+export interface SlackMessage {
+  text: string;
+  blocks: Block[];
+}
+
+export interface RenderOptions {
+  /** The question as the user typed it (carried in the feedback buttons). */
+  question: string;
+  /** Shows "Asked by @user: …" above the answer (slash commands posted in a channel). */
+  askedBy?: string;
+}
+
+/** Flags for every post: no mention parsing, no link unfurling of model output. */
+export const safePostFlags = { parse: 'none', link_names: false, unfurl_links: false, unfurl_media: false } as const;
+
+function section(text: string, blockId?: string): Block {
+  // verbatim: Slack must not auto-link URLs or channel names in text it did not build.
+  return { type: 'section', ...(blockId ? { block_id: blockId } : {}), text: { type: 'mrkdwn', text, verbatim: true } };
+}
+
+function context(text: string): Block {
+  return { type: 'context', elements: [{ type: 'mrkdwn', text, verbatim: true }] };
+}
+
+/** Slack uses *bold*, not Markdown's **bold**. */
+function toMrkdwn(text: string): string {
+  return escapeMrkdwn(text).replace(/\*\*(\S(?:[^*\n]*\S)?)\*\*/g, '*$1*');
+}
+
+function sourceLine(c: Citation): string {
+  const label = `${c.n}. ${c.title}`;
+  if (c.url) return slackLink(c.url, label);
+  return `${escapeMrkdwn(label)} — ${escapeMrkdwn(c.location)}`;
+}
+
+/** Renders an answer as Block Kit: answer sections, sources with links, 👍/👎 buttons. */
+export function renderAnswer(answer: Answer, opts: RenderOptions): SlackMessage {
+  const head: Block[] = opts.askedBy ? [context(`Asked by ${userMention(opts.askedBy)}: ${truncateMrkdwn(escapeMrkdwn(opts.question), 2000)}`)] : [];
+  const tail: Block[] = [];
+  if (answer.note) tail.push(context(`_${truncateMrkdwn(escapeMrkdwn(answer.note), 2000)}_`));
+  if (answer.citations.length) {
+    const sources = ['*Sources*', ...answer.citations.map(sourceLine)].join('\n');
+    for (const piece of splitMrkdwn(sources, SECTION_TEXT_LIMIT).slice(0, 5)) tail.push(section(piece));
+  }
+  tail.push(feedbackButtons(encodeFeedbackValue(opts.question, answer)));
+
+  const room = MAX_BLOCKS - head.length - tail.length;
+  let pieces = splitMrkdwn(toMrkdwn(answer.text), SECTION_TEXT_LIMIT);
+  if (pieces.length === 0) pieces = ['_(no answer text)_'];
+  if (pieces.length > room) {
+    pieces = pieces.slice(0, room);
+    pieces[room - 1] = `${truncateMrkdwn(pieces[room - 1], SECTION_TEXT_LIMIT - 30)}\n_(answer truncated)_`;
+  }
+  const body = pieces.map((p, i) => section(p, `${ANSWER_BLOCK_PREFIX}${i}`));
+  return { text: truncateMrkdwn(escapeMrkdwn(answer.text), FALLBACK_TEXT_LIMIT), blocks: [...head, ...body, ...tail] };
+}
+
+/** A short notice (usage help, an error's userMessage), escaped. */
+export function renderNotice(message: string, emoji = ''): SlackMessage {
+  const text = truncateMrkdwn(escapeMrkdwn(message), SECTION_TEXT_LIMIT);
+  const shown = emoji ? `${emoji} ${text}` : text;
+  return { text: shown, blocks: [section(shown)] };
+}
+
+export function usageHelp(command: string): SlackMessage {
+  return renderNotice(`Usage: ${command} <your question>, e.g. ${command} How do I create a partial index in PostgreSQL?`);
+}
+
+function feedbackButtons(value: string): Block {
+  return {
+    type: 'actions',
+    block_id: 'kb_feedback',
+    elements: [
+      { type: 'button', action_id: FEEDBACK_UP, text: { type: 'plain_text', text: '👍', emoji: true }, value },
+      { type: 'button', action_id: FEEDBACK_DOWN, text: { type: 'plain_text', text: '👎', emoji: true }, value },
+    ],
+  };
+}
+
+/** What a feedback button carries: enough to build a FeedbackRecord without server state. */
+export interface FeedbackValue {
+  question: string;
+  /** The answer, possibly truncated; the full text is read back from the message when Slack sends it. */
+  answer: string;
+  citations: FeedbackRecord['citations'];
+}
+
+type CompactCitation = [number, string, string, string?];
+
+/** Packs question, answer and citations into a button value of at most 2000 characters. */
+export function encodeFeedbackValue(question: string, answer: Answer): string {
+  const c: CompactCitation[] = answer.citations.map((x) => {
+    const url = x.url && x.url.length <= 300 ? x.url : undefined;
+    return url ? [x.n, x.title.slice(0, 80), x.location.slice(0, 120), url] : [x.n, x.title.slice(0, 80), x.location.slice(0, 120)];
+  });
+  const q = question.slice(0, 300);
+  while (c.length && JSON.stringify({ q, a: '', c }).length > BUTTON_VALUE_LIMIT - 200) c.pop();
+  let a = answer.text;
+  let value = JSON.stringify({ q, a, c });
+  while (value.length > BUTTON_VALUE_LIMIT) {
+    a = a.slice(0, Math.max(0, a.length - (value.length - BUTTON_VALUE_LIMIT) - 1));
+    value = JSON.stringify({ q, a, c });
+  }
+  return value;
+}
+
+export function decodeFeedbackValue(value: string | undefined): FeedbackValue | undefined {
+  try {
+    const v = JSON.parse(value ?? '') as { q?: unknown; a?: unknown; c?: unknown };
+    if (typeof v.q !== 'string' || typeof v.a !== 'string' || !Array.isArray(v.c)) return undefined;
+    const citations = (v.c as unknown[]).filter((x): x is CompactCitation => Array.isArray(x) && typeof x[0] === 'number' && typeof x[1] === 'string' && typeof x[2] === 'string');
+    return { question: v.q, answer: v.a, citations: citations.map(([n, title, location, url]) => ({ n, title, location, ...(typeof url === 'string' ? { url } : {}) })) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The full answer text of a posted answer message, read back from its answer sections. */
+export function answerTextFromBlocks(blocks: unknown): string | undefined {
+  if (!Array.isArray(blocks)) return undefined;
+  const texts = blocks
+    .filter((b): b is { block_id: string; text: { text: string } } => typeof b?.block_id === 'string' && b.block_id.startsWith(ANSWER_BLOCK_PREFIX) && typeof b?.text?.text === 'string')
+    .map((b) => unescapeMrkdwn(b.text.text));
+  return texts.length ? texts.join('\n\n') : undefined;
+}

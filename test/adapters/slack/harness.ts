@@ -1,0 +1,172 @@
+import { createHmac } from 'node:crypto';
+import { createSlackApp, type SlackApp } from '../../../adapters/slack/app.ts';
+import type { Answer, Citation } from '../../../src/answer/types.ts';
+import type { AskRequest, Assistant, FeedbackRecord } from '../../../src/assistant/types.ts';
+import { createLogger } from '../../../src/logger.ts';
+import { FakeSlack } from '../../support/fakeSlack.ts';
+
+export const SIGNING_SECRET = 'test-signing-secret-0123456789';
+export const BOT = { userId: 'U0BOT', botId: 'B0BOT', teamId: 'T0TEAM' };
+
+export const citations: Citation[] = [
+  { n: 1, title: 'Partial indexes', source: 'pg/indexes-partial.md', collection: 'pg-docs', heading: 'Partial Indexes', anchor: 'partial', url: 'https://docs.example.org/indexes-partial.html#partial', location: 'pg/indexes-partial.md#partial', snippet: 'A partial index is built over a subset of a table', contentHash: 'h1' },
+  { n: 2, title: 'Internal runbook', source: 'runbooks/vacuum.md', collection: 'runbooks', heading: 'Vacuum', location: 'runbooks/vacuum.md#vacuum', snippet: 'Run VACUUM', contentHash: 'h2' },
+];
+
+/** Records every call; answers with cited text, or throws whatever `failures` holds next. */
+export class FakeAssistant implements Assistant {
+  readonly asks: AskRequest[] = [];
+  readonly feedback: FeedbackRecord[] = [];
+  readonly claimed = new Set<string>();
+  readonly claimCalls: string[] = [];
+  readonly released: string[] = [];
+  readonly failures: unknown[] = [];
+  answerText: (q: string) => string = (q) => `Create it with CREATE INDEX … WHERE [1]. You asked: ${q}`;
+  /** When set, answer() waits for it (to prove the command was acknowledged first). */
+  gate?: Promise<void>;
+
+  async answer(req: AskRequest): Promise<Answer> {
+    this.asks.push(req);
+    if (this.gate) await this.gate;
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    const text = this.answerText(req.question);
+    return { text, citations, confidence: 0.9, refused: false, standaloneQuestion: req.question };
+  }
+
+  async recordFeedback(f: FeedbackRecord): Promise<void> {
+    this.feedback.push(f);
+  }
+
+  async claimEvent(eventId: string): Promise<boolean> {
+    this.claimCalls.push(eventId);
+    if (this.claimed.has(eventId)) return false;
+    this.claimed.add(eventId);
+    return true;
+  }
+
+  async releaseEvent(eventId: string): Promise<void> {
+    this.released.push(eventId);
+    this.claimed.delete(eventId);
+  }
+}
+
+export interface Harness {
+  slack: SlackApp;
+  fake: FakeSlack;
+  assistant: FakeAssistant;
+  logs: string[];
+  base: string;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(opts: { replyPrivately?: boolean; channelScopes?: Record<string, string[]> } = {}): Promise<Harness> {
+  const fake = await new FakeSlack({ userId: BOT.userId, botId: BOT.botId }).start();
+  const assistant = new FakeAssistant();
+  const logs: string[] = [];
+  const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } });
+  const slack = createSlackApp({
+    assistant,
+    logger,
+    config: {
+      botToken: 'xoxb-test-token',
+      signingSecret: SIGNING_SECRET,
+      apiUrl: fake.apiUrl,
+      command: '/ask',
+      replyPrivately: opts.replyPrivately ?? false,
+      channelScopes: opts.channelScopes ?? {},
+      port: 0,
+      host: '127.0.0.1',
+    },
+    authorize: async () => ({ botToken: 'xoxb-test-token', botId: BOT.botId, botUserId: BOT.userId, teamId: BOT.teamId }),
+    clientOptions: { retryConfig: { retries: 3, factor: 1, minTimeout: 5, maxTimeout: 20 } },
+  });
+  await slack.start();
+  const base = `http://127.0.0.1:${slack.port()}`;
+  return {
+    slack,
+    fake,
+    assistant,
+    logs,
+    base,
+    async stop() {
+      await slack.stop();
+      await fake.close();
+    },
+  };
+}
+
+export function sign(body: string, timestamp: number, secret = SIGNING_SECRET): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+}
+
+export interface PostOptions {
+  timestamp?: number;
+  secret?: string;
+  headers?: Record<string, string>;
+}
+
+/** POSTs a body to /slack/events signed the way Slack signs it. */
+export async function signedPost(base: string, body: string, contentType: string, opts: PostOptions = {}): Promise<{ status: number; text: string }> {
+  const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
+  const res = await fetch(`${base}/slack/events`, {
+    method: 'POST',
+    headers: { 'content-type': contentType, 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': sign(body, timestamp, opts.secret), ...opts.headers },
+    body,
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+let eventSeq = 0;
+export function newEventId(): string {
+  return `Ev${Date.now().toString(36)}${++eventSeq}`;
+}
+
+/** Delivers an Events API event; `retryNum` adds the X-Slack-Retry-* headers of a redelivery. */
+export function sendEvent(h: Harness, event: Record<string, unknown>, opts: PostOptions & { eventId?: string; retryNum?: number } = {}) {
+  const envelope = { token: 'legacy', team_id: BOT.teamId, api_app_id: 'A0APP', type: 'event_callback', event_id: opts.eventId ?? newEventId(), event_time: Math.floor(Date.now() / 1000), event };
+  const retry: Record<string, string> = opts.retryNum ? { 'x-slack-retry-num': String(opts.retryNum), 'x-slack-retry-reason': 'http_timeout' } : {};
+  return signedPost(h.base, JSON.stringify(envelope), 'application/json', { ...opts, headers: { ...retry, ...opts.headers } });
+}
+
+let triggerSeq = 0;
+/** Delivers a slash command, form-encoded exactly as Slack does. */
+export function sendCommand(h: Harness, fields: { text: string; channel_id?: string; user_id?: string; trigger_id?: string; responseId?: string }, opts: PostOptions = {}) {
+  const form = new URLSearchParams({
+    token: 'legacy',
+    team_id: BOT.teamId,
+    team_domain: 'example',
+    channel_id: fields.channel_id ?? 'C0GENERAL',
+    channel_name: 'general',
+    user_id: fields.user_id ?? 'U0ASKER',
+    user_name: 'asker',
+    command: '/ask',
+    text: fields.text,
+    api_app_id: 'A0APP',
+    response_url: h.fake.responseUrl(fields.responseId ?? 'cmd'),
+    trigger_id: fields.trigger_id ?? `trig.${++triggerSeq}`,
+  });
+  return signedPost(h.base, form.toString(), 'application/x-www-form-urlencoded', opts);
+}
+
+/** Delivers an interactive (block_actions) payload. */
+export function sendAction(h: Harness, payload: Record<string, unknown>, opts: PostOptions = {}) {
+  const form = new URLSearchParams({ payload: JSON.stringify(payload) });
+  return signedPost(h.base, form.toString(), 'application/x-www-form-urlencoded', opts);
+}
+
+/** Every mrkdwn/plain text string in a message (text + blocks), for escaping assertions. */
+export function allTexts(args: { text?: string; blocks?: unknown[] }): string[] {
+  const out: string[] = args.text ? [args.text] : [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'text' && typeof x === 'string') out.push(x);
+        else walk(x);
+      }
+    }
+  };
+  walk(args.blocks ?? []);
+  return out;
+}

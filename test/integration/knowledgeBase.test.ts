@@ -1,0 +1,149 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/db/migrate.ts';
+import { ingest } from '../../src/ingest/ingest.ts';
+import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
+import { ensureEmbeddingSpace } from '../../src/store/embeddingSpace.ts';
+import { HybridRetriever } from '../../src/retrieval/hybridRetriever.ts';
+import { AnswerService } from '../../src/answer/ask.ts';
+import { KbError } from '../../src/errors.ts';
+import { backends, silentLogger, type TestDatabase } from '../support/databases.ts';
+import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
+
+const docs: Record<string, string> = {
+  'brin.md': '# BRIN indexes\n\n## Overview\n\nA BRIN index stores summaries of block ranges. BRIN suits very large tables whose rows are physically ordered, such as append-only event logs with timestamps.\n\n## Downsides\n\nBRIN is lossy: every matching block range must be rechecked, so it is slow for random data.',
+  'vacuum.md': '# Vacuum\n\n## Dead tuples\n\nVACUUM reclaims space held by dead tuples left behind by updates and deletes. Autovacuum runs it automatically.\n\n```sql\nVACUUM (VERBOSE) orders;\n```',
+  'replication.md': '# Replication\n\n## Streaming\n\nA standby replays the write-ahead log streamed from the primary. Promote a standby with pg_promote().',
+  'guide/partial.md': '# Partial indexes\n\n## Creating one\n\nA partial index covers only rows matching a WHERE predicate, which keeps the index small.\n\n```sql\nCREATE INDEX orders_open ON orders (id) WHERE NOT shipped;\n```',
+};
+
+async function writeFolder(files: Record<string, string | Buffer>): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-docs-'));
+  for (const [name, content] of Object.entries(files)) {
+    await fs.mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+    await fs.writeFile(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+describe.each(backends)('knowledge base on %s', (_name, open) => {
+  let t: TestDatabase;
+  let store: KnowledgeStore;
+  let folder: string;
+  const embeddings = new FakeEmbeddings(32);
+  const space = { model: 'fake-32', dimension: 32 };
+  const deps = () => ({ db: t.db, store, embeddings, space });
+  const retriever = (collections = ['docs'], mode: 'hybrid' | 'bm25' | 'vector' = 'hybrid') =>
+    new HybridRetriever({ store, embeddings, dimension: 32, collections, mode, k: 6 });
+
+  beforeAll(async () => {
+    t = await open();
+    await migrate(t.db);
+    store = new KnowledgeStore(t.db);
+    folder = await writeFolder(docs);
+  });
+  afterAll(async () => {
+    await t?.drop();
+    await fs.rm(folder, { recursive: true, force: true });
+  });
+
+  it('ingests a folder with sources relative to it and links to base-url#anchor', async () => {
+    const s = await ingest(deps(), { inputs: [folder], collection: 'docs', baseUrl: 'https://example.test/kb/' });
+    expect(s).toMatchObject({ added: 4, changed: 0, unchanged: 0, removed: 0 });
+    expect(s.embedded).toBe(s.chunks);
+    const r = await retriever().retrieve('how do I create a partial index');
+    expect(r.chunks[0]!.chunk.source).toBe('guide/partial.md');
+    expect(r.chunks[0]!.chunk.url).toBe('https://example.test/kb/guide/partial.md');
+    expect(r.chunks[0]!.chunk.anchor).toBe('creating-one');
+  });
+
+  it('skips unchanged documents without computing any embedding', async () => {
+    const before = embeddings.texts;
+    const s = await ingest(deps(), { inputs: [folder], collection: 'docs' });
+    expect(s).toMatchObject({ added: 0, changed: 0, unchanged: 4, embedded: 0 });
+    expect(embeddings.texts).toBe(before);
+  });
+
+  it('replaces a changed document whole and keeps BM25 statistics exact', async () => {
+    await fs.writeFile(path.join(folder, 'vacuum.md'), '# Vacuum\n\n## Freezing\n\nFreezing marks old tuples so transaction id wraparound cannot hide them.');
+    const s = await ingest(deps(), { inputs: [folder], collection: 'docs' });
+    expect(s).toMatchObject({ changed: 1, unchanged: 3 });
+    const hits = await store.bm25('autovacuum reclaims space', ['docs'], 5);
+    const rows = await store.chunks(hits.map((h) => h.id));
+    expect([...rows.values()].some((c) => c.source === 'vacuum.md')).toBe(false);
+    const drift = await t.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM term_stats ts FULL JOIN (SELECT collection, term, count(*) AS df FROM chunk_terms GROUP BY 1, 2) a
+         ON a.collection = ts.collection AND a.term = ts.term WHERE ts.df IS DISTINCT FROM a.df`,
+    );
+    expect(Number(drift.rows[0]!.n)).toBe(0);
+    const totals = await t.db.query<{ ok: boolean }>('SELECT cs.chunk_count = (SELECT count(*) FROM chunks WHERE collection = cs.collection) AS ok FROM collection_stats cs');
+    expect(totals.rows.every((r) => r.ok)).toBe(true);
+  });
+
+  it('ranks by true BM25: a rare term outweighs a common one', async () => {
+    const hits = await store.bm25('index wraparound', ['docs'], 3);
+    const top = (await store.chunks([hits[0]!.id])).get(hits[0]!.id)!;
+    expect(top.source).toBe('vacuum.md');
+  });
+
+  it('prunes documents whose files are gone', async () => {
+    await fs.rm(path.join(folder, 'replication.md'));
+    const s = await ingest(deps(), { inputs: [folder], collection: 'docs', prune: true });
+    expect(s.removed).toBe(1);
+    expect((await store.documentHashes('docs')).has('replication.md')).toBe(false);
+  });
+
+  it('refuses a binary or invalid UTF-8 file with one clear error and writes nothing', async () => {
+    const bad = await writeFolder({ 'good.md': '# Good\n\nfresh words here', 'bad.txt': Buffer.from([0x66, 0x6f, 0xff, 0xfe, 0x41]) });
+    const before = await store.stats();
+    await expect(ingest(deps(), { inputs: [bad], collection: 'docs' })).rejects.toThrow(/bad\.txt: not valid UTF-8 text/);
+    await fs.writeFile(path.join(bad, 'bad.txt'), Buffer.from([0x41, 0x00, 0x42]));
+    await expect(ingest(deps(), { inputs: [bad], collection: 'docs' })).rejects.toThrow(/bad\.txt: looks like a binary file/);
+    expect(await store.stats()).toEqual(before);
+    await fs.rm(bad, { recursive: true, force: true });
+  });
+
+  it('keeps collections apart: a scope never sees another collection', async () => {
+    const secret = await writeFolder({ 'canary.md': '# Canary\n\nzebracanary token lives only in collection secret' });
+    await ingest(deps(), { inputs: [secret], collection: 'secret' });
+    const r = await retriever(['docs']).retrieve('zebracanary token');
+    expect(r.chunks.every((c) => c.chunk.collection === 'docs')).toBe(true);
+    const own = await retriever(['secret']).retrieve('zebracanary token');
+    expect(own.chunks[0]!.chunk.source).toBe('canary.md');
+    await fs.rm(secret, { recursive: true, force: true });
+  });
+
+  it('treats a hostile collection name as data, not SQL', async () => {
+    const r = await retriever(["a' OR '1'='1"]).retrieve('partial index');
+    expect(r.chunks).toEqual([]);
+    expect((await store.stats()).documents).toBeGreaterThan(0);
+  });
+
+  it('refuses to mix embedding models silently', async () => {
+    await expect(ensureEmbeddingSpace(t.db, { model: 'other-model', dimension: 64 })).rejects.toMatchObject({ code: 'store/model_mismatch' });
+  });
+
+  it('answers with citations, and says "I don\'t know" with none on weak evidence', async () => {
+    const answers = new AnswerService({
+      retrieverFor: (c) => retriever(c),
+      defaultScope: ['docs'],
+      minConfidence: 0.5,
+      maxQuestionChars: 2000,
+      maxHistoryTurns: 6,
+      describeKnowledgeBase: async () => 'It covers indexes and vacuum.',
+      logger: silentLogger,
+    });
+    const a = await answers.ask({ question: 'What are the downsides of a BRIN index?' });
+    expect(a.refused).toBe(false);
+    expect(a.citations[0]!.source).toBe('brin.md');
+    expect(a.text).toMatch(/\[1\]/);
+    const off = await answers.ask({ question: 'What is a good recipe for lasagna?' });
+    expect(off.refused).toBe(true);
+    expect(off.citations).toEqual([]);
+    expect(off.text).toMatch(/I don't know/);
+    await expect(answers.ask({ question: '   ' })).rejects.toBeInstanceOf(KbError);
+    await expect(answers.ask({ question: 'x'.repeat(100_000) })).rejects.toMatchObject({ code: 'input/question_too_long' });
+  });
+});

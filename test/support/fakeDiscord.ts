@@ -57,6 +57,8 @@ export class FakeDiscord {
   /** Query strings of every gateway connection, e.g. "?v=10&encoding=json". */
   readonly gatewayQueries: string[] = [];
   readonly received: GatewayFrame[] = [];
+  /** Threads the client created with POST /channels/:id/messages/:id/threads. */
+  readonly threads: Array<{ id: string; parentId: string; messageId: string; name: string }> = [];
   heartbeatIntervalMs = 2000;
 
   private readonly http = http.createServer((req, res) => void this.onRequest(req, res));
@@ -305,7 +307,9 @@ export class FakeDiscord {
       return [200, (body as Json[]).map((c) => ({ ...c, id: snowflake(), application_id: this.applicationId, version: snowflake() }))];
     }
     if (method === 'POST' && (m = path.match(/^\/channels\/(\d+)\/messages\/(\d+)\/threads$/))) {
-      return [201, this.threadPayload(snowflake(), m[1]!, this.bot.id, body?.name ?? 'thread')];
+      const thread = { id: snowflake(), parentId: m[1]!, messageId: m[2]!, name: String(body?.name ?? '') };
+      this.threads.push(thread);
+      return [201, this.threadPayload(thread.id, thread.parentId, this.bot.id, thread.name)];
     }
     if (method === 'POST' && (m = path.match(/^\/channels\/(\d+)\/messages$/))) return [200, this.messagePayload(m[1]!, body)];
     if (method === 'POST' && /^\/channels\/\d+\/typing$/.test(path)) return [204];

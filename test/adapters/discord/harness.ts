@@ -1,0 +1,63 @@
+import { Writable } from 'node:stream';
+import { createDiscordBot, type DiscordBot } from '../../../adapters/discord/client.ts';
+import { createLogger } from '../../../src/logger.ts';
+import { FakeDiscord, waitUntil, type RecordedRequest } from '../../support/fakeDiscord.ts';
+import { FakeAssistant } from './fakeAssistant.ts';
+
+export const TOKEN = 'fake-discord-bot-token';
+
+export interface Harness {
+  fake: FakeDiscord;
+  bot: DiscordBot;
+  assistant: FakeAssistant;
+  /** Parsed log lines the adapter wrote. */
+  logs: Array<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+/** The real discord.js client, built by createDiscordBot, logged in to a fresh FakeDiscord. */
+export async function startHarness(opts: { channelScopes?: Record<string, string[]> } = {}): Promise<Harness> {
+  const fake = await FakeDiscord.start();
+  const assistant = new FakeAssistant();
+  const logs: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const logger = createLogger({ level: 'debug', destination });
+  const bot = createDiscordBot({ assistant, logger, config: { token: TOKEN, apiUrl: fake.apiUrl, channelScopes: opts.channelScopes ?? {} } });
+  await bot.start();
+  return {
+    fake,
+    bot,
+    assistant,
+    logs,
+    async stop() {
+      await bot.stop();
+      await fake.stop();
+    },
+  };
+}
+
+export const isChannelMessage = (channelId: string) => (r: RecordedRequest) => r.method === 'POST' && r.path === `/channels/${channelId}/messages`;
+
+/** Messages the bot posted to a channel, oldest first. */
+export function postedTo(fake: FakeDiscord, channelId: string): RecordedRequest[] {
+  return fake.requests.filter(isChannelMessage(channelId));
+}
+
+/** Waits until `count` messages have been posted to the channel, and returns them. */
+export async function waitForPosts(fake: FakeDiscord, channelId: string, count: number): Promise<RecordedRequest[]> {
+  return waitUntil(() => {
+    const posts = postedTo(fake, channelId);
+    return posts.length >= count ? posts : undefined;
+  }, 10_000, `${count} message(s) in channel ${channelId}`);
+}
+
+/** The id of the thread the bot started from a message. */
+export async function threadStartedFrom(fake: FakeDiscord, messageId: string): Promise<string> {
+  const thread = await waitUntil(() => fake.threads.find((t) => t.messageId === messageId), 10_000, `a thread started from ${messageId}`);
+  return thread.id;
+}

@@ -1,0 +1,37 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger, registerSecrets } from '../../src/logger.ts';
+
+describe('configuration', () => {
+  it('runs with no settings at all: embedded database, local embeddings, no LLM', () => {
+    const c = loadConfig({});
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.embeddings.provider).toBe('local');
+    expect(c.llm).toBeUndefined();
+  });
+  it('says what to do when a variable is wrong', () => {
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/SLACK_SIGNING_SECRET is missing: copy it from Basic Information/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL: must start with postgres/);
+    expect(() => loadConfig({ SLACK_CHANNEL_SCOPES: '{nope' })).toThrow(/SLACK_CHANNEL_SCOPES/);
+  });
+  it('uses OpenAI for answers and embeddings when a key is set', () => {
+    const c = loadConfig({ OPENAI_API_KEY: 'sk-test-123456' });
+    expect(c.llm?.model).toBe('gpt-4o-mini');
+    expect(c.embeddings).toEqual({ provider: 'openai', model: 'text-embedding-3-small' });
+  });
+});
+
+describe('logging', () => {
+  it('never writes tokens, secrets or connection passwords', () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) });
+    registerSecrets(['my-signing-secret-value']);
+    const log = createLogger({ level: 'debug', destination: sink });
+    log.info({ token: 'xoxb-123-456-abc', url: 'postgres://app:hunter2@db:5432/kb' }, 'using sk-abcdefghijk and xapp-1-XYZ');
+    log.warn({ err: new Error('bad signature my-signing-secret-value') }, 'oops');
+    const all = lines.join('');
+    for (const secret of ['xoxb-123', 'hunter2', 'sk-abcdefghijk', 'xapp-1-XYZ', 'my-signing-secret-value']) expect(all).not.toContain(secret);
+    expect(all).toContain('postgres://app:[redacted]@db:5432/kb');
+  });
+});

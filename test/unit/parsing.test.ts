@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { parseHtml } from '../../src/ingest/htmlParser.ts';
+import { parseMarkdown } from '../../src/ingest/markdownParser.ts';
+import { chunkDocument } from '../../src/ingest/chunker.ts';
+
+const page = `<html><head><title>11.8. Partial Indexes</title><link rel="up" title="Chapter 11. Performance Tips" href="indexes.html"/></head>
+<body><div class="navheader"><a href="prev.html">Prev</a> Navigation junk</div>
+<div class="sect1" id="INDEXES-PARTIAL"><h2 class="title">11.8. Partial Indexes</h2><p>A partial index is built over a
+subset of a table.</p><pre class="programlisting">CREATE INDEX i ON t (c)
+  WHERE NOT done;</pre>
+<div class="sect2" id="INDEXES-PARTIAL-EX"><h3>Example</h3><p>Use it for &lt;rare&gt; values.</p></div></div>
+<div class="navfooter">Footer junk</div><script>alert(1)</script></body></html>`;
+
+describe('HTML parsing', () => {
+  const doc = parseHtml(page, 'fallback');
+  it('drops navigation, keeps headings, anchors and code blocks', () => {
+    expect(doc.title).toBe('Performance Tips › 11.8. Partial Indexes');
+    expect(doc.sections.map((s) => [s.heading, s.anchor])).toEqual([
+      ['11.8. Partial Indexes', 'INDEXES-PARTIAL'],
+      ['Example', 'INDEXES-PARTIAL-EX'],
+    ]);
+    const text = JSON.stringify(doc);
+    expect(text).not.toMatch(/junk|alert/);
+    expect(doc.sections[0]!.blocks).toContain('```\nCREATE INDEX i ON t (c)\n  WHERE NOT done;\n```');
+    expect(doc.sections[1]!.blocks[0]).toBe('Use it for <rare> values.');
+  });
+});
+
+describe('Markdown parsing and chunking', () => {
+  it('splits at headings with GitHub-style anchors and keeps fences whole', () => {
+    const doc = parseMarkdown('# Title\n\nIntro.\n\n## Partial Indexes!\n\nText.\n\n```sql\nSELECT 1;\n\nSELECT 2;\n```\n', 'f');
+    expect(doc.title).toBe('Title');
+    expect(doc.sections[1]).toEqual({ heading: 'Partial Indexes!', anchor: 'partial-indexes', blocks: ['Text.', '```sql\nSELECT 1;\n\nSELECT 2;\n```'] });
+  });
+
+  it('never mixes sections in one chunk and splits oversized blocks', () => {
+    const long = Array.from({ length: 40 }, (_, i) => `Sentence number ${i} is here.`).join(' ');
+    const chunks = chunkDocument({ title: 't', sections: [{ heading: 'A', blocks: ['short'] }, { heading: 'B', blocks: [long] }] }, { maxChars: 300 });
+    expect(chunks[0]).toMatchObject({ heading: 'A', content: 'short' });
+    expect(chunks.slice(1).every((c) => c.heading === 'B' && c.content.length <= 300)).toBe(true);
+    expect(chunks.slice(1).map((c) => c.content).join(' ')).toBe(long);
+  });
+});

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { limitPerDocument, reciprocalRankFusion } from '../../src/retrieval/rrf.ts';
+
+describe('reciprocal rank fusion', () => {
+  it('adds weighted reciprocal ranks keyed by chunk id', () => {
+    const fused = reciprocalRankFusion([{ ids: ['1', '2', '3'], weight: 1 }, { ids: ['3', '1'], weight: 1 }], 60);
+    expect(fused.map((f) => f.id)).toEqual(['1', '3', '2']);
+    expect(fused[0]!.score).toBeCloseTo(1 / 61 + 1 / 62, 10);
+    expect(fused[0]!.ranks).toEqual([1, 2]);
+  });
+
+  it('breaks ties on the numeric chunk id, not on insertion order', () => {
+    const fused = reciprocalRankFusion([{ ids: ['10', '9'], weight: 1 }, { ids: ['9', '10'], weight: 1 }], 60);
+    expect(fused.map((f) => f.id)).toEqual(['9', '10']);
+  });
+
+  it('honours per-list weights', () => {
+    const fused = reciprocalRankFusion([{ ids: ['a'], weight: 0.1 }, { ids: ['b'], weight: 1 }], 60);
+    expect(fused[0]!.id).toBe('b');
+  });
+
+  it('does not let one document fill every slot', () => {
+    const items = [{ d: 'x' }, { d: 'x' }, { d: 'x' }, { d: 'y' }, { d: 'z' }];
+    expect(limitPerDocument(items, (i) => i.d, 2, 4).map((i) => i.d)).toEqual(['x', 'x', 'y', 'z']);
+  });
+});

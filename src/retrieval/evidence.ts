@@ -1,5 +1,5 @@
 import type { KnowledgeStore } from '../store/knowledgeStore.ts';
-import type { RetrievedChunk } from './hybridRetriever.ts';
+import type { RetrievedChunk } from './types.ts';
 
 /**
  * How well the retrieved evidence covers the question, from 0 to 1: the IDF-weighted

@@ -1,9 +1,12 @@
 import { BaseRetriever, type BaseRetrieverInput } from '@langchain/core/retrievers';
 import { Document } from '@langchain/core/documents';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
-import { defaultBm25, type Bm25Params, type ChunkRow, type KnowledgeStore } from '../store/knowledgeStore.ts';
+import { defaultBm25, type Bm25Params, type KnowledgeStore } from '../store/knowledgeStore.ts';
 import { limitPerDocument, reciprocalRankFusion } from './rrf.ts';
 import { scoreEvidence } from './evidence.ts';
+import type { Retrieval, RetrievedChunk } from './types.ts';
+
+export type { Retrieval, RetrievedChunk } from './types.ts';
 
 export type RetrievalMode = 'hybrid' | 'bm25' | 'vector' | 'seed';
 
@@ -20,21 +23,6 @@ export interface RetrievalSettings {
 }
 
 export const defaultRetrievalSettings: RetrievalSettings = { rrfK: 60, weightBm25: 1, weightVector: 1, candidates: 40, perDocument: 2, bm25: defaultBm25, secondChunkWeight: 0 };
-
-export interface RetrievedChunk {
-  chunk: ChunkRow;
-  fusedScore: number;
-  bm25Rank?: number;
-  vectorRank?: number;
-  bm25Score?: number;
-  cosine?: number;
-}
-
-export interface Retrieval {
-  chunks: RetrievedChunk[];
-  /** 0..1: how well the best evidence covers the question (see evidence.ts). */
-  confidence: number;
-}
 
 export interface HybridRetrieverInput extends BaseRetrieverInput {
   store: KnowledgeStore;

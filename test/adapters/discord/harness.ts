@@ -16,7 +16,7 @@ export interface Harness {
 }
 
 /** The real discord.js client, built by createDiscordBot, logged in to a fresh FakeDiscord. */
-export async function startHarness(opts: { channelScopes?: Record<string, string[]> } = {}): Promise<Harness> {
+export async function startHarness(opts: { channelScopes?: (fake: FakeDiscord) => Record<string, string[]> } = {}): Promise<Harness> {
   const fake = await FakeDiscord.start();
   const assistant = new FakeAssistant();
   const logs: Array<Record<string, unknown>> = [];
@@ -27,7 +27,7 @@ export async function startHarness(opts: { channelScopes?: Record<string, string
     },
   });
   const logger = createLogger({ level: 'debug', destination });
-  const bot = createDiscordBot({ assistant, logger, config: { token: TOKEN, apiUrl: fake.apiUrl, channelScopes: opts.channelScopes ?? {} } });
+  const bot = createDiscordBot({ assistant, logger, config: { token: TOKEN, apiUrl: fake.apiUrl, channelScopes: opts.channelScopes?.(fake) ?? {} } });
   await bot.start();
   return {
     fake,

@@ -84,3 +84,20 @@ describe('RedisStore when Redis dies and comes back', () => {
     expect(warnings()).toHaveLength(1);
   });
 });
+
+describe('RedisStore when Redis is down at start-up', () => {
+  it('serves misses at once and warns once, without throwing', async () => {
+    const down = captureLogger();
+    const deadPort = await freePort(6390, 6392);
+    const s = new RedisStore({ url: `redis://127.0.0.1:${deadPort}`, prefix: testPrefix(), commandTimeoutMs: 150, logger: down.logger });
+    try {
+      const calls = await Promise.all([timed(() => s.get('k')), timed(() => s.setIfAbsent('e', '1', 60)), timed(() => s.tokenBucket('u', 1, 1))]);
+      expect(calls.map((c) => c.value)).toEqual([undefined, true, { allowed: true, retryAfterSeconds: 0 }]);
+      for (const c of calls) expect(c.ms).toBeLessThan(1500);
+      await s.set('k', 'v', 60);
+      expect(down.lines.filter((l) => l.level >= WARN)).toHaveLength(1);
+    } finally {
+      await s.close();
+    }
+  });
+});

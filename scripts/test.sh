@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The one gate: installs what the suite needs (pgvector, npm packages), then typechecks,
+# lints and runs every test against the machine's PostgreSQL and Redis.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-pgvector.sh
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+pg_isready -h 127.0.0.1 -p 5432 -q || { echo "test: PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 1; }
+redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null || { echo "test: Redis is not answering on 127.0.0.1:6379" >&2; exit 1; }
+
+npx tsc --noEmit -p .
+npm run --silent lint
+npx vitest run "$@"

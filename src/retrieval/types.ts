@@ -1,0 +1,16 @@
+import type { ChunkRow } from '../store/knowledgeStore.ts';
+
+export interface RetrievedChunk {
+  chunk: ChunkRow;
+  fusedScore: number;
+  bm25Rank?: number;
+  vectorRank?: number;
+  bm25Score?: number;
+  cosine?: number;
+}
+
+export interface Retrieval {
+  chunks: RetrievedChunk[];
+  /** 0..1: how well the best evidence covers the question (see evidence.ts). */
+  confidence: number;
+}

@@ -15,6 +15,17 @@ import { readEmbeddingSpace, type EmbeddingSpace } from './store/embeddingSpace.
 import { KnowledgeStore } from './store/knowledgeStore.ts';
 import { AnswerService } from './answer/ask.ts';
 import { reembed } from './ingest/reembed.ts';
+import { createKeyValueStore } from './cache/createCache.ts';
+import type { KeyValueStore } from './cache/keyValueStore.ts';
+import { EmbeddingCache } from './cache/embeddingCache.ts';
+import { AnswerCache } from './cache/answerCache.ts';
+import { ThreadMemory } from './cache/threadMemory.ts';
+import { RateLimiter } from './cache/rateLimiter.ts';
+import { ConversationalAssistant } from './assistant/assistant.ts';
+import type { Assistant } from './assistant/types.ts';
+import { FeedbackStore } from './store/feedbackStore.ts';
+import { answerPromptVersion } from './answer/generate.ts';
+import { condensePromptVersion } from './answer/condense.ts';
 
 export interface App {
   config: Config;
@@ -23,6 +34,10 @@ export interface App {
   embeddings: EmbeddingsInterface;
   space: EmbeddingSpace;
   answers: AnswerService;
+  assistant: Assistant;
+  feedback: FeedbackStore;
+  kv: KeyValueStore;
+  memory: ThreadMemory;
   logger: Logger;
   retriever(collections: string[], mode?: RetrievalMode, k?: number): HybridRetriever;
   ingest(req: IngestRequest): Promise<IngestSummary>;
@@ -59,10 +74,16 @@ function safeHost(url: string): string {
 /** The composition root: turns config into concrete parts and wires them together. */
 export async function createApp(config: Config, logger: Logger): Promise<App> {
   const db = await openDatabase(config, logger);
+  const kv = createKeyValueStore({ url: config.redis.url, clusterNodes: config.redis.clusterNodes, commandTimeoutMs: config.redis.commandTimeoutMs, logger, prefix: 'kb:v1:' });
   try {
     await migrate(db);
     const store = new KnowledgeStore(db);
-    const { embeddings, space } = await createEmbeddings(config);
+    const provider = await createEmbeddings(config);
+    const space = provider.space;
+    const embeddings = new EmbeddingCache(provider.embeddings, kv, { modelName: space.model });
+    const answerCache = new AnswerCache(kv);
+    const memory = new ThreadMemory(kv, { maxTurns: config.limits.threadMaxTurns, maxCharsPerTurn: 2000, ttlSeconds: config.limits.threadTtlS });
+    const feedback = new FeedbackStore(db);
     const stored = await readEmbeddingSpace(db);
     const chatModel = config.llm
       ? new ChatOpenAI({
@@ -98,6 +119,20 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       describeKnowledgeBase: (c) => describeKnowledgeBase(db, c),
       logger,
     });
+    const assistant = new ConversationalAssistant({
+      answers,
+      store,
+      feedback,
+      answerCache,
+      memory,
+      rateLimiter: new RateLimiter(kv, { perMinute: config.limits.ratePerMinute, burst: config.limits.rateBurst }),
+      kv,
+      defaultScope: [config.collection],
+      maxQuestionChars: config.limits.maxQuestionChars,
+      answerTtlSeconds: config.limits.answerCacheTtlS,
+      cacheIdentity: { model: `${config.llm?.model ?? 'extractive'}|${space.model}`, promptVersion: `answer-${answerPromptVersion}|condense-${condensePromptVersion}|retrieval-1` },
+      logger,
+    });
     const app: App = {
       config,
       db,
@@ -105,9 +140,13 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       embeddings,
       space,
       answers,
+      assistant,
+      feedback,
+      kv,
+      memory,
       logger,
       retriever,
-      ingest: (req) => ingest({ db, store, embeddings, space }, req),
+      ingest: (req) => ingest({ db, store, embeddings, space, onDocumentsChanged: async (docs) => void (await answerCache.invalidateDocuments(docs)) }, req),
       reembed: () => reembed({ db, embeddings, space }),
       async ensureSampleKnowledgeBase() {
         const { documents } = await store.stats();
@@ -115,11 +154,13 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         logger.info({ folder: config.sampleDir }, 'knowledge base is empty: ingesting the sample notes');
         return app.ingest({ inputs: [config.sampleDir], collection: config.collection });
       },
-      close: () => db.close(),
+      close: async () => {
+        await Promise.allSettled([db.close(), kv.close()]);
+      },
     };
     return app;
   } catch (err) {
-    await db.close().catch(() => undefined);
+    await Promise.allSettled([db.close(), kv.close()]);
     throw err;
   }
 }

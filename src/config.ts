@@ -25,6 +25,7 @@ const scopeMap = z.preprocess(
 
 const schema = z.object({
   KB_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('.kb-data')),
+  KB_CACHE_DIR: opt(z.string()),
   KB_COLLECTION: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'use letters, digits, ".", "_" or "-"').default('default')),
   KB_SAMPLE_DIR: opt(z.string()),
   DATABASE_URL: opt(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')),
@@ -70,6 +71,8 @@ export type Env = z.infer<typeof schema>;
 
 export interface Config {
   dataDir: string;
+  /** Where the converted local word vectors are kept (shared by several data dirs). */
+  cacheDir: string;
   collection: string;
   sampleDir: string;
   databaseUrl?: string;
@@ -120,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const llmModel = e.LLM_MODEL ?? (e.OPENAI_API_KEY ? 'gpt-4o-mini' : undefined);
   return {
     dataDir: path.resolve(e.KB_DATA_DIR),
+    cacheDir: path.resolve(e.KB_CACHE_DIR ?? e.KB_DATA_DIR),
     collection: e.KB_COLLECTION,
     sampleDir: e.KB_SAMPLE_DIR ? path.resolve(e.KB_SAMPLE_DIR) : path.resolve(import.meta.dirname, '..', 'kb', 'sample'),
     databaseUrl: e.DATABASE_URL,

@@ -5,7 +5,7 @@ import { configSecrets, loadConfig, type Config } from '../config.ts';
 import { KbError, toKbError } from '../errors.ts';
 import { createLogger, redactText, registerSecrets, type Logger } from '../logger.ts';
 import { createApp, type App } from '../app.ts';
-import type { Turn } from '../answer/types.ts';
+import { randomUUID } from 'node:crypto';
 import { evaluate, readQuestions } from '../eval/evaluate.ts';
 import type { RetrievalMode } from '../retrieval/hybridRetriever.ts';
 import type { IngestSummary } from '../ingest/ingest.ts';
@@ -82,7 +82,7 @@ function buildProgram(io: Io): Command {
       await withApp(
         async (app) => {
           const scope = o.collection ? o.collection.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
-          const answer = await app.answers.ask({ question: words.join(' '), scope });
+          const answer = await app.assistant.answer({ question: words.join(' '), user: 'cli:local', scope });
           if (o.json) io.out(JSON.stringify(answer, null, 2));
           else io.out(renderAnswer(answer));
           if (o.explain) io.out(renderExplain(await app.answers.retrieve(answer.standaloneQuestion, scope ?? [app.config.collection])));
@@ -100,7 +100,7 @@ function buildProgram(io: Io): Command {
         async (app) => {
           const scope = o.collection?.split(',').map((s) => s.trim());
           const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
-          const history: Turn[] = [];
+          const conversation = { platform: 'cli' as const, channel: 'terminal', thread: randomUUID() };
           io.out('Ask a question (empty line or Ctrl-D to quit).');
           for (;;) {
             let q: string;
@@ -111,10 +111,8 @@ function buildProgram(io: Io): Command {
             }
             if (!q.trim()) break;
             try {
-              const a = await app.answers.ask({ question: q, history, scope });
+              const a = await app.assistant.answer({ question: q, user: 'cli:local', conversation, scope });
               io.out(renderAnswer(a) + '\n');
-              history.push({ question: a.standaloneQuestion, answer: a.text });
-              if (history.length > app.config.limits.threadMaxTurns) history.shift();
             } catch (err) {
               io.err(`error: ${toKbError(err).userMessage}`);
             }
@@ -152,6 +150,21 @@ function buildProgram(io: Io): Command {
     .description('Re-compute every embedding with the configured model (needed after changing it)')
     .action(async () => {
       await withApp(async (app) => io.out(`re-embedded ${await app.reembed()} chunks with ${app.space.model}`));
+    });
+
+  program
+    .command('feedback')
+    .description('List recent 👎 feedback with the questions that got it')
+    .option('--limit <n>', 'how many', '20')
+    .option('--up', 'list 👍 instead', false)
+    .action(async (o: { limit: string; up: boolean }) => {
+      const limit = Number(o.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new KbError('input/invalid_argument', '--limit must be a whole number from 1 to 1000');
+      await withApp(async (app) => {
+        const rows = await app.feedback.recent(o.up ? 'up' : 'down', limit);
+        if (!rows.length) io.out(`no ${o.up ? '👍' : '👎'} feedback yet`);
+        for (const r of rows) io.out(`${new Date(r.created_at).toISOString()}  ${r.platform}  ${r.channel_id}  ${r.user_id}  ${r.question.replace(/\s+/g, ' ').slice(0, 200)}`);
+      });
     });
 
   return program;

@@ -14,7 +14,7 @@ export interface EmbeddingsSetup {
 /** Local GloVe (default, offline) or OpenAI-compatible embeddings, with their dimension. */
 export async function createEmbeddings(config: Config): Promise<EmbeddingsSetup> {
   if (config.embeddings.provider === 'local') {
-    const local = new LocalEmbeddings(await loadGloveTable(config.dataDir));
+    const local = new LocalEmbeddings(await loadGloveTable(config.cacheDir));
     return { embeddings: local, space: { model: local.modelName, dimension: local.dimension } };
   }
   const embeddings = new OpenAIEmbeddings({

@@ -28,6 +28,8 @@ export interface IngestDeps {
   store: KnowledgeStore;
   embeddings: EmbeddingsInterface;
   space: EmbeddingSpace;
+  /** Called after documents were replaced or removed (answer-cache invalidation). */
+  onDocumentsChanged?: (docs: { collection: string; source: string }[]) => Promise<void>;
 }
 
 const BATCH_DOCUMENTS = 64;
@@ -74,6 +76,8 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     req.onProgress?.(Math.min(i + batch.length, pending.length), pending.length);
   }
   if (toRemove.length) await deps.store.removeDocuments(req.collection, toRemove);
+  const touched = [...pending.filter((d) => existing.has(d.source)).map((d) => d.source), ...toRemove];
+  if (touched.length) await deps.onDocumentsChanged?.(touched.map((source) => ({ collection: req.collection, source })));
   if (pending.length) await createVectorIndex(deps.db, deps.space.dimension);
 
   const changed = pending.filter((d) => existing.has(d.source)).length;

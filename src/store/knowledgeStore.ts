@@ -153,6 +153,16 @@ export class KnowledgeStore {
     });
   }
 
+  /** Current content hashes of the given documents, keyed `collection/source`. */
+  async currentHashes(docs: { collection: string; source: string }[]): Promise<Map<string, string>> {
+    if (!docs.length) return new Map();
+    const r = await this.db.reader().query<{ collection: string; source: string; content_hash: string }>(
+      'SELECT d.collection, d.source, d.content_hash FROM documents d JOIN unnest($1::text[], $2::text[]) AS u(collection, source) ON d.collection = u.collection AND d.source = u.source',
+      [docs.map((d) => d.collection), docs.map((d) => d.source)],
+    );
+    return new Map(r.rows.map((x) => [`${x.collection}/${x.source}`, x.content_hash]));
+  }
+
   async removeDocuments(collection: string, sources: string[]): Promise<void> {
     if (sources.length) await this.writeDocuments(collection, [], sources);
   }

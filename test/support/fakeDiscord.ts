@@ -20,6 +20,8 @@ export interface RecordedRequest {
   query: URLSearchParams;
   authorization?: string;
   body: Json;
+  /** What the fake answered (for messages: the message object, with its id). */
+  response?: Json;
 }
 
 export interface GatewayFrame {
@@ -64,7 +66,8 @@ export class FakeDiscord {
   private readonly http = http.createServer((req, res) => void this.onRequest(req, res));
   private readonly wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   private socket: WebSocket | undefined;
-  private sessionId = '';
+  /** The current gateway session (set by IDENTIFY). */
+  sessionId = '';
   private sequence = 0;
   private history: GatewayFrame[] = [];
   private readonly failures: FailureRule[] = [];
@@ -87,6 +90,10 @@ export class FakeDiscord {
   }
   get gatewayUrl(): string {
     return `ws://127.0.0.1:${(this.wss.address() as AddressInfo).port}`;
+  }
+  /** Sequence number of the last dispatch sent (or kept for replay). */
+  get lastSequence(): number {
+    return this.sequence;
   }
   get identifies(): GatewayFrame[] {
     return this.received.filter((f) => f.op === 2);
@@ -279,7 +286,7 @@ export class FakeDiscord {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const path = url.pathname.replace(/^\/api\/v\d+/, '');
+    const path = decodeURIComponent(url.pathname).replace(/^\/api\/v\d+/, '');
     const method = req.method ?? 'GET';
     let body: unknown = raw;
     try {
@@ -287,14 +294,17 @@ export class FakeDiscord {
     } catch {
       // Multipart or text: keep the raw string so a test can still look at it.
     }
-    this.requests.push({ method, path, query: url.searchParams, authorization: req.headers.authorization, body });
+    const recorded: RecordedRequest = { method, path, query: url.searchParams, authorization: req.headers.authorization, body };
+    this.requests.push(recorded);
     const reply = (status: number, payload?: unknown) => {
       res.writeHead(status, payload === undefined ? {} : { 'content-type': 'application/json' });
       res.end(payload === undefined ? undefined : JSON.stringify(payload));
     };
     const failure = this.failures.find((f) => f.method === method && f.path.test(path));
     if (failure) return reply(failure.status, failure.body);
-    reply(...this.route(method, path, body as Json));
+    const [status, payload] = this.route(method, path, body as Json);
+    recorded.response = payload;
+    reply(status, payload);
   }
 
   private route(method: string, path: string, body: Json): [number, unknown?] {

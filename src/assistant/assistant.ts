@@ -1,0 +1,65 @@
+import type { AnswerService } from '../answer/ask.ts';
+import { validateQuestion } from '../answer/ask.ts';
+import type { Answer } from '../answer/types.ts';
+import type { AnswerCache } from '../cache/answerCache.ts';
+import type { KeyValueStore } from '../cache/keyValueStore.ts';
+import { enforceRateLimit, type RateLimiter } from '../cache/rateLimiter.ts';
+import type { ThreadMemory } from '../cache/threadMemory.ts';
+import type { Logger } from '../logger.ts';
+import type { FeedbackStore } from '../store/feedbackStore.ts';
+import type { KnowledgeStore } from '../store/knowledgeStore.ts';
+import type { AskRequest, Assistant, FeedbackRecord } from './types.ts';
+
+export interface AssistantDeps {
+  answers: AnswerService;
+  store: KnowledgeStore;
+  feedback: FeedbackStore;
+  answerCache: AnswerCache;
+  memory: ThreadMemory;
+  rateLimiter: RateLimiter;
+  kv: KeyValueStore;
+  defaultScope: string[];
+  maxQuestionChars: number;
+  answerTtlSeconds: number;
+  /** LLM model (or 'extractive'), embedding model and prompt versions: part of cache keys. */
+  cacheIdentity: { model: string; promptVersion: string };
+  logger: Logger;
+}
+
+/**
+ * The core's conversation layer: rate limit, thread memory, follow-up rewriting, the
+ * answer cache (served only while every cited document is unchanged), and feedback.
+ */
+export class ConversationalAssistant implements Assistant {
+  constructor(private readonly d: AssistantDeps) {}
+
+  async answer(req: AskRequest): Promise<Answer> {
+    const question = validateQuestion(req.question, this.d.maxQuestionChars);
+    await enforceRateLimit(this.d.rateLimiter, req.user);
+    const scope = req.scope?.length ? [...req.scope].sort() : this.d.defaultScope;
+    const history = req.conversation ? await this.d.memory.history(req.conversation) : [];
+    const standalone = await this.d.answers.standalone(question, history);
+    const key = this.d.answerCache.key({ question: standalone, scope, ...this.d.cacheIdentity });
+    let answer = await this.d.answerCache.get(key, (docs) => this.d.store.currentHashes(docs));
+    if (answer) {
+      answer = { ...answer, cached: true };
+    } else {
+      answer = await this.d.answers.compose(standalone, await this.d.answers.retrieve(standalone, scope), scope);
+      if (!answer.note) await this.d.answerCache.set(key, answer, this.d.answerTtlSeconds);
+    }
+    if (req.conversation) await this.d.memory.append(req.conversation, { question: standalone, answer: answer.text });
+    return answer;
+  }
+
+  recordFeedback(f: FeedbackRecord): Promise<void> {
+    return this.d.feedback.record(f);
+  }
+
+  claimEvent(eventId: string, ttlSeconds = 3600): Promise<boolean> {
+    return this.d.kv.setIfAbsent(`event:${eventId}`, '1', ttlSeconds);
+  }
+
+  async releaseEvent(eventId: string): Promise<void> {
+    await this.d.kv.del([`event:${eventId}`]);
+  }
+}

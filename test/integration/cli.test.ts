@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+let dataDir: string;
+let work: string;
+
+function kb(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'kb.js'), ...args], {
+      cwd: work,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', KB_DATA_DIR: dataDir, KB_CACHE_DIR: path.join(root, '.kb-data'), ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - started }));
+  });
+}
+
+describe('kb CLI', () => {
+  beforeAll(async () => {
+    work = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-cli-'));
+    dataDir = path.join(work, 'data');
+  });
+  afterAll(async () => {
+    await fs.rm(work, { recursive: true, force: true });
+  });
+
+  it('answers with numbered citations on first use, with no servers or keys', async () => {
+    const r = await kb(['ask', 'How do I create a partial index?']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\[1\]/);
+    expect(r.stdout).toMatch(/Sources:\n {2}\[1\] .+\n {6}indexes\.md#partial-indexes/);
+  });
+
+  it('prints exactly one JSON object for ask --json', async () => {
+    const r = await kb(['ask', '--json', 'What does VACUUM do?']);
+    const a = JSON.parse(r.stdout);
+    expect(a).toMatchObject({ refused: false });
+    expect(a.citations.length).toBeGreaterThan(0);
+  });
+
+  it('gives one clear line and a non-zero exit for an empty or huge question', async () => {
+    const empty = await kb(['ask', '   ']);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr.trim().split('\n')).toEqual(['error: Please ask a question, e.g. "How do I create a partial index?"']);
+    const huge = await kb(['ask', 'why '.repeat(25_000)]);
+    expect(huge.code).toBe(1);
+    expect(huge.stderr.trim()).toMatch(/^error: That question is 99,999 characters long; please keep it under 2,000\.$/);
+  });
+
+  it('refuses an unreadable file and writes nothing', async () => {
+    const bad = path.join(work, 'broken.txt');
+    await fs.writeFile(bad, Buffer.from([0xc3, 0x28, 0x00]));
+    const r = await kb(['ingest', bad, '--collection', 'fresh']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('error: broken.txt: looks like a binary file, not text');
+    const stats = await kb(['eval', '--questions', await questionsFile([{ question: 'anything?', sources: [] }]), '--collection', 'fresh', '--json']);
+    expect(JSON.parse(stats.stdout).refusal_rate).toBe(1);
+  });
+
+  it('reports an unreachable DATABASE_URL in one line within 5 seconds', async () => {
+    const r = await kb(['ask', 'what is mvcc?'], { DATABASE_URL: 'postgres://kb:secretpw@127.0.0.1:1/kb' });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^error: Cannot reach PostgreSQL at 127\.0\.0\.1:1\/kb \(DATABASE_URL\)/);
+    expect(r.stderr).not.toContain('secretpw');
+    expect(r.ms).toBeLessThan(5000 + 3000); // connect timeout plus process start-up
+  });
+
+  it('prints the eval report as one JSON object with every field', async () => {
+    const file = await questionsFile([
+      { question: 'How do I create a partial index?', sources: ['indexes.md'] },
+      { question: 'Who painted the Mona Lisa?', sources: [] },
+    ]);
+    const r = await kb(['eval', '--questions', file, '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(Object.keys(report).sort()).toEqual(['answered_rate', 'hit_at_1', 'hit_at_10', 'hit_at_5', 'latency_ms', 'mode', 'mrr_at_10', 'questions', 'refusal_rate'].sort());
+    expect(report).toMatchObject({ mode: 'hybrid', questions: 2, hit_at_5: 1, answered_rate: 1, refusal_rate: 1 });
+  });
+});
+
+async function questionsFile(lines: object[]): Promise<string> {
+  const f = path.join(work, `q-${Math.random().toString(36).slice(2)}.jsonl`);
+  await fs.writeFile(f, lines.map((l) => JSON.stringify(l)).join('\n'));
+  return f;
+}

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
 import type { Assistant } from '../../src/assistant/types.ts';
 import type { Config } from '../../src/config.ts';
+import { KbError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { createHandlerContext } from './handlers/context.ts';
 import { registerHandlers } from './handlers/register.ts';
@@ -42,7 +43,13 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
     client,
     async start() {
       const ready = once(client, Events.ClientReady);
-      await client.login(config.token);
+      // If login fails, nobody awaits `ready`; keep a later client error from becoming an unhandled rejection.
+      ready.catch(() => undefined);
+      try {
+        await client.login(config.token);
+      } catch (err) {
+        throw explainLoginError(err);
+      }
       await ready;
       logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord: connected');
     },
@@ -50,4 +57,16 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
       await client.destroy();
     },
   };
+}
+
+/** The two set-up mistakes everyone makes, turned into instructions; anything else keeps its cause. */
+function explainLoginError(err: unknown): KbError {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: string };
+  if (code === 'TokenInvalid') {
+    return new KbError('config/invalid', 'Discord rejected DISCORD_TOKEN: copy the token from the Bot page of your application (Reset Token).', { cause: err });
+  }
+  if (/disallowed intents/i.test(message ?? '')) {
+    return new KbError('config/invalid', 'Discord refused the Message Content intent: turn on "Message Content Intent" on the Bot page of the developer portal.', { cause: err });
+  }
+  return new KbError('internal/unexpected', `Could not connect to Discord: ${message ?? String(err)}`, { cause: err });
 }

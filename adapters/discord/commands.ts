@@ -2,6 +2,9 @@ import {
   ApplicationIntegrationType,
   DiscordAPIError,
   InteractionContextType,
+  OAuth2Scopes,
+  PermissionFlagsBits,
+  PermissionsBitField,
   REST,
   Routes,
   SlashCommandBuilder,
@@ -21,6 +24,26 @@ export const askCommand: RESTPostAPIChatInputApplicationCommandsJSONBody = new S
   .toJSON();
 
 export const commandDefinitions = [askCommand];
+
+/** What the bot needs in a server: read the channel, start a thread, answer in it with an embed. */
+export const BOT_PERMISSIONS = new PermissionsBitField([
+  PermissionFlagsBits.ViewChannel,
+  PermissionFlagsBits.SendMessages,
+  PermissionFlagsBits.SendMessagesInThreads,
+  PermissionFlagsBits.CreatePublicThreads,
+  PermissionFlagsBits.EmbedLinks,
+  PermissionFlagsBits.ReadMessageHistory,
+]).bitfield;
+
+/** The OAuth2 URL that adds the bot (and its slash commands) to a server. */
+export function inviteUrl(applicationId: string): string {
+  const params = new URLSearchParams({
+    client_id: applicationId,
+    scope: [OAuth2Scopes.Bot, OAuth2Scopes.ApplicationsCommands].join(' '),
+    permissions: BOT_PERMISSIONS.toString(),
+  });
+  return `https://discord.com/oauth2/authorize?${params.toString()}`;
+}
 
 export interface RegisterCommandsOptions {
   token: string;

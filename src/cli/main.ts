@@ -1,4 +1,4 @@
-import readline from 'node:readline/promises';
+import readline from 'node:readline';
 import { Command, CommanderError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { configSecrets, loadConfig, type Config } from '../config.ts';
@@ -99,23 +99,20 @@ function buildProgram(io: Io): Command {
       await withApp(
         async (app) => {
           const scope = o.collection?.split(',').map((s) => s.trim());
-          const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+          const rl = readline.createInterface({ input: process.stdin, terminal: false });
           const conversation = { platform: 'cli' as const, channel: 'terminal', thread: randomUUID() };
           io.out('Ask a question (empty line or Ctrl-D to quit).');
-          for (;;) {
-            let q: string;
-            try {
-              q = await rl.question('> ');
-            } catch {
-              break;
-            }
+          process.stdout.write('> ');
+          // Iterating the lines (rather than rl.question) also works when input is piped.
+          for await (const q of rl) {
             if (!q.trim()) break;
             try {
               const a = await app.assistant.answer({ question: q, user: 'cli:local', conversation, scope });
-              io.out(renderAnswer(a) + '\n');
+              io.out(`${renderAnswer(a)}\n`);
             } catch (err) {
               io.err(`error: ${toKbError(err).userMessage}`);
             }
+            process.stdout.write('> ');
           }
           rl.close();
         },

@@ -3,7 +3,7 @@ import type { AnyNode, Element } from 'domhandler';
 import type { ParsedDocument, ParsedSection } from './types.ts';
 
 /** Elements that carry navigation or page furniture, not content. */
-const DROP = 'script, style, noscript, nav, header, footer, .navheader, .navfooter, .toc, .list-of-tables, .list-of-examples, .list-of-figures, a.indexterm, iframe, svg, form';
+const DROP = 'script, style, noscript, nav, header, footer, .navheader, .navfooter, .toc, div.index, div.indexdiv, .list-of-tables, .list-of-examples, .list-of-figures, a.indexterm, iframe, svg, form';
 const BLOCK = new Set(['p', 'div', 'li', 'dt', 'dd', 'tr', 'table', 'ul', 'ol', 'dl', 'blockquote', 'section', 'article', 'main', 'figure', 'caption', 'td', 'th', 'br', 'hr', 'tbody', 'thead']);
 const HEADING = /^h[1-6]$/;
 
@@ -26,6 +26,16 @@ export function parseHtml(html: string, fallbackTitle: string): ParsedDocument {
   const home = collapse($('a[accesskey="h"]').attr('title') ?? '');
   const title = parent && up !== home && !pageTitle.includes(parent) ? `${parent} › ${pageTitle}` : pageTitle;
   $(DROP).remove();
+  // Link farms (a back-of-book index, sitemaps, long link lists) are navigation, not
+  // content: drop lists and tables whose text is almost all link text.
+  $('ul, ol, dl, table').each((_i, el) => {
+    const node = $(el);
+    const links = node.find('a');
+    if (links.length < 10) return;
+    const text = collapse(node.text()).length;
+    const linkText = links.toArray().reduce((n, a) => n + collapse($(a).text()).length, 0);
+    if (text > 0 && linkText / text > 0.6) node.remove();
+  });
 
   const sections: ParsedSection[] = [];
   let current: ParsedSection = { heading: title, blocks: [] };

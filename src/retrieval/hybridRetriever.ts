@@ -20,9 +20,14 @@ export interface RetrievalSettings {
   bm25: Bm25Params;
   /** Weight of a document's second-best chunk in its score (0: best chunk only). */
   secondChunkWeight: number;
+  /**
+   * 'document': in each list a chunk is ranked by its document's position among distinct
+   * documents, so a page's second passage is not pushed below other pages' repeats.
+   */
+  listRanks: 'chunk' | 'document';
 }
 
-export const defaultRetrievalSettings: RetrievalSettings = { rrfK: 60, weightBm25: 1, weightVector: 1, candidates: 40, perDocument: 2, bm25: defaultBm25, secondChunkWeight: 0 };
+export const defaultRetrievalSettings: RetrievalSettings = { rrfK: 60, weightBm25: 1, weightVector: 1, candidates: 40, perDocument: 2, bm25: defaultBm25, secondChunkWeight: 0, listRanks: 'document' };
 
 export interface HybridRetrieverInput extends BaseRetrieverInput {
   store: KnowledgeStore;
@@ -99,14 +104,16 @@ export class HybridRetriever extends BaseRetriever {
       useLexical ? (this.mode === 'seed' ? this.store.tsRank(query, cols, candidates) : this.store.bm25(query, cols, candidates, this.settings.bm25)) : Promise.resolve([]),
       useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vector(v, this.dimension, cols, candidates)) : Promise.resolve([]),
     ]);
+    const rows = await this.store.chunks([...new Set([...lexical, ...vector].map((x) => x.id))]);
+    const byDocument = this.mode !== 'seed' && this.settings.listRanks === 'document';
+    const ranked = (list: { id: string }[]) => (byDocument ? documentRanks(list.map((x) => x.id), (id) => rows.get(id)?.document_id ?? id) : undefined);
     const fused = reciprocalRankFusion(
       [
-        { ids: lexical.map((x) => x.id), weight: this.mode === 'seed' ? 1 : this.settings.weightBm25 },
-        { ids: vector.map((x) => x.id), weight: this.mode === 'seed' ? 1 : this.settings.weightVector },
+        { ids: lexical.map((x) => x.id), ranks: ranked(lexical), weight: this.mode === 'seed' ? 1 : this.settings.weightBm25 },
+        { ids: vector.map((x) => x.id), ranks: ranked(vector), weight: this.mode === 'seed' ? 1 : this.settings.weightVector },
       ],
       rrfK,
     );
-    const rows = await this.store.chunks(fused.slice(0, candidates * 2).map((f) => f.id));
     const lexScore = new Map(lexical.map((x) => [x.id, x.score]));
     const cosine = new Map(vector.map((x) => [x.id, x.score]));
     const all: RetrievedChunk[] = fused
@@ -139,4 +146,14 @@ function rankByDocument(chunks: RetrievedChunk[], secondWeight: number): Retriev
     .map((c, i) => ({ c, i, d: docScore(c.chunk.document_id) }))
     .sort((a, b) => b.d - a.d || a.i - b.i)
     .map((x) => x.c);
+}
+
+/** Rank of each chunk's document among the distinct documents of a list (1-based). */
+function documentRanks(ids: string[], documentOf: (id: string) => string): number[] {
+  const order = new Map<string, number>();
+  return ids.map((id) => {
+    const d = documentOf(id);
+    if (!order.has(d)) order.set(d, order.size + 1);
+    return order.get(d)!;
+  });
 }

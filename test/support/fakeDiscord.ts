@@ -31,12 +31,7 @@ export interface GatewayFrame {
   t?: string | null;
 }
 
-interface FailureRule {
-  method: string;
-  path: RegExp;
-  status: number;
-  body: unknown;
-}
+type FailureRule = { method: string; path: RegExp; status: number; body: unknown };
 
 let snowflakeCounter = 0n;
 /** Snowflake strings from the current time, unique within the process. */
@@ -46,6 +41,12 @@ export function snowflake(): string {
 }
 
 const ALL_PERMISSIONS = '2251799813685247';
+
+/** A message object as Discord sends it, with the given fields over empty defaults. */
+function messageObject(fields: { channel_id: string; author: object; content: string } & Record<string, unknown>): Json {
+  const empty = { embeds: [], components: [], mentions: [], mention_roles: [], attachments: [] };
+  return { id: snowflake(), timestamp: new Date().toISOString(), edited_timestamp: null, tts: false, mention_everyone: false, pinned: false, type: 0, flags: 0, ...empty, ...fields };
+}
 
 export class FakeDiscord {
   readonly bot = { id: snowflake(), username: 'kb-bot', discriminator: '0', global_name: 'KB Bot', avatar: null, bot: true };
@@ -62,6 +63,8 @@ export class FakeDiscord {
   /** Threads the client created with POST /channels/:id/messages/:id/threads. */
   readonly threads: Array<{ id: string; parentId: string; messageId: string; name: string }> = [];
   heartbeatIntervalMs = 2000;
+  /** When set, IDENTIFY is answered by closing with this code (e.g. 4014, disallowed intents). */
+  identifyCloseCode: number | undefined;
 
   private readonly http = http.createServer((req, res) => void this.onRequest(req, res));
   private readonly wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
@@ -122,26 +125,14 @@ export class FakeDiscord {
 
   postMessage(opts: { content: string; channelId?: string; guild?: boolean; mentionBot?: boolean; author?: object; channelType?: number }): Json {
     const guild = opts.guild ?? true;
-    const message = {
-      id: snowflake(),
+    const message = messageObject({
       channel_id: opts.channelId ?? (guild ? this.channelId : this.dmChannelId),
       channel_type: opts.channelType ?? (guild ? 0 : 1),
       ...(guild ? { guild_id: this.guildId } : {}),
       author: opts.author ?? this.human,
       content: opts.content,
-      timestamp: new Date().toISOString(),
-      edited_timestamp: null,
-      tts: false,
-      mention_everyone: false,
       mentions: opts.mentionBot ? [this.bot] : [],
-      mention_roles: [],
-      attachments: [],
-      embeds: [],
-      components: [],
-      pinned: false,
-      type: 0,
-      flags: 0,
-    };
+    });
     this.dispatch('MESSAGE_CREATE', message);
     return message;
   }
@@ -172,25 +163,11 @@ export class FakeDiscord {
     const id = snowflake();
     const token = `itoken-${randomUUID()}`;
     this.interactionChannels.set(token, this.channelId);
-    this.dispatch('INTERACTION_CREATE', {
-      id,
-      token,
-      type,
-      data,
-      application_id: this.applicationId,
-      guild_id: this.guildId,
-      channel_id: this.channelId,
-      channel: { id: this.channelId, type: 0, guild_id: this.guildId, name: 'general' },
-      member: { user: this.human, roles: [], permissions: ALL_PERMISSIONS, joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 },
-      version: 1,
-      app_permissions: ALL_PERMISSIONS,
-      locale: 'en-US',
-      guild_locale: 'en-US',
-      entitlements: [],
-      authorizing_integration_owners: { '0': this.guildId },
-      context: 0,
-      ...extra,
-    });
+    const member = { user: this.human, roles: [], permissions: ALL_PERMISSIONS, joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 };
+    const channel = { id: this.channelId, type: 0, guild_id: this.guildId, name: 'general' };
+    const where = { guild_id: this.guildId, channel_id: this.channelId, channel, member, authorizing_integration_owners: { '0': this.guildId }, context: 0 };
+    const fixed = { version: 1, app_permissions: ALL_PERMISSIONS, locale: 'en-US', guild_locale: 'en-US', entitlements: [] };
+    this.dispatch('INTERACTION_CREATE', { id, token, type, data, application_id: this.applicationId, ...where, ...fixed, ...extra });
     return { id, token };
   }
 
@@ -203,6 +180,7 @@ export class FakeDiscord {
       const frame = JSON.parse(raw.toString()) as GatewayFrame;
       this.received.push(frame);
       if (frame.op === 1) send({ op: 11 });
+      else if (frame.op === 2 && this.identifyCloseCode) ws.close(this.identifyCloseCode, 'Disallowed intent(s).');
       else if (frame.op === 2) this.onIdentify();
       else if (frame.op === 6) this.onResume(frame.d as { session_id: string; seq: number }, send);
     });
@@ -212,15 +190,9 @@ export class FakeDiscord {
     this.sessionId = randomUUID().replace(/-/g, '');
     this.sequence = 0;
     this.history = [];
-    this.dispatch('READY', {
-      v: 10,
-      user: this.bot,
-      guilds: [{ id: this.guildId, unavailable: true }],
-      session_id: this.sessionId,
-      resume_gateway_url: this.gatewayUrl,
-      shard: [0, 1],
-      application: { id: this.applicationId, flags: 0 },
-    });
+    const guilds = [{ id: this.guildId, unavailable: true }];
+    const application = { id: this.applicationId, flags: 0 };
+    this.dispatch('READY', { v: 10, user: this.bot, guilds, session_id: this.sessionId, resume_gateway_url: this.gatewayUrl, shard: [0, 1], application });
     this.dispatch('GUILD_CREATE', this.guildPayload());
   }
 
@@ -234,23 +206,20 @@ export class FakeDiscord {
   }
 
   private guildPayload(): object {
+    const everyone = { id: this.guildId, name: '@everyone', permissions: ALL_PERMISSIONS, position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 };
+    const general = { id: this.channelId, type: 0, name: 'general', position: 0, permission_overwrites: [], parent_id: null, topic: null, nsfw: false, rate_limit_per_user: 0 };
+    const empty = { features: [], emojis: [], stickers: [], members: [], presences: [], voice_states: [] };
     return {
+      ...empty,
       id: this.guildId,
       name: 'Databases',
       icon: null,
       owner_id: this.human.id,
       unavailable: false,
       member_count: 2,
-      large: false,
       joined_at: new Date().toISOString(),
-      features: [],
-      emojis: [],
-      stickers: [],
-      members: [],
-      presences: [],
-      voice_states: [],
-      roles: [{ id: this.guildId, name: '@everyone', permissions: ALL_PERMISSIONS, position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 }],
-      channels: [{ id: this.channelId, type: 0, name: 'general', position: 0, permission_overwrites: [], parent_id: null, topic: null, nsfw: false, rate_limit_per_user: 0 }],
+      roles: [everyone],
+      channels: [general],
       threads: [this.threadPayload(this.humanThreadId, this.channelId, this.human.id, 'A human thread')],
     };
   }
@@ -260,25 +229,9 @@ export class FakeDiscord {
     return { id, type: 11, guild_id: this.guildId, parent_id: parentId, owner_id: ownerId, name, thread_metadata: metadata, message_count: 0, member_count: 1, rate_limit_per_user: 0, flags: 0 };
   }
 
-  private messagePayload(channelId: string, body: Json, id = snowflake()): object {
-    return {
-      id,
-      channel_id: channelId,
-      author: this.bot,
-      content: body?.content ?? '',
-      embeds: body?.embeds ?? [],
-      components: body?.components ?? [],
-      timestamp: new Date().toISOString(),
-      edited_timestamp: null,
-      tts: false,
-      mention_everyone: false,
-      mentions: [],
-      mention_roles: [],
-      attachments: [],
-      pinned: false,
-      type: 0,
-      flags: body?.flags ?? 0,
-    };
+  private messagePayload(channelId: string, body: Json, id = snowflake()): Json {
+    const { content = '', embeds = [], components = [], flags = 0 } = body ?? {};
+    return messageObject({ id, channel_id: channelId, author: this.bot, content, embeds, components, flags });
   }
 
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -1,5 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { waitUntil } from '../../support/fakeDiscord.ts';
+import { createDiscordBot } from '../../../adapters/discord/client.ts';
+import { KbError } from '../../../src/errors.ts';
+import { createLogger } from '../../../src/logger.ts';
+import { FakeDiscord, waitUntil } from '../../support/fakeDiscord.ts';
+import { FakeAssistant } from './fakeAssistant.ts';
 import { startHarness, threadStartedFrom, waitForPosts, TOKEN, type Harness } from './harness.ts';
 
 describe('Discord adapter: gateway connection', () => {
@@ -79,5 +83,31 @@ describe('Discord adapter: gateway connection', () => {
     await waitUntil(() => fake.identifies.length === 2, 15_000, 'a second IDENTIFY');
     await expectAnswered('after a new session');
     expect(fake.resumes).toHaveLength(0);
+  });
+});
+
+describe('Discord adapter: start-up failures', () => {
+  async function startAgainst(prepare: (fake: FakeDiscord) => void): Promise<unknown> {
+    const fake = await FakeDiscord.start();
+    prepare(fake);
+    const bot = createDiscordBot({ assistant: new FakeAssistant(), logger: createLogger({ level: 'silent' }), config: { token: TOKEN, apiUrl: fake.apiUrl, channelScopes: {} } });
+    try {
+      return await bot.start().then(() => 'started', (err: unknown) => err);
+    } finally {
+      await bot.stop();
+      await fake.stop();
+    }
+  }
+
+  it('says which setting to fix when Discord rejects the token', async () => {
+    const err = await startAgainst((fake) => fake.failRequests('GET', /^\/gateway\/bot$/, 401, { message: '401: Unauthorized', code: 0 }));
+    expect(err).toBeInstanceOf(KbError);
+    expect((err as KbError).userMessage).toMatch(/DISCORD_TOKEN/);
+  });
+
+  it('says to enable the Message Content intent when Discord refuses it (close 4014)', async () => {
+    const err = await startAgainst((fake) => (fake.identifyCloseCode = 4014));
+    expect(err).toBeInstanceOf(KbError);
+    expect((err as KbError).userMessage).toMatch(/Message Content Intent/);
   });
 });

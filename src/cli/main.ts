@@ -11,14 +11,14 @@ import type { RetrievalMode } from '../retrieval/hybridRetriever.ts';
 import type { IngestSummary } from '../ingest/ingest.ts';
 import { renderAnswer, renderExplain } from './render.ts';
 
-interface Io {
+export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
 }
 
 const defaultIo: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
 
-async function withApp<T>(fn: (app: App) => Promise<T>, opts: { sample?: boolean } = {}): Promise<T> {
+export async function withApp<T>(fn: (app: App) => Promise<T>, opts: { sample?: boolean } = {}): Promise<T> {
   const config = loadConfig();
   registerSecrets(configSecrets(config));
   const logger = createLogger({ level: config.logLevel ?? 'warn' });
@@ -35,7 +35,10 @@ export function summaryLine(s: IngestSummary): string {
   return `ingested ${s.collection}: ${s.added} added, ${s.changed} changed, ${s.unchanged} unchanged, ${s.removed} removed; ${s.chunks} chunks (${s.embedded} embedded) in ${s.seconds.toFixed(1)}s`;
 }
 
-function buildProgram(io: Io): Command {
+/** Adds commands defined outside the core (adapters/cli.ts adds `serve` and `discord`). */
+export type CommandExtension = (program: Command, io: Io) => void;
+
+function buildProgram(io: Io, extensions: CommandExtension[]): Command {
   const program = new Command('kb').description('Ask a database-engineering knowledge base; answers cite their sources.').exitOverride().showHelpAfterError();
   program.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
@@ -164,12 +167,13 @@ function buildProgram(io: Io): Command {
       });
     });
 
+  for (const extend of extensions) extend(program, io);
   return program;
 }
 
 /** Runs the CLI; returns the exit code. Errors print one line, never a stack trace. */
-export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
-  const program = buildProgram(io);
+export async function main(argv: string[], io: Io = defaultIo, extensions: CommandExtension[] = []): Promise<number> {
+  const program = buildProgram(io, extensions);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -60,5 +60,5 @@ export function isConnectionError(err: unknown): boolean {
   const e = err as { code?: string; message?: string; errors?: unknown[] };
   if (e.code && connectionCodes.has(e.code)) return true;
   if (Array.isArray(e.errors) && e.errors.some(isConnectionError)) return true;
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(e.message ?? '');
 }

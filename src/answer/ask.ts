@@ -51,8 +51,9 @@ export class AnswerService {
     return condenseDeterministic(question, history);
   }
 
-  async retrieve(standaloneQuestion: string, scope: string[]): Promise<Retrieval> {
-    return this.deps.retrieverFor(scope).retrieve(standaloneQuestion);
+  /** `followUp`: the question was rewritten with context carried from earlier turns. */
+  async retrieve(standaloneQuestion: string, scope: string[], followUp = false): Promise<Retrieval> {
+    return this.deps.retrieverFor(scope).retrieve(standaloneQuestion, { followUp });
   }
 
   async ask(input: Question): Promise<Answer> {
@@ -60,13 +61,20 @@ export class AnswerService {
     const history = (input.history ?? []).slice(-this.deps.maxHistoryTurns);
     const scope = input.scope?.length ? input.scope : this.deps.defaultScope;
     const standaloneQuestion = await this.standalone(question, history);
-    const retrieval = await this.retrieve(standaloneQuestion, scope);
-    return this.compose(standaloneQuestion, retrieval, scope);
+    const followUp = standaloneQuestion !== question;
+    const retrieval = await this.retrieve(standaloneQuestion, scope, followUp);
+    return this.compose(standaloneQuestion, retrieval, scope, followUp);
   }
 
-  async compose(standaloneQuestion: string, retrieval: Retrieval, scope: string[]): Promise<Answer> {
+  /**
+   * `followUp`: the topic came from an earlier, answered turn of the conversation, which
+   * already shows the question is in the knowledge base's domain, so less lexical
+   * evidence is needed for the new words ("what are its downsides?").
+   */
+  async compose(standaloneQuestion: string, retrieval: Retrieval, scope: string[], followUp = false): Promise<Answer> {
     const { chunks, confidence } = retrieval;
-    if (!chunks.length || confidence < this.deps.minConfidence) {
+    const threshold = followUp ? this.deps.minConfidence * 0.6 : this.deps.minConfidence;
+    if (!chunks.length || confidence < threshold) {
       const covers = await this.deps.describeKnowledgeBase(scope);
       return {
         text: `I don't know: the knowledge base has nothing that answers this well enough to cite. ${covers}`,

@@ -34,7 +34,7 @@ export function extractiveAnswer(question: string, chunks: RetrievedChunk[], opt
       const overlap = present.size + 0.3 * headingHits;
       if (overlap === 0) return;
       const lengthPenalty = 1 + Math.max(0, stems.length - 30) / 30;
-      const score = overlap / lengthPenalty + 0.6 / (chunkIndex + 1) + (position === 0 ? 0.2 : 0);
+      const score = overlap / lengthPenalty / (1 + 0.25 * chunkIndex) + 0.6 / (chunkIndex + 1) + (position === 0 ? 0.2 : 0);
       candidates.push({ chunkIndex, position, text, score });
     });
   });

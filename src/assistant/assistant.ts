@@ -44,7 +44,8 @@ export class ConversationalAssistant implements Assistant {
     if (answer) {
       answer = { ...answer, cached: true };
     } else {
-      answer = await this.d.answers.compose(standalone, await this.d.answers.retrieve(standalone, scope), scope);
+      const followUp = standalone !== question;
+      answer = await this.d.answers.compose(standalone, await this.d.answers.retrieve(standalone, scope, followUp), scope, followUp);
       if (!answer.note) await this.d.answerCache.set(key, answer, this.d.answerTtlSeconds);
     }
     if (req.conversation) await this.d.memory.append(req.conversation, { question: standalone, answer: answer.text });

@@ -19,6 +19,9 @@ function makePool(url: string, o: PgOptions, role: string): pg.Pool {
     connectionTimeoutMillis: o.connectTimeoutMs ?? 4000,
     idleTimeoutMillis: 30000,
     statement_timeout: o.statementTimeoutMs,
+    // The server enforces statement_timeout only while it is reachable; this client-side
+    // bound keeps a silent network partition from hanging a query (and an answer) forever.
+    query_timeout: o.statementTimeoutMs + 1000,
     application_name: 'kb-bot',
   });
   // An idle client that loses its connection emits 'error' on the pool; without a

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Embeddings, type EmbeddingsParams } from '@langchain/core/embeddings';
+import { stemmer } from 'stemmer';
 import type { GloveTable } from './gloveTable.ts';
 
 /**
@@ -10,7 +11,7 @@ import type { GloveTable } from './gloveTable.ts';
  * hash, so rare technical terms still pull matching texts together.
  */
 export class LocalEmbeddings extends Embeddings {
-  readonly modelName = 'glove-sg-100d-sif2';
+  readonly modelName = 'glove100-sif+hash156';
   readonly dimension: number;
   private readonly weights: Float32Array;
   private readonly oovCache = new Map<string, Float32Array>();
@@ -20,8 +21,8 @@ export class LocalEmbeddings extends Embeddings {
 
   constructor(private readonly table: GloveTable, params: EmbeddingsParams = {}, private readonly sifA = 1e-3, options: LocalEmbeddingOptions = {}) {
     super(params);
-    this.options = { stopwords: true, oovWeight: 1, removeCommon: false, ...options };
-    this.dimension = table.dimension;
+    this.options = { stopwords: true, oovWeight: 1, removeCommon: false, hashDims: 156, hashWeight: 0.3, ...options };
+    this.dimension = table.dimension + this.options.hashDims;
     const harmonic = Math.log(table.size) + 0.5772;
     this.weights = new Float32Array(table.size);
     for (let r = 0; r < table.size; r++) {
@@ -61,12 +62,18 @@ export class LocalEmbeddings extends Embeddings {
   }
 
   embedSync(text: string): number[] {
-    const dim = this.dimension;
+    const dim = this.table.dimension;
+    const hashDims = this.options.hashDims;
     const acc = new Float64Array(dim);
+    const hashed = new Float64Array(hashDims);
     const { index, vectors, scales } = this.table;
     for (const token of tokenize(text)) {
       if (this.options.stopwords && EMBED_STOPWORDS.has(token)) continue;
       const row = index.get(token);
+      if (hashDims) {
+        const slot = this.hashSlot(token);
+        hashed[slot.index]! += slot.sign * (row === undefined ? 1 : this.weights[row]!);
+      }
       if (row !== undefined) {
         const w = this.weights[row]! * scales[row]!;
         const base = row * dim;
@@ -82,13 +89,22 @@ export class LocalEmbeddings extends Embeddings {
       for (let i = 0; i < dim; i++) dot += acc[i]! * this.common[i]!;
       for (let i = 0; i < dim; i++) acc[i]! -= dot * this.common[i]!;
     }
-    let norm = 0;
-    for (let i = 0; i < dim; i++) norm += acc[i]! * acc[i]!;
-    norm = Math.sqrt(norm);
-    const out = new Array<number>(dim);
-    // An empty or all-stopword text maps to a tiny fixed vector rather than NaNs.
-    for (let i = 0; i < dim; i++) out[i] = norm > 0 ? acc[i]! / norm : i === 0 ? 1 : 0;
+    const out = new Array<number>(dim + hashDims).fill(0);
+    const semantic = hashDims ? Math.sqrt(1 - this.options.hashWeight) : 1;
+    const lexical = Math.sqrt(this.options.hashWeight);
+    const gNorm = Math.hypot(...acc);
+    const hNorm = Math.hypot(...hashed);
+    // An empty or all-stopword text maps to a fixed unit vector rather than NaNs.
+    if (gNorm === 0 && hNorm === 0) out[0] = 1;
+    if (gNorm > 0) for (let i = 0; i < dim; i++) out[i] = (acc[i]! / gNorm) * (hNorm > 0 ? semantic : 1);
+    if (hNorm > 0) for (let i = 0; i < hashDims; i++) out[dim + i] = (hashed[i]! / hNorm) * (gNorm > 0 ? lexical : 1);
     return out;
+  }
+
+  /** Feature hashing of a word's stem into the lexical part of the vector. */
+  private hashSlot(token: string): { index: number; sign: number } {
+    const h = createHash('md5').update(stemmer(token)).digest();
+    return { index: h.readUInt32LE(0) % this.options.hashDims, sign: h[4]! & 1 ? 1 : -1 };
   }
 
   private oovVector(token: string): Float32Array {
@@ -113,6 +129,10 @@ export class LocalEmbeddings extends Embeddings {
 
 export interface LocalEmbeddingOptions {
   stopwords?: boolean;
+  /** Size of the hashed bag-of-stems part appended to the GloVe part (0: none). */
+  hashDims?: number;
+  /** Share of the cosine that comes from the hashed lexical part. */
+  hashWeight?: number;
   oovWeight?: number;
   removeCommon?: boolean;
 }

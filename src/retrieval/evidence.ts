@@ -8,18 +8,31 @@ import type { RetrievedChunk } from './types.ts';
  * about lasagna matched only on "good" scores low. Rank fusion scores cannot tell a
  * strong match from the least-bad one; this can.
  */
-export async function scoreEvidence(store: KnowledgeStore, query: string, collections: string[], chunks: RetrievedChunk[], topCosine?: number): Promise<number> {
-  const coverage = await termCoverage(store, query, collections, chunks);
+export interface EvidenceOptions {
+  /** Cosine similarity of the best vector match (omitted in bm25-only mode). */
+  topCosine?: number;
+  /**
+   * A follow-up whose topic was carried over from an answered turn: the topic already
+   * shows the question is in the knowledge base's domain, so words the knowledge base
+   * has never seen ("downsides") are phrasing, not a sign of an off-topic question.
+   */
+  followUp?: boolean;
+}
+
+export async function scoreEvidence(store: KnowledgeStore, query: string, collections: string[], chunks: RetrievedChunk[], options: EvidenceOptions = {}): Promise<number> {
+  const { topCosine, followUp = false } = options;
+  const coverage = await termCoverage(store, query, collections, chunks, followUp);
   if (topCosine === undefined) return coverage;
   // Lexical coverage can be fooled by common words ("write a cover letter"); semantic
   // closeness can be fooled by generic phrasing. Requiring both is more robust.
-  const closeness = Math.min(1, Math.max(0, (topCosine - 0.55) / 0.35));
+  const closeness = Math.min(1, Math.max(0, (topCosine - 0.4) / 0.4));
   return 0.6 * coverage + 0.4 * closeness;
 }
 
-async function termCoverage(store: KnowledgeStore, query: string, collections: string[], chunks: RetrievedChunk[], top = 3): Promise<number> {
+async function termCoverage(store: KnowledgeStore, query: string, collections: string[], chunks: RetrievedChunk[], followUp: boolean, top = 3): Promise<number> {
   if (!chunks.length) return 0;
-  const terms = await store.queryTerms(query, collections);
+  const all = await store.queryTerms(query, collections);
+  const terms = followUp && all.some((t) => t.df > 0) ? all.filter((t) => t.df > 0) : all;
   if (!terms.length) return 0;
   const maxIdf = Math.max(...terms.map((t) => t.idf));
   const weight = (t: { idf: number; df: number }) => (t.df === 0 ? Math.max(maxIdf, 8) : t.idf);

@@ -14,6 +14,8 @@ export interface RetrievalSettings {
   rrfK: number;
   weightBm25: number;
   weightVector: number;
+  /** Weight of the title/heading-match list (0 turns it off). */
+  weightTitle: number;
   /** Candidates taken from each list before fusion. */
   candidates: number;
   perDocument: number;
@@ -27,7 +29,7 @@ export interface RetrievalSettings {
   listRanks: 'chunk' | 'document';
 }
 
-export const defaultRetrievalSettings: RetrievalSettings = { rrfK: 60, weightBm25: 1, weightVector: 1, candidates: 40, perDocument: 2, bm25: defaultBm25, secondChunkWeight: 0, listRanks: 'document' };
+export const defaultRetrievalSettings: RetrievalSettings = { rrfK: 60, weightBm25: 1, weightVector: 0.8, weightTitle: 0, candidates: 40, perDocument: 2, bm25: defaultBm25, secondChunkWeight: 0, listRanks: 'chunk' };
 
 export interface HybridRetrieverInput extends BaseRetrieverInput {
   store: KnowledgeStore;
@@ -95,22 +97,27 @@ export class HybridRetriever extends BaseRetriever {
     );
   }
 
-  async retrieve(query: string): Promise<Retrieval> {
-    const { candidates, rrfK } = this.settings;
+  async retrieve(query: string, options: { followUp?: boolean } = {}): Promise<Retrieval> {
+    const { rrfK } = this.settings;
+    // The seed recipe takes the final k from each list, as the guide it reproduces does.
+    const candidates = this.mode === 'seed' ? this.k : this.settings.candidates;
     const cols = this.collections;
     const useLexical = this.mode !== 'vector';
     const useVector = this.mode !== 'bm25';
-    const [lexical, vector] = await Promise.all([
+    const useTitle = this.mode === 'hybrid' && this.settings.weightTitle > 0;
+    const [lexical, vector, titles] = await Promise.all([
       useLexical ? (this.mode === 'seed' ? this.store.tsRank(query, cols, candidates) : this.store.bm25(query, cols, candidates, this.settings.bm25)) : Promise.resolve([]),
       useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vector(v, this.dimension, cols, candidates)) : Promise.resolve([]),
+      useTitle ? this.store.titleMatch(query, cols, candidates) : Promise.resolve([]),
     ]);
-    const rows = await this.store.chunks([...new Set([...lexical, ...vector].map((x) => x.id))]);
+    const rows = await this.store.chunks([...new Set([...lexical, ...vector, ...titles].map((x) => x.id))]);
     const byDocument = this.mode !== 'seed' && this.settings.listRanks === 'document';
     const ranked = (list: { id: string }[]) => (byDocument ? documentRanks(list.map((x) => x.id), (id) => rows.get(id)?.document_id ?? id) : undefined);
     const fused = reciprocalRankFusion(
       [
         { ids: lexical.map((x) => x.id), ranks: ranked(lexical), weight: this.mode === 'seed' ? 1 : this.settings.weightBm25 },
         { ids: vector.map((x) => x.id), ranks: ranked(vector), weight: this.mode === 'seed' ? 1 : this.settings.weightVector },
+        { ids: titles.map((x) => x.id), ranks: ranked(titles), weight: this.settings.weightTitle },
       ],
       rrfK,
     );
@@ -120,7 +127,7 @@ export class HybridRetriever extends BaseRetriever {
       .filter((f) => rows.has(f.id))
       .map((f) => ({ chunk: rows.get(f.id)!, fusedScore: f.score, bm25Rank: f.ranks[0], vectorRank: f.ranks[1], bm25Score: lexScore.get(f.id), cosine: cosine.get(f.id) }));
     const chunks = this.mode === 'seed' ? all.slice(0, this.k) : limitPerDocument(rankByDocument(all, this.settings.secondChunkWeight), (c) => c.chunk.document_id, this.settings.perDocument, this.k);
-    const confidence = await scoreEvidence(this.store, query, cols, chunks, useVector ? (vector[0]?.score ?? 0) : undefined);
+    const confidence = await scoreEvidence(this.store, query, cols, chunks, { topCosine: useVector ? (vector[0]?.score ?? 0) : undefined, followUp: options.followUp });
     return { chunks, confidence };
   }
 }

@@ -1,0 +1,81 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { ADMIN_URL } from './databases.ts';
+
+/** One printed table: a title, column names and rows of already formatted cells. */
+export interface Table {
+  title: string;
+  columns: string[];
+  rows: string[][];
+  notes?: string[];
+}
+
+export interface SuiteResult {
+  name: string;
+  tables: Table[];
+  /** Raw figures (milliseconds, counts, bytes) for the JSON file. */
+  data: Record<string, unknown>;
+}
+
+export function renderTable(t: Table): string {
+  const widths = t.columns.map((c, i) => Math.max(c.length, ...t.rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const out = [`### ${t.title}`, '', line(t.columns), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`, ...t.rows.map(line)];
+  if (t.notes?.length) out.push('', ...t.notes.map((n) => `- ${n}`));
+  return out.join('\n');
+}
+
+export interface MachineInfo {
+  nproc: number;
+  cpuModel: string;
+  memory: string;
+  node: string;
+  postgres: string;
+  pgvector: string;
+  redis: string;
+  loadAverage: number[];
+  at: string;
+}
+
+function run(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function machineInfo(): Promise<MachineInfo> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    const v = await client.query<{ v: string }>('SELECT version() AS v');
+    const ext = await client.query<{ v: string }>("SELECT default_version AS v FROM pg_available_extensions WHERE name = 'vector'");
+    return {
+      nproc: Number(run('nproc', [])),
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memory: run('free', ['-h']),
+      node: process.version,
+      postgres: v.rows[0]?.v ?? 'unknown',
+      pgvector: ext.rows[0]?.v ?? 'not installed',
+      redis: run('redis-server', ['--version']),
+      loadAverage: os.loadavg(),
+      at: new Date().toISOString(),
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+export const resultsDir = path.resolve(import.meta.dirname, '..', 'results');
+
+export async function writeResult(result: SuiteResult, machine: MachineInfo, extra: Record<string, unknown>): Promise<string> {
+  await fs.mkdir(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${result.name}.json`);
+  const body = { suite: result.name, machine, ...extra, loadAverageAfter: os.loadavg(), tables: result.tables, data: result.data };
+  await fs.writeFile(file, JSON.stringify(body, null, 2) + '\n');
+  return file;
+}

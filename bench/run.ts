@@ -1,0 +1,75 @@
+/**
+ * `npm run bench [-- --only ingest,retrieval --sizes 10k,100k --keep]`
+ *
+ * Runs the benchmark suites, prints one table per measurement (each speed figure next to
+ * its baseline from the same run, as a ratio) and writes bench/results/<suite>.json.
+ * Benchmarks are not tests: nothing here fails on a slow figure; goals are reported.
+ */
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { machineInfo, renderTable, writeResult, type SuiteResult } from './lib/report.ts';
+import { runIngestSuite } from './suites/ingest.ts';
+import { runRetrievalSuite } from './suites/retrieval.ts';
+import { runRecallSuite } from './suites/recall.ts';
+import { runAnswerSuite } from './suites/answer.ts';
+import { runMemorySuite } from './suites/memory.ts';
+import { parseSize } from './lib/corpus.ts';
+
+const SUITES = ['ingest', 'retrieval', 'recall', 'answer', 'memory'] as const;
+type SuiteName = (typeof SUITES)[number];
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    sizes: { type: 'string', default: '10k,100k' },
+    keep: { type: 'boolean', default: false },
+    queries: { type: 'string', default: '200' },
+    'slow-delay-ms': { type: 'string', default: '50' },
+    'embed-batch': { type: 'string', default: '512' },
+    'ef-search': { type: 'string', default: '40,100' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  console.log(`npm run bench -- [options]
+  --only <list>          suites to run (${SUITES.join(', ')}); default all
+  --sizes <list>         corpus sizes for retrieval and recall, e.g. 10k,100k,300k,1m (default 10k,100k)
+  --queries <n>          measured queries per retrieval configuration (default 200)
+  --ef-search <list>     hnsw.ef_search values for the recall suite (default 40,100; 40 is pgvector's default)
+  --slow-delay-ms <n>    delay the fake embedding API adds per request (default 50)
+  --embed-batch <n>      OpenAIEmbeddings batchSize for the slow embedder (default 512, LangChain's default)
+  --keep                 keep the bench_* databases (corpora are reused by the next run)`);
+  process.exit(0);
+}
+
+const only = (values.only ?? SUITES.join(','))
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+for (const s of only) if (!SUITES.includes(s as SuiteName)) throw new Error(`unknown suite ${s}: choose from ${SUITES.join(', ')}`);
+const sizes = values.sizes.split(',').map(parseSize);
+const keep = values.keep;
+
+const machine = await machineInfo();
+console.log(`machine: ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}, ${machine.postgres.split(' on ')[0]}, pgvector ${machine.pgvector}, load ${machine.loadAverage.map((x) => x.toFixed(2)).join(' ')}`);
+
+const runners: Record<SuiteName, () => Promise<SuiteResult>> = {
+  ingest: () => runIngestSuite({ keep, slowDelayMs: Number(values['slow-delay-ms']), embedBatch: Number(values['embed-batch']) }),
+  retrieval: () => runRetrievalSuite({ sizes, keep: keep || only.includes('recall'), queries: Number(values.queries) }),
+  recall: () => runRecallSuite({ sizes, keep, efSearch: values['ef-search'].split(',').map(Number) }),
+  answer: () => runAnswerSuite({ keep }),
+  memory: () => runMemorySuite(),
+};
+
+for (const name of SUITES) {
+  if (!only.includes(name)) continue;
+  const started = performance.now();
+  console.log(`\n== ${name} ==`);
+  const loadBefore = os.loadavg();
+  const result = await runners[name]();
+  const seconds = (performance.now() - started) / 1000;
+  for (const t of result.tables) console.log('\n' + renderTable(t));
+  const file = await writeResult(result, machine, { seconds, loadAverageBefore: loadBefore, argv: process.argv.slice(2) });
+  console.log(`\n${name}: ${seconds.toFixed(0)} s, wrote ${file}`);
+}

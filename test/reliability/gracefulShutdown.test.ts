@@ -1,0 +1,96 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve, type Server } from '../../adapters/serve.ts';
+import { createServerDatabase, type TestDatabase } from '../support/databases.ts';
+import { startFakeOpenAI, userText, type FakeOpenAI } from '../support/fakeOpenAI.ts';
+import { allTexts } from '../adapters/slack/harness.ts';
+import { startSlackWorkspace, type SlackWorkspace } from '../support/slackWorkspace.ts';
+import { CACHE_DIR, databaseName, kbBackends, mentionEvent, postSlackEvent, sleep, waitUntil, watchCrashes } from '../support/reliabilityKit.ts';
+
+/**
+ * `kb serve` stopping (SIGTERM in production, stop() here): an answer already being
+ * written is still posted, events arriving after the stop get no answer, and the process
+ * leaves no database connection behind.
+ */
+const SIGNING_SECRET = 'shutdown-test-signing-secret-42';
+const crashes = watchCrashes();
+let fake: FakeOpenAI;
+let slack: SlackWorkspace;
+let database: TestDatabase;
+let dataDir: string;
+let server: Server | undefined;
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  // Slow enough that stop() lands while the answer is being written.
+  fake.script = (chat) => (userText(chat).includes('partial index') ? { text: 'Add a WHERE clause to CREATE INDEX [1].', delayMs: 1500 } : { text: 'Unexpected question [1].' });
+  slack = await startSlackWorkspace();
+  database = await createServerDatabase();
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-serve-'));
+  server = await serve({
+    DATABASE_URL: database.url,
+    KB_DATA_DIR: dataDir,
+    KB_CACHE_DIR: CACHE_DIR,
+    EMBEDDINGS: 'local',
+    OPENAI_BASE_URL: fake.baseUrl,
+    LLM_MODEL: 'fake',
+    LLM_TIMEOUT_MS: '10000',
+    SLACK_BOT_TOKEN: 'xoxb-shutdown-test-token',
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+  });
+});
+
+afterAll(async () => {
+  await server?.stop().catch(() => undefined);
+  await slack?.close();
+  await fake?.close();
+  await database?.drop();
+  await fs.rm(dataDir, { recursive: true, force: true });
+  crashes.dispose();
+});
+
+const answerUpdates = () => slack.fake.callsTo('chat.update').filter((c) => JSON.stringify(c.args.blocks ?? []).includes('kb_answer_'));
+
+describe('kb serve shutting down', () => {
+  it('finishes the answer in flight, answers nothing new, and closes its database pool', async () => {
+    const base = `http://127.0.0.1:${server!.port()}`;
+    const first = await postSlackEvent(base, SIGNING_SECRET, mentionEvent('How do I create a partial index?', { channel: 'C0ONE' }));
+    expect(first.status).toBe(200);
+    await waitUntil(() => fake.chatsAbout('partial index').length === 1, 'the model to be asked');
+    expect(await kbBackends(databaseName(database.url!))).not.toHaveLength(0);
+
+    const callsBeforeStop = slack.fake.calls.length;
+    const stopping = server!.stop('test');
+    await sleep(50);
+    // A question arriving during the drain: refused at the door or told to ask again, never answered.
+    const late = await postSlackEvent(base, SIGNING_SECRET, mentionEvent('What does VACUUM do?', { channel: 'C0TWO' })).catch((err: unknown) => ({ status: 0, text: String(err) }));
+    await stopping;
+    server = undefined;
+
+    await sleep(1000);
+    console.log(JSON.stringify(slack.fake.calls.map((c) => [c.method, c.args.channel, allTexts(c.args).join(" ").slice(0, 120)])));
+    const updates = answerUpdates();
+    expect(updates).toHaveLength(1);
+    expect(updates[0]!.args.channel).toBe('C0ONE');
+    expect(allTexts(updates[0]!.args).join('\n')).toContain('Add a WHERE clause to CREATE INDEX [1].');
+    expect(slack.fake.calls.indexOf(updates[0]!)).toBeGreaterThanOrEqual(callsBeforeStop);
+
+    expect(fake.chatsAbout('VACUUM')).toHaveLength(0);
+    const toTwo = slack.fake.calls.filter((c) => c.args.channel === 'C0TWO');
+    expect(toTwo.every((c) => !JSON.stringify(c.args).includes('kb_answer_'))).toBe(true);
+    if (late.status === 200) {
+      // Accepted during the drain: the asker is told to ask again, not left with a spinner.
+      await waitUntil(() => slack.fake.callsTo('chat.update').some((c) => c.args.channel === 'C0TWO'), 'the notice to the late asker');
+      expect(allTexts(slack.fake.callsTo('chat.update').find((c) => c.args.channel === 'C0TWO')!.args).join('\n')).toMatch(/restarting/i);
+    }
+
+    const left = await waitUntil(async () => ((await kbBackends(databaseName(database.url!))).length === 0 ? 'none' : undefined), 'the pool to close', 5000, 50);
+    expect(left).toBe('none');
+    expect(crashes.errors).toEqual([]);
+  });
+});

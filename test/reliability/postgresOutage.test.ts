@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KbError } from '../../src/errors.ts';
+import { TcpProxy } from '../support/tcpProxy.ts';
+import { captureLogs, startTestApp, timed, watchCrashes, type TestApp } from '../support/reliabilityKit.ts';
+
+/**
+ * PostgreSQL goes away while the bot runs (simulated by a TCP proxy in front of the real
+ * server that the test stops and restarts). Users get a short "unavailable" answer within
+ * seconds, the process stays up, and answers resume by themselves when it is back.
+ */
+const crashes = watchCrashes();
+const logs = captureLogs('debug');
+const proxy = new TcpProxy({ host: '127.0.0.1', port: 5432 });
+let t: TestApp;
+
+beforeAll(async () => {
+  await proxy.start();
+  // The app reaches its database only through the proxy.
+  const viaProxy = (url: string) => url.replace(':5432/', `:${proxy.port}/`);
+  t = await startTestApp({ RATE_LIMIT_BURST: '1000', STATEMENT_TIMEOUT_MS: '2000' }, logs.logger, viaProxy);
+  await t.app.ensureSampleKnowledgeBase();
+});
+
+afterAll(async () => {
+  // Reset the proxied sockets first, so closing the pool cannot wait on a blackholed one.
+  await proxy.stop();
+  await t?.close();
+  crashes.dispose();
+});
+
+const ask = (question: string) => t.app.assistant.answer({ question, user: 'slack:U1' });
+
+describe('PostgreSQL unreachable, then back', () => {
+  it('answers while the database is reachable', async () => {
+    const a = await ask('How do I create a partial index?');
+    expect(a.refused).toBe(false);
+    expect(a.citations.length).toBeGreaterThan(0);
+  });
+
+  it('rejects with db/unavailable within 5 s while the server is down, and stays up', async () => {
+    await proxy.stop();
+    const questions = ['What does VACUUM do?', 'How do I create a partial index?', 'What is MVCC?'];
+    for (const q of questions) {
+      const r = await timed(() => ask(q));
+      expect(r.ok).toBe(false);
+      if (r.ok) continue;
+      expect(r.error).toBeInstanceOf(KbError);
+      expect(r.error).toMatchObject({ code: 'db/unavailable', userMessage: 'The knowledge base is unavailable, try again shortly.' });
+      expect(r.ms).toBeLessThan(5000);
+    }
+    expect(crashes.errors).toEqual([]);
+  });
+
+  it('answers again by itself once the server is back on the same address', async () => {
+    await proxy.start();
+    const a = await ask('What does VACUUM do?');
+    expect(a.refused).toBe(false);
+    expect(a.citations.length).toBeGreaterThan(0);
+    expect(crashes.errors).toEqual([]);
+  });
+
+  it('does not hang on a silent network partition: db/unavailable within 5 s, then recovers', async () => {
+    // Open connections stop answering and new ones are accepted but never served. The
+    // bound is STATEMENT_TIMEOUT_MS + 1 s (pooled connections) or the 4 s connect timeout.
+    await ask('How does connection pooling help?');
+    proxy.blackhole();
+    const r = await timed(() => ask('What are isolation levels?'));
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error).toMatchObject({ code: 'db/unavailable' });
+      expect(r.ms).toBeLessThan(5000);
+    }
+    await proxy.stop();
+    await proxy.start();
+    const back = await ask('What are isolation levels?');
+    expect(back.refused).toBe(false);
+    expect(crashes.errors).toEqual([]);
+  });
+});

@@ -1,0 +1,181 @@
+import { createHmac } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { createApp, type App } from '../../src/app.ts';
+import { configSecrets, loadConfig, type Config } from '../../src/config.ts';
+import { createLogger, registerSecrets, type Logger } from '../../src/logger.ts';
+import { ADMIN_URL, createServerDatabase, type TestDatabase } from './databases.ts';
+
+/**
+ * Shared pieces of the reliability tests: an app built by the real composition root
+ * against a fresh PostgreSQL database, log capture, and a handle on the server's
+ * backends (pg_stat_activity / pg_terminate_backend) from an admin connection.
+ */
+export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+/** The converted GloVe table lives here already; sharing it keeps start-up fast. */
+export const CACHE_DIR = path.join(ROOT, '.kb-data');
+
+/** An environment for loadConfig: local embeddings, no LLM, no Redis, unless overridden. */
+export function testEnv(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return { KB_CACHE_DIR: CACHE_DIR, KB_DATA_DIR: path.join(os.tmpdir(), 'kb-reliability-data'), EMBEDDINGS: 'local', ...overrides };
+}
+
+export interface CapturedLogs {
+  logger: Logger;
+  /** Every raw line pino wrote, exactly as it would reach a log file. */
+  lines: string[];
+  parsed(): Array<Record<string, unknown>>;
+}
+
+/** The project's logger writing into memory (at debug unless told). */
+export function captureLogs(level = 'debug'): CapturedLogs {
+  const lines: string[] = [];
+  const logger = createLogger({ level, destination: { write: (s: string) => void lines.push(s) } });
+  return { logger, lines, parsed: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+export interface TestApp {
+  app: App;
+  config: Config;
+  database: TestDatabase;
+  dbName: string;
+  close(): Promise<void>;
+}
+
+/**
+ * createApp over a fresh database. DATABASE_URL is that database's URL, passed through
+ * `route` when given (e.g. to send it through a proxy or to add a password).
+ */
+export async function startTestApp(env: Record<string, string | undefined> = {}, logger: Logger = captureLogs('silent').logger, route: (url: string) => string = (u) => u): Promise<TestApp> {
+  const database = await createServerDatabase();
+  const url = route(database.url!);
+  const config = loadConfig(testEnv({ ...env, DATABASE_URL: url }));
+  registerSecrets(configSecrets(config));
+  try {
+    const app = await createApp(config, logger);
+    return {
+      app,
+      config,
+      database,
+      dbName: databaseName(database.url!),
+      async close() {
+        await app.close();
+        await database.drop();
+      },
+    };
+  } catch (err) {
+    await database.drop();
+    throw err;
+  }
+}
+
+export function databaseName(url: string): string {
+  return new URL(url).pathname.slice(1);
+}
+
+/** Runs one statement on the server's `postgres` database as the superuser. */
+export async function adminQuery<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL, application_name: 'kb-test-admin' });
+  await admin.connect();
+  try {
+    return (await admin.query<R>(sql, params)).rows;
+  } finally {
+    await admin.end();
+  }
+}
+
+export interface Backend {
+  pid: number;
+  state: string | null;
+  query: string;
+}
+
+/** The bot's own connections ('kb-bot') to one database. */
+export function kbBackends(dbName: string): Promise<Backend[]> {
+  return adminQuery<Backend>("SELECT pid, state, query FROM pg_stat_activity WHERE datname = $1 AND application_name = 'kb-bot' ORDER BY pid", [dbName]);
+}
+
+/** Terminates the bot's backends on `dbName` (those matching `state` when given); returns how many. */
+export async function terminateKbBackends(dbName: string, state?: string): Promise<number> {
+  const rows = await adminQuery<{ ok: boolean }>(
+    "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = $1 AND application_name = 'kb-bot' AND ($2::text IS NULL OR state = $2)",
+    [dbName, state ?? null],
+  );
+  return rows.filter((r) => r.ok).length;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `probe` until it returns something truthy; throws after `timeoutMs`. */
+export async function waitUntil<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 10_000, everyMs = 20): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Resolves with the value and how long the promise took to settle (rejections too). */
+export async function timed<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T; ms: number } | { ok: false; error: unknown; ms: number }> {
+  const start = performance.now();
+  try {
+    const value = await fn();
+    return { ok: true, value, ms: performance.now() - start };
+  } catch (error) {
+    return { ok: false, error, ms: performance.now() - start };
+  }
+}
+
+/** A temporary folder holding `files` (relative path → content). */
+export async function writeFolder(files: Record<string, string | Buffer>): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-rel-'));
+  for (const [name, content] of Object.entries(files)) {
+    await fs.mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+    await fs.writeFile(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+/**
+ * Records uncaught exceptions and unhandled rejections while a test runs, so "the process
+ * does not crash" is an assertion rather than a hope.
+ */
+export function watchCrashes(): { errors: unknown[]; dispose(): void } {
+  const errors: unknown[] = [];
+  const onError = (err: unknown) => void errors.push(err);
+  process.on('uncaughtException', onError);
+  process.on('unhandledRejection', onError);
+  return {
+    errors,
+    dispose() {
+      process.off('uncaughtException', onError);
+      process.off('unhandledRejection', onError);
+    },
+  };
+}
+
+/** Signs and POSTs a Slack Events API envelope to `${base}/slack/events`. */
+export async function postSlackEvent(base: string, signingSecret: string, event: Record<string, unknown>, eventId = `Ev${Math.random().toString(36).slice(2)}`): Promise<{ status: number; text: string }> {
+  const body = JSON.stringify({ token: 'legacy', team_id: 'T0TEAM', api_app_id: 'A0APP', type: 'event_callback', event_id: eventId, event_time: Math.floor(Date.now() / 1000), event });
+  const ts = Math.floor(Date.now() / 1000);
+  const signature = `v0=${createHmac('sha256', signingSecret).update(`v0:${ts}:${body}`).digest('hex')}`;
+  const res = await fetch(`${base}/slack/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature },
+    body,
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+let mentionSeq = 0;
+/** An app_mention event from `user` in `channel` (a fresh ts each time, so a fresh thread). */
+export function mentionEvent(text: string, opts: { user?: string; channel?: string; botUserId?: string; ts?: string; thread_ts?: string } = {}): Record<string, unknown> {
+  const ts = opts.ts ?? `1700${String(100000 + ++mentionSeq)}.000100`;
+  return { type: 'app_mention', user: opts.user ?? 'U0ASKER', text: `<@${opts.botUserId ?? 'U0BOT'}> ${text}`, ts, event_ts: ts, channel: opts.channel ?? 'C0GENERAL', ...(opts.thread_ts ? { thread_ts: opts.thread_ts } : {}) };
+}

@@ -1,4 +1,5 @@
 import type { AskRequest, Assistant } from '../src/assistant/types.ts';
+import { KbError } from '../src/errors.ts';
 
 /**
  * Wraps the assistant to count answers in flight, so a shutdown can stop taking new
@@ -12,6 +13,8 @@ export class InFlightAssistant implements Assistant {
   constructor(private readonly inner: Assistant) {}
 
   async answer(req: AskRequest) {
+    // Stopping: a question that arrives now is not started (the pools are about to close).
+    if (this.draining) throw new KbError('internal/unexpected', 'The bot is restarting; please ask again in a moment.');
     this.active++;
     try {
       return await this.inner.answer(req);

@@ -5,6 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-pgvector.sh
+# The PostgreSQL manual is the knowledge base the retrieval-quality tests run on.
+if [ ! -d /usr/share/doc/postgresql-doc-15/html ]; then
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get install -y -qq postgresql-doc-15 >/dev/null 2>&1 || { $sudo_cmd apt-get update -qq >/dev/null && $sudo_cmd apt-get install -y -qq postgresql-doc-15 >/dev/null; }
+fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi

@@ -10,9 +10,11 @@ import { LocalEmbeddings } from '../../src/embeddings/localEmbeddings.ts';
 import { ingest, type IngestRequest, type IngestSummary } from '../../src/ingest/ingest.ts';
 import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
 import { benchConfig, cacheDir } from '../lib/benchConfig.ts';
-import { dropDatabase, openPg, recreateDatabase, silentLogger } from '../lib/databases.ts';
+import { dropDatabase, explainAnalyze, openPg, recreateDatabase, silentLogger } from '../lib/databases.ts';
 import { startFakeOpenAI } from '../lib/fakeOpenAI.ts';
 import { openLangChainBaseline, toLangChainDocuments } from '../lib/langchainBaseline.ts';
+import { hashFirstIngest } from '../lib/hashFirstIngest.ts';
+import { TimedEmbeddings, TimeLedger, timedDatabase } from '../lib/instrument.ts';
 import { copyWithEdits, loadManual, MANUAL_DIR, type LoadedManual } from '../lib/manual.ts';
 import type { SuiteResult, Table } from '../lib/report.ts';
 import { fmt, ratio, timed } from '../lib/stats.ts';
@@ -31,13 +33,58 @@ interface Runs {
 
 type Ingest = (req: IngestRequest) => Promise<IngestSummary>;
 
-async function ourRuns(run: Ingest, editedDir: string): Promise<Runs & { summaries: IngestSummary[] }> {
+/**
+ * Full, unchanged and 1%-edited runs of the project's ingest; then the same two re-ingests
+ * through the hash-before-parse prototype (unchanged: the edited folder again; edited:
+ * the original folder, which reverts the 12 edits).
+ */
+async function ourRuns(run: Ingest, store: KnowledgeStore, editedDir: string): Promise<Runs & { summaries: IngestSummary[] }> {
   const full = await timed(() => run({ inputs: [MANUAL_DIR], collection: COLLECTION }));
   const again = await timed(() => run({ inputs: [MANUAL_DIR], collection: COLLECTION }));
   const edited = await timed(() => run({ inputs: [editedDir], collection: COLLECTION }));
   if (again.value.embedded !== 0) throw new Error(`re-ingesting the unchanged manual embedded ${again.value.embedded} chunks`);
   if (edited.value.changed !== EDITED_FILES) throw new Error(`expected ${EDITED_FILES} changed documents, ingest saw ${edited.value.changed}`);
-  return { fullMs: full.ms, unchangedMs: again.ms, editedMs: edited.ms, chunks: full.value.chunks, summaries: [full.value, again.value, edited.value] };
+  const protoAgain = await timed(() => hashFirstIngest(run, store, editedDir, COLLECTION));
+  const protoEdited = await timed(() => hashFirstIngest(run, store, MANUAL_DIR, COLLECTION));
+  if (protoAgain.value.changed !== 0 || protoEdited.value.changed !== EDITED_FILES) {
+    throw new Error(`hash-first prototype saw ${protoAgain.value.changed} / ${protoEdited.value.changed} changed files: its hash no longer matches sourceFiles.ts`);
+  }
+  return {
+    fullMs: full.ms,
+    unchangedMs: again.ms,
+    editedMs: edited.ms,
+    chunks: full.value.chunks,
+    summaries: [full.value, again.value, edited.value],
+    extra: { hashFirstUnchangedMs: protoAgain.ms, hashFirstEditedMs: protoEdited.ms },
+  };
+}
+
+/** The project's ingest through its parts, every statement and embedding call timed. */
+async function breakdownRun(embeddings: LocalEmbeddings): Promise<{ totalMs: number; ledger: TimeLedger; explains: Record<string, string> }> {
+  const pgdb = openPg(await recreateDatabase('bench_ingest_parts'));
+  const ledger = new TimeLedger();
+  try {
+    await migrate(pgdb);
+    const db = timedDatabase(pgdb, ledger);
+    const deps = { db, store: new KnowledgeStore(db), embeddings: new TimedEmbeddings(embeddings, ledger), space: { model: embeddings.modelName, dimension: embeddings.dimension } };
+    const run = await timed(() => ingest(deps, { inputs: [MANUAL_DIR], collection: COLLECTION }));
+    const explains: Record<string, string> = {};
+    // Replay the two costliest write statements (their slowest batch) under EXPLAIN, rolled back.
+    const writes = ledger.sorted().filter((e) => /^sql: (INSERT|UPDATE)/.test(e.label)).slice(0, 2);
+    for (const w of writes) {
+      const call = ledger.slowest.get(w.label)!;
+      explains[w.label] = await pgdb
+        .transaction(async (tx) => {
+          if (/INSERT INTO chunk_terms/.test(w.label)) await tx.query('DELETE FROM chunk_terms WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ANY($1::bigint[]))', [call.params![0]]);
+          const text = await explainAnalyze(tx, call.sql, call.params ?? []);
+          throw Object.assign(new Error('rollback'), { text });
+        })
+        .catch((e: { text?: string; message: string }) => e.text ?? `EXPLAIN failed: ${e.message}`);
+    }
+    return { totalMs: run.ms, ledger, explains };
+  } finally {
+    await pgdb.close();
+  }
 }
 
 async function langChainRuns(url: string, embeddings: EmbeddingsInterface, dimension: number, manual: LoadedManual, edited: LoadedManual): Promise<Runs> {
@@ -64,18 +111,19 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
   const editedCopy = await copyWithEdits(MANUAL_DIR, EDITED_FILES);
   const edited = await loadManual(editedCopy.dir);
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-bench-ingest-'));
-  const dbs = ['bench_ingest_ours', 'bench_ingest_lc', 'bench_ingest_slow_ours', 'bench_ingest_slow_lc'];
+  const dbs = ['bench_ingest_ours', 'bench_ingest_parts', 'bench_ingest_lc', 'bench_ingest_slow_ours', 'bench_ingest_slow_lc'];
   const data: Record<string, unknown> = { manual: { pages: manual.docs.length, chunks: manual.chunks, parseMs: manual.parseMs }, editedFiles: editedCopy.edited };
   try {
     // Local embedder: the project through createApp, exactly as `kb ingest` runs it.
     const serverUrl = await recreateDatabase('bench_ingest_ours');
     const serverApp = await createApp(benchConfig({ dataDir: path.join(tmp, 'server'), databaseUrl: serverUrl }), silentLogger);
-    const server = await ourRuns((r) => serverApp.ingest(r), editedCopy.dir).finally(() => serverApp.close());
+    const server = await ourRuns((r) => serverApp.ingest(r), serverApp.store, editedCopy.dir).finally(() => serverApp.close());
 
     const liteApp = await createApp(benchConfig({ dataDir: path.join(tmp, 'pglite') }), silentLogger);
-    const lite = await ourRuns((r) => liteApp.ingest(r), editedCopy.dir).finally(() => liteApp.close());
+    const lite = await ourRuns((r) => liteApp.ingest(r), liteApp.store, editedCopy.dir).finally(() => liteApp.close());
 
     const glove = new LocalEmbeddings(await loadGloveTable(cacheDir));
+    const parts = await breakdownRun(glove);
     const lc = await langChainRuns(await recreateDatabase('bench_ingest_lc'), glove, glove.dimension, manual, edited);
 
     // The same, with a remote-like embedder: 50 ms per request, one instance shared by both.
@@ -90,7 +138,7 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
       await migrate(db);
       const deps = { db, store: new KnowledgeStore(db), embeddings: slow, space: { model: 'openai:fake-local', dimension } };
       const before = (await fake.stats()).requests;
-      slowOurs = await ourRuns((r) => ingest(deps, r), editedCopy.dir).finally(() => db.close());
+      slowOurs = await ourRuns((r) => ingest(deps, r), deps.store, editedCopy.dir).finally(() => db.close());
       requests.ours = (await fake.stats()).requests - before;
       const mid = (await fake.stats()).requests;
       slowLc = await langChainRuns(await recreateDatabase('bench_ingest_slow_lc'), slow, dimension, manual, edited);
@@ -99,6 +147,9 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
       await fake.stop();
     }
 
+    const booked = parts.ledger.sorted();
+    const bookedMs = booked.reduce((n, e) => n + e.ms, 0);
+    Object.assign(data, { breakdown: { totalMs: parts.totalMs, entries: booked, explains: parts.explains } });
     Object.assign(data, { server, pglite: lite, langchain: lc, slow: { delayMs: o.slowDelayMs, batchSize: o.embedBatch, ours: slowOurs, langchain: slowLc, requests } });
     const chunks = manual.chunks;
     const full: Table = {
@@ -113,6 +164,16 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
       ],
       notes: ['ratios are time(ours) / time(baseline): below 1.5× meets the goal', 'PGVectorStore cannot open PGlite (it needs a pg.Pool), so the PGlite row is compared with the server baseline'],
     };
+    const breakdown: Table = {
+      title: 'Where ours spends a full ingest (server PostgreSQL, through the parts, each statement timed)',
+      columns: ['step', 'seconds', 'share', 'calls'],
+      rows: [
+        ...booked.slice(0, 10).map((e) => [e.label, fmt(e.ms / 1000), `${fmt((100 * e.ms) / parts.totalMs, 0)}%`, String(e.calls)]),
+        ['reading, parsing, chunking, hashing (the rest)', fmt((parts.totalMs - bookedMs) / 1000), `${fmt((100 * (parts.totalMs - bookedMs)) / parts.totalMs, 0)}%`, '–'],
+        ['total', fmt(parts.totalMs / 1000), '100%', '–'],
+      ],
+      notes: [`for comparison, PGVectorStore.addDocuments of the same chunks took ${fmt(lc.fullMs / 1000)} s in this run (embedding included)`],
+    };
     const reingest = (title: string, ours: Runs, others: Runs, extraRows: string[][] = []): Table => ({
       title,
       columns: ['run', 'ours (s)', 'PGVectorStore re-add (s)', 'ours faster by'],
@@ -120,6 +181,8 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
         ['whole folder, first time', fmt(ours.fullMs / 1000), fmt(others.fullMs / 1000), ratio(others.fullMs, ours.fullMs)],
         ['unchanged folder again', fmt(ours.unchangedMs / 1000), fmt(others.unchangedMs / 1000), ratio(others.unchangedMs, ours.unchangedMs)],
         [`${EDITED_FILES} of ${manual.docs.length} pages edited (1%)`, fmt(ours.editedMs / 1000), fmt(others.editedMs / 1000), ratio(others.editedMs, ours.editedMs)],
+        ['unchanged, PROTOTYPE hash-before-parse (bench/lib/hashFirstIngest.ts)', fmt(ours.extra!.hashFirstUnchangedMs! / 1000), fmt(others.unchangedMs / 1000), ratio(others.unchangedMs, ours.extra!.hashFirstUnchangedMs!)],
+        ['1% edited, PROTOTYPE hash-before-parse', fmt(ours.extra!.hashFirstEditedMs! / 1000), fmt(others.editedMs / 1000), ratio(others.editedMs, ours.extra!.hashFirstEditedMs!)],
         ...extraRows,
       ],
       notes: ['PGVectorStore has no change detection: re-ingesting means deleting the folder\'s rows and adding every chunk again (its HNSW index present, as in a deployment)', 'ours includes reading and hashing every file; the re-add excludes parsing'],
@@ -128,6 +191,7 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
       name: 'ingest',
       tables: [
         full,
+        breakdown,
         reingest('Re-ingest, local embeddings, server PostgreSQL', server, lc, [['(PGlite, ours) unchanged / 1% edited', `${fmt(lite.unchangedMs / 1000)} / ${fmt(lite.editedMs / 1000)}`, '–', '–']]),
         reingest(`Re-ingest, slow embedder (OpenAI-compatible fake, +${o.slowDelayMs} ms per request, batchSize ${o.embedBatch}), server PostgreSQL`, slowOurs, slowLc, [
           ['embedding requests, all three runs', String(requests.ours), String(requests.langchain), '–'],

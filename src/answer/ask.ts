@@ -6,6 +6,7 @@ import { renumber } from './citations.ts';
 import { condenseDeterministic, condenseWithModel } from './condense.ts';
 import { extractiveAnswer } from './extractive.ts';
 import { generateWithModel } from './generate.ts';
+import { dropInstructionEcho } from './outputFilter.ts';
 import type { Answer, Question, Turn } from './types.ts';
 
 export interface AnswerDeps {
@@ -89,6 +90,10 @@ export class AnswerService {
     if (this.deps.chatModel) {
       try {
         raw = await generateWithModel(this.deps.chatModel, standaloneQuestion, chunks);
+        // A compromised answer (prompt injection via a document) must not quote the instructions.
+        const echo = dropInstructionEcho(raw);
+        if (echo.dropped) this.deps.logger.warn({ dropped: echo.dropped }, 'dropped answer sentences that repeated the system prompt');
+        raw = echo.text;
       } catch (err) {
         this.deps.logger.warn({ err }, 'LLM answer failed; falling back to the extractive answer');
         note = 'The language model was unavailable, so this answer quotes the sources directly.';

@@ -2,7 +2,7 @@ import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import type { Database } from '../db/database.ts';
 import type { KnowledgeStore, NewDocument } from '../store/knowledgeStore.ts';
 import { createVectorIndex, ensureEmbeddingSpace, type EmbeddingSpace } from '../store/embeddingSpace.ts';
-import { listSourceFiles, loadDocument, type LoadedDocument } from './sourceFiles.ts';
+import { listSourceFiles, parseSource, readSource, type SourceText } from './sourceFiles.ts';
 
 export interface IngestRequest {
   inputs: string[];
@@ -46,13 +46,14 @@ export const embeddingText = (title: string, heading: string, content: string) =
 export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<IngestSummary> {
   const started = performance.now();
   const files = await listSourceFiles(req.inputs);
-  const loaded: LoadedDocument[] = [];
-  for (const f of files) loaded.push(await loadDocument(f));
+  const loaded: SourceText[] = [];
+  for (const f of files) loaded.push(await readSource(f));
 
   await ensureEmbeddingSpace(deps.db, deps.space);
   const existing = await deps.store.documentHashes(req.collection);
-  const pending = loaded.filter((d) => existing.get(d.source) !== d.contentHash);
-  const seen = new Set(loaded.map((d) => d.source));
+  // Only new or changed files are parsed, chunked and embedded.
+  const pending = loaded.filter((d) => existing.get(d.file.source) !== d.contentHash).map(parseSource);
+  const seen = new Set(loaded.map((d) => d.file.source));
   const toRemove = req.prune ? [...existing.keys()].filter((s) => !seen.has(s)) : [];
 
   let embedded = 0;

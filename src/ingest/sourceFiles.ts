@@ -27,6 +27,12 @@ export interface SourceFile {
   kind: 'html' | 'markdown' | 'text';
 }
 
+export interface SourceText {
+  file: SourceFile;
+  text: string;
+  contentHash: string;
+}
+
 export interface LoadedDocument {
   source: string;
   title: string;
@@ -70,6 +76,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Reads, validates, parses and chunks one file. Throws a one-line KbError on bad input. */
 export async function loadDocument(file: SourceFile): Promise<LoadedDocument> {
+  return parseSource(await readSource(file));
+}
+
+/** Reads and validates one file and hashes it; cheap, so unchanged files cost no parsing. */
+export async function readSource(file: SourceFile): Promise<SourceText> {
   let bytes: Buffer;
   try {
     bytes = await fs.readFile(file.absPath);
@@ -84,8 +95,12 @@ export async function loadDocument(file: SourceFile): Promise<LoadedDocument> {
   } catch (err) {
     throw new KbError('input/unreadable_file', `${file.source}: not valid UTF-8 text`, { cause: err });
   }
+  const contentHash = createHash('sha256').update(PARSER_VERSION).update('\0').update(bytes).digest('hex');
+  return { file, text, contentHash };
+}
+
+export function parseSource({ file, text, contentHash }: SourceText): LoadedDocument {
   const fallbackTitle = path.basename(file.source).replace(/\.[^.]+$/, '');
   const parsed = file.kind === 'html' ? parseHtml(text, fallbackTitle) : file.kind === 'markdown' ? parseMarkdown(text, fallbackTitle) : parsePlainText(text, fallbackTitle);
-  const contentHash = createHash('sha256').update(PARSER_VERSION).update('\0').update(bytes).digest('hex');
   return { source: file.source, title: parsed.title, contentHash, chunks: chunkDocument(parsed) };
 }

@@ -3,10 +3,13 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { createSlackApp } from '../../adapters/slack/app.ts';
 import { createApp, type App } from '../../src/app.ts';
+import type { Assistant } from '../../src/assistant/types.ts';
 import { configSecrets, loadConfig, type Config } from '../../src/config.ts';
 import { createLogger, registerSecrets, type Logger } from '../../src/logger.ts';
 import { ADMIN_URL, createServerDatabase, type TestDatabase } from './databases.ts';
+import type { FakeSlack } from './fakeSlack.ts';
 
 /**
  * Shared pieces of the reliability tests: an app built by the real composition root
@@ -178,4 +181,29 @@ let mentionSeq = 0;
 export function mentionEvent(text: string, opts: { user?: string; channel?: string; botUserId?: string; ts?: string; thread_ts?: string } = {}): Record<string, unknown> {
   const ts = opts.ts ?? `1700${String(100000 + ++mentionSeq)}.000100`;
   return { type: 'app_mention', user: opts.user ?? 'U0ASKER', text: `<@${opts.botUserId ?? 'U0BOT'}> ${text}`, ts, event_ts: ts, channel: opts.channel ?? 'C0GENERAL', ...(opts.thread_ts ? { thread_ts: opts.thread_ts } : {}) };
+}
+
+export interface SlackFront {
+  /** http://127.0.0.1:port, for postSlackEvent. */
+  base: string;
+  signingSecret: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real Bolt app from adapters/slack over `assistant`, on 127.0.0.1:0, talking to a
+ * FakeSlack (with an injected authorize, so no auth.test), as the Slack adapter tests do.
+ */
+export async function startSlackFront(assistant: Assistant, fake: FakeSlack, logger: Logger, opts: { channelScopes?: Record<string, string[]>; botToken?: string; signingSecret?: string } = {}): Promise<SlackFront> {
+  const signingSecret = opts.signingSecret ?? 'reliability-signing-secret-0001';
+  const botToken = opts.botToken ?? 'xoxb-reliability-test';
+  const slack = createSlackApp({
+    assistant,
+    logger,
+    config: { botToken, signingSecret, apiUrl: fake.apiUrl, command: '/ask', replyPrivately: false, channelScopes: opts.channelScopes ?? {}, port: 0, host: '127.0.0.1' },
+    authorize: async () => ({ botToken, botId: fake.bot.botId, botUserId: fake.bot.userId, teamId: 'T0TEAM' }),
+    clientOptions: { retryConfig: { retries: 2, factor: 1, minTimeout: 5, maxTimeout: 20 } },
+  });
+  await slack.start();
+  return { base: `http://127.0.0.1:${slack.port()}`, signingSecret, stop: () => slack.stop() };
 }

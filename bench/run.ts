@@ -70,6 +70,7 @@ for (const name of SUITES) {
   const result = await runners[name]();
   const seconds = (performance.now() - started) / 1000;
   for (const t of result.tables) console.log('\n' + renderTable(t));
+  for (const a of result.appendix ?? []) console.log(['', `#### ${a.title}`, '', '```', a.text, '```'].join('\n'));
   const file = await writeResult(result, machine, { seconds, loadAverageBefore: loadBefore, argv: process.argv.slice(2) });
   console.log(`\n${name}: ${seconds.toFixed(0)} s, wrote ${file}`);
 }

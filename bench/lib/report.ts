@@ -18,6 +18,8 @@ export interface SuiteResult {
   tables: Table[];
   /** Raw figures (milliseconds, counts, bytes) for the JSON file. */
   data: Record<string, unknown>;
+  /** Long evidence printed after the tables (EXPLAIN output). */
+  appendix?: Array<{ title: string; text: string }>;
 }
 
 export function renderTable(t: Table): string {
@@ -75,7 +77,7 @@ export const resultsDir = path.resolve(import.meta.dirname, '..', 'results');
 export async function writeResult(result: SuiteResult, machine: MachineInfo, extra: Record<string, unknown>): Promise<string> {
   await fs.mkdir(resultsDir, { recursive: true });
   const file = path.join(resultsDir, `${result.name}.json`);
-  const body = { suite: result.name, machine, ...extra, loadAverageAfter: os.loadavg(), tables: result.tables, data: result.data };
+  const body = { suite: result.name, machine, ...extra, loadAverageAfter: os.loadavg(), tables: result.tables, data: result.data, appendix: result.appendix };
   await fs.writeFile(file, JSON.stringify(body, null, 2) + '\n');
   return file;
 }

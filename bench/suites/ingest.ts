@@ -198,6 +198,7 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
         ]),
       ],
       data,
+      appendix: Object.entries(parts.explains).map(([label, text]) => ({ title: `EXPLAIN (ANALYZE, BUFFERS) of the slowest batch of ${label}`, text })),
     };
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });

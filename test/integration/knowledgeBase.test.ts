@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.ts';
 import { ingest } from '../../src/ingest/ingest.ts';
 import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
-import { ensureEmbeddingSpace } from '../../src/store/embeddingSpace.ts';
+import { ensureEmbeddingSpace, readEmbeddingSpace } from '../../src/store/embeddingSpace.ts';
+import { reembed } from '../../src/ingest/reembed.ts';
 import { HybridRetriever } from '../../src/retrieval/hybridRetriever.ts';
 import { AnswerService } from '../../src/answer/ask.ts';
 import { KbError } from '../../src/errors.ts';
@@ -123,6 +124,16 @@ describe.each(backends)('knowledge base on %s', (_name, open) => {
 
   it('refuses to mix embedding models silently', async () => {
     await expect(ensureEmbeddingSpace(t.db, { model: 'other-model', dimension: 64 })).rejects.toMatchObject({ code: 'store/model_mismatch' });
+  });
+
+  it('switches embedding model only through an explicit re-embed, all at once', async () => {
+    const small = new FakeEmbeddings(16);
+    const n = await reembed({ db: t.db, embeddings: small, space: { model: 'fake-16', dimension: 16 } });
+    expect(n).toBe((await store.stats()).chunks);
+    expect(await readEmbeddingSpace(t.db)).toEqual({ model: 'fake-16', dimension: 16 });
+    const r = await new HybridRetriever({ store, embeddings: small, dimension: 16, collections: ['docs'], mode: 'vector', k: 3 }).retrieve('partial index predicate');
+    expect(r.chunks[0]!.chunk.source).toBe('guide/partial.md');
+    await reembed({ db: t.db, embeddings, space });
   });
 
   it('answers with citations, and says "I don\'t know" with none on weak evidence', async () => {

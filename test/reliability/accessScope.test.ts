@@ -24,6 +24,8 @@ beforeAll(async () => {
   t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${port}`, RATE_LIMIT_BURST: '1000' });
   const secret = await writeFolder({
     'rotation.md': `# Credential rotation\n\n## Rotation code\n\nThe replication password rotation code is ${CANARY}; rotate the replication password every quarter with ALTER ROLE replicator PASSWORD.`,
+    'checkpoints.md': '# Checkpoints\n\n## Tuning\n\nRaise max_wal_size so checkpoints happen less often; checkpoint_completion_target spreads their writes.',
+    'bloat.md': '# Index bloat\n\n## Rebuilding\n\nREINDEX CONCURRENTLY rebuilds a bloated index without blocking writes.',
   });
   const open = await writeFolder({
     'roles.md': '# Roles\n\n## Replication role\n\nCreate a replication role with CREATE ROLE replicator WITH REPLICATION LOGIN, and rotate its password regularly.',
@@ -102,12 +104,13 @@ describe('hostile collection names', () => {
     const name = 'x"); DROP TABLE documents;--';
     const folder = await writeFolder({ 'evil.md': '# Evil\n\n## Payload\n\nThis note lives in a collection with a hostile name; it mentions vacuum tuples.' });
     folders.push(folder);
+    const before = (await t.app.store.stats()).documents;
     const s = await t.app.ingest({ inputs: [folder], collection: name });
     expect(s.added).toBe(1);
     expect(await t.app.store.stats([name])).toMatchObject({ documents: 1 });
     const b = await ask('What does VACUUM reclaim?', ['team-b']);
     expect(b.citations.every((c) => c.collection === 'team-b')).toBe(true);
-    expect((await t.app.store.stats()).documents).toBe(4);
+    expect((await t.app.store.stats()).documents).toBe(before + 1);
   });
 
   it('are refused in channel scope configuration and KB_COLLECTION', () => {

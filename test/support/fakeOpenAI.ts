@@ -37,6 +37,8 @@ function contentText(content: unknown): string {
 export class FakeOpenAI {
   readonly chats: RecordedChat[] = [];
   embeddingRequests = 0;
+  /** When set, /v1/embeddings answers with this error instead of vectors. */
+  embeddingsFailure?: { status: number; message: string };
   /** Decides the reply to each chat request; tests replace it. */
   script: (chat: RecordedChat) => FakeReply = () => DEFAULT_REPLY;
   private server?: Server;
@@ -77,6 +79,10 @@ export class FakeOpenAI {
 
   private embeddings(body: Record<string, unknown>, res: ServerResponse): void {
     this.embeddingRequests++;
+    if (this.embeddingsFailure) {
+      send(res, this.embeddingsFailure.status, { error: { message: this.embeddingsFailure.message, type: 'invalid_request_error', code: null } });
+      return;
+    }
     const input = Array.isArray(body.input) ? (body.input as unknown[]) : [body.input];
     const data = input.map((text, index) => ({ object: 'embedding', index, embedding: this.embedder.embedSync(String(text)) }));
     send(res, 200, { object: 'list', data, model: body.model, usage: { prompt_tokens: 1, total_tokens: 1 } });

@@ -32,6 +32,9 @@ CREATE TABLE chunks (
   embedding   vector NOT NULL
 );
 CREATE INDEX chunks_document_idx ON chunks (document_id);
+-- The HNSW index is partial on the vector's dimension (see src/store/embeddingSpace.ts);
+-- these statistics tell the planner that the predicate keeps (nearly) every row.
+CREATE STATISTICS chunks_embedding_dims ON (vector_dims(embedding)) FROM chunks;
 CREATE INDEX chunks_collection_idx ON chunks (collection);
 
 -- Postings: one row per (term, chunk): occurrences in the body and in the title/heading

@@ -27,7 +27,12 @@ export function statementLabel(sql: string): string {
   return target;
 }
 
-function timedQueryable(inner: Queryable, ledger: TimeLedger): Queryable {
+/** Anything that books time: a TimeLedger, or a switch that forwards to the current one. */
+export interface Booker {
+  add(label: string, ms: number, call?: { sql: string; params?: unknown[] }): void;
+}
+
+function timedQueryable(inner: Queryable, ledger: Booker): Queryable {
   return {
     async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
       const t0 = performance.now();
@@ -41,7 +46,7 @@ function timedQueryable(inner: Queryable, ledger: TimeLedger): Queryable {
 }
 
 /** Wraps a Database so every statement's time is booked under its label. */
-export function timedDatabase(inner: Database, ledger: TimeLedger): Database {
+export function timedDatabase(inner: Database, ledger: Booker): Database {
   const q = timedQueryable(inner, ledger);
   return {
     kind: inner.kind,
@@ -56,7 +61,7 @@ export function timedDatabase(inner: Database, ledger: TimeLedger): Database {
 export class TimedEmbeddings extends Embeddings {
   constructor(
     private readonly inner: EmbeddingsInterface,
-    private readonly ledger: TimeLedger,
+    private readonly ledger: Booker,
   ) {
     super({});
   }
@@ -78,4 +83,32 @@ export class TimedEmbeddings extends Embeddings {
       this.ledger.add('embed: embedQuery', performance.now() - t0);
     }
   }
+}
+
+/**
+ * Wraps a Database so that write statements whose label is in `labels` run under
+ * EXPLAIN (ANALYZE, BUFFERS): they still execute (ANALYZE runs them), and the plan of
+ * the slowest execution per label is kept. Statements with RETURNING run normally,
+ * since their rows are needed.
+ */
+export function explainingDatabase(inner: Database, labels: Set<string>, plans: Map<string, { ms: number; plan: string }>): Database {
+  const wrap = (q: Queryable): Queryable => ({
+    async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+      const label = `sql: ${statementLabel(sql)}`;
+      if (!labels.has(label) || /\bRETURNING\b/i.test(sql) || /^\s*SELECT/i.test(sql)) return q.query<R>(sql, params);
+      const r = await q.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
+      const plan = r.rows.map((x) => x['QUERY PLAN']).join('\n');
+      const ms = Number(/Execution Time: ([\d.]+) ms/.exec(plan)?.[1] ?? 0);
+      if (ms >= (plans.get(label)?.ms ?? -1)) plans.set(label, { ms, plan });
+      return { rows: [], rowCount: 0 };
+    },
+  });
+  const q = wrap(inner);
+  return {
+    kind: inner.kind,
+    query: (sql, params) => q.query(sql, params),
+    reader: () => wrap(inner.reader()),
+    transaction: (fn) => inner.transaction((tx) => fn(wrap(tx))),
+    close: () => inner.close(),
+  };
 }

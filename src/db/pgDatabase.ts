@@ -23,6 +23,9 @@ function makePool(url: string, o: PgOptions, role: string): pg.Pool {
     // bound keeps a silent network partition from hanging a query (and an answer) forever.
     query_timeout: o.statementTimeoutMs + 1000,
     application_name: 'kb-bot',
+    // Filtered vector searches keep scanning the HNSW graph until they have k rows
+    // (pgvector 0.8 iterative scans); ef_search above the 40 candidates we ask for.
+    options: '-c hnsw.iterative_scan=relaxed_order -c hnsw.ef_search=100',
   });
   // An idle client that loses its connection emits 'error' on the pool; without a
   // listener that would crash the process.

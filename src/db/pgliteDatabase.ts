@@ -12,6 +12,7 @@ export class PgliteDatabase implements Database {
   static async open(dir: string | undefined): Promise<PgliteDatabase> {
     if (dir) await fs.mkdir(dir, { recursive: true });
     const db = await PGlite.create({ dataDir: dir, extensions: { vector } });
+    await db.exec('SET hnsw.iterative_scan = relaxed_order; SET hnsw.ef_search = 100;');
     return new PgliteDatabase(db);
   }
 

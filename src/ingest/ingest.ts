@@ -79,7 +79,10 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   if (toRemove.length) await deps.store.removeDocuments(req.collection, toRemove);
   const touched = [...pending.filter((d) => existing.has(d.source)).map((d) => d.source), ...toRemove];
   if (touched.length) await deps.onDocumentsChanged?.(touched.map((source) => ({ collection: req.collection, source })));
-  if (pending.length) await createVectorIndex(deps.db, deps.space.dimension);
+  if (pending.length || toRemove.length) {
+    await createVectorIndex(deps.db, deps.space.dimension);
+    await deps.store.analyze();
+  }
 
   const changed = pending.filter((d) => existing.has(d.source)).length;
   return {

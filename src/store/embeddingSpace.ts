@@ -3,7 +3,8 @@ import type { Database, Queryable } from '../db/database.ts';
 
 /**
  * The store records which embedding model its vectors come from. The HNSW index is an
- * expression index over `embedding::vector(<dim>)`, created for the recorded dimension;
+ * expression index over `embedding::vector(<dim>)` (partial: rows of that dimension),
+ * created for the recorded dimension;
  * the dimension is validated as an integer in range before it is written into DDL.
  */
 export interface EmbeddingSpace {
@@ -49,5 +50,9 @@ export async function ensureEmbeddingSpace(db: Database, wanted: EmbeddingSpace,
 
 export async function createVectorIndex(db: Queryable, dimension: number): Promise<void> {
   const dim = checkedDimension(dimension);
-  await db.query(`CREATE INDEX IF NOT EXISTS chunks_embedding_hnsw_${dim} ON chunks USING hnsw ((embedding::vector(${dim})) vector_cosine_ops) WITH (m = 16, ef_construction = 64)`);
+  // Partial on the dimension: an index build also reads row versions an uncommitted
+  // re-embed has just replaced, and those must not be cast to the new dimension.
+  await db.query(
+    `CREATE INDEX IF NOT EXISTS chunks_embedding_hnsw_${dim} ON chunks USING hnsw ((embedding::vector(${dim})) vector_cosine_ops) WITH (m = 16, ef_construction = 64) WHERE vector_dims(embedding) = ${dim}`,
+  );
 }

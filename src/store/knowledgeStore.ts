@@ -1,5 +1,6 @@
 import type { Database, Queryable } from '../db/database.ts';
 import { checkedDimension } from './embeddingSpace.ts';
+import { compareIds } from '../retrieval/rrf.ts';
 
 /** BM25F: k1 saturation, b length normalisation, weight of a title/heading occurrence. */
 export interface Bm25Params {
@@ -240,12 +241,20 @@ export class KnowledgeStore {
     const dim = checkedDimension(dimension);
     const r = await this.db.reader().query<{ id: string; distance: number }>(
       `SELECT id, (embedding::vector(${dim}) <=> $1::vector(${dim}))::float8 AS distance FROM chunks
-        WHERE collection = ANY($2::text[])
-        ORDER BY embedding::vector(${dim}) <=> $1::vector(${dim}), id
+        WHERE collection = ANY($2::text[]) AND vector_dims(embedding) = ${dim}
+        ORDER BY embedding::vector(${dim}) <=> $1::vector(${dim})
         LIMIT $3`,
       [toVectorLiteral(embedding), collections, k],
     );
-    return r.rows.map((x) => ({ id: String(x.id), score: 1 - Number(x.distance) }));
+    // Iterative index scans (relaxed order) may return neighbours slightly out of order.
+    return r.rows
+      .map((x) => ({ id: String(x.id), score: 1 - Number(x.distance) }))
+      .sort((a, b) => b.score - a.score || compareIds(a.id, b.id));
+  }
+
+  /** Refreshes planner statistics after a bulk change. */
+  async analyze(): Promise<void> {
+    await this.db.query('ANALYZE chunks, chunk_terms, term_stats');
   }
 
   /** The seed recipe's lexical half: plainto_tsquery + ts_rank over to_tsvector(content). */

@@ -5,8 +5,14 @@ export const STOPWORDS = new Set(
   'a an and are as at be been but by can could did do does doing for from had has have how i if in into is it its itself me my of on or our should so than that the their them then there these they this those to too use used using was we what when where which while who whom why will with would you your yours about also any each just like may might must not no nor only other same some such very way want need get make difference between best good better work works'.split(' '),
 );
 
+/** Lower-case words; an identifier like default_transaction_isolation also yields its parts. */
 export function words(text: string): string[] {
-  return text.toLowerCase().match(/[a-z][a-z0-9_]*|\d+[a-z][a-z0-9_]*/g) ?? [];
+  const out: string[] = [];
+  for (const w of text.toLowerCase().match(/[a-z][a-z0-9_]*|\d+[a-z][a-z0-9_]*/g) ?? []) {
+    out.push(w);
+    if (w.includes('_')) for (const part of w.split('_')) if (part) out.push(part);
+  }
+  return out;
 }
 
 /** Stemmed content terms of a text (stopwords removed). */

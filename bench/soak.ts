@@ -163,6 +163,11 @@ const env: NodeJS.ProcessEnv = {
   ...(values.extractive ? {} : { OPENAI_BASE_URL: llm.baseUrl, LLM_MODEL: 'fake', LLM_TIMEOUT_MS: '3000', LLM_MAX_RETRIES: '1' }),
 };
 const bot = spawn(process.execPath, [path.join(ROOT, 'bin', 'kb.js'), 'serve'], { cwd: dataDir, env });
+// Whatever happens, leave no bot or redis-server behind.
+process.on('exit', () => {
+  bot.kill('SIGKILL');
+  redis?.kill('SIGKILL');
+});
 const levels = new Map<string, number>();
 const errorMessages = new Map<string, number>();
 let stdout = '';
@@ -217,7 +222,12 @@ const phaseAt = (t: number) => [...PHASES].reverse().find((p) => (t - trafficSta
 
 const sent: Sent[] = [];
 const expected = new Map<string, number>();
-const answeredRoots: Array<{ channel: string; ts: string }> = [];
+/** A thread the bot has answered (a follow-up there needs no mention), if any yet. */
+function answeredRoot(): { channel: string; ts: string } | undefined {
+  const roots = slack.fake.messages.filter((m) => m.thread_ts && m.channel.startsWith('C0CH') && JSON.stringify(m.blocks ?? []).includes('kb_answer_'));
+  const m = roots.length ? pick(roots.slice(-50)) : undefined;
+  return m ? { channel: m.channel, ts: m.thread_ts! } : undefined;
+}
 let httpErrors = 0;
 let requests = 0;
 let seq = 0;
@@ -258,12 +268,12 @@ function newTs(): string {
 async function oneRequest(): Promise<void> {
   const user = `U${String(Math.floor(Math.random() * 20)).padStart(3, '0')}`;
   const r = Math.random();
-  if (r < 0.5 || (r < 0.7 && !answeredRoots.length)) {
+  const root = r >= 0.5 && r < 0.7 ? answeredRoot() : undefined;
+  if (r < 0.5 || (r < 0.7 && !root)) {
     const ts = newTs();
     const channel = `C0CH${Math.floor(Math.random() * 5)}`;
     await sendEvent('mention', `${channel}:${ts}`, { type: 'app_mention', user, channel, ts, event_ts: ts, text: `<@U0BOT> ${pick(QUESTIONS)}` });
-  } else if (r < 0.7) {
-    const root = pick(answeredRoots);
+  } else if (root) {
     const ts = newTs();
     await sendEvent('follow-up', `${root.channel}:${root.ts}`, { type: 'message', channel_type: 'channel', user, channel: root.channel, ts, event_ts: ts, thread_ts: root.ts, text: pick(FOLLOW_UPS) });
   } else if (r < 0.8) {
@@ -310,10 +320,6 @@ const watcher = setInterval(() => {
     if (c.method === 'chat.update' && c.status === 200) landedAt.set(`${c.args.channel}:${c.args.ts}`, Date.now());
   }
   for (; seenResponses < slack.fake.responses.length; seenResponses++) landedAt.set(`response:${slack.fake.responses[seenResponses]!.id}`, Date.now());
-  for (const m of slack.fake.messages) {
-    if (!m.thread_ts && m.channel.startsWith('C0CH') && JSON.stringify(m.blocks ?? []).includes('kb_answer_')) continue;
-    if (m.thread_ts && m.channel.startsWith('C0CH') && JSON.stringify(m.blocks ?? []).includes('kb_answer_') && !answeredRoots.some((r) => r.ts === m.thread_ts)) answeredRoots.push({ channel: m.channel, ts: m.thread_ts });
-  }
 }, 20);
 const sampler = setInterval(() => {
   void memoryOf(bot.pid!).then((m) => {
@@ -395,9 +401,11 @@ for (const m of slack.fake.messages) {
 }
 const totals: Record<Outcome, number> = { answer: 0, refusal: 0, 'rate limited': 0, 'error notice': 0, unanswered: 0 };
 let duplicates = 0;
+const duplicateDetail: Array<{ key: string; expected: number; posted: number; deliveries: string[] }> = [];
 for (const [key, n] of expected) {
   const posted = byKey.get(key) ?? [];
   duplicates += Math.max(0, posted.length - n);
+  if (posted.length > n) duplicateDetail.push({ key, expected: n, posted: posted.length, deliveries: sent.filter((s) => s.key === key).map((s) => `${s.kind}@${s.phase}`) });
   for (const m of posted.slice(0, n)) totals[outcomeOf(m)]++;
   totals.unanswered += Math.max(0, n - posted.length);
 }
@@ -419,7 +427,7 @@ for (const s of sent) {
   const p = phases.get(s.phase)!;
   p.events++;
   const posted = byKey.get(s.key) ?? [];
-  p.duplicates += Math.max(0, posted.length - 1);
+  if (s.kind === 'mention' || s.kind === 'flood') p.duplicates += Math.max(0, posted.length - (expected.get(s.key) ?? 1));
   const first = posted[0];
   const outcome = first ? outcomeOf(first) : 'unanswered';
   if (outcome === 'answer') p.answers++;
@@ -462,6 +470,7 @@ const summary = {
   errors: totals['error notice'],
   unanswered: totals.unanswered,
   duplicates,
+  duplicateDetail,
   responseUrlPosts: slack.fake.responses.length,
   latencyMs: { p50: quantile(allLatencies, 0.5), p95: quantile(allLatencies, 0.95), max: quantile(allLatencies, 1) },
   peakRssMb: Math.round(peakRss),

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { PgDatabase } from '../../src/db/pgDatabase.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { loadGloveTable } from '../../src/embeddings/gloveTable.ts';
@@ -7,7 +9,7 @@ import { embeddingText } from '../../src/ingest/ingest.ts';
 import type { LoadedDocument } from '../../src/ingest/sourceFiles.ts';
 import { createVectorIndex, ensureEmbeddingSpace } from '../../src/store/embeddingSpace.ts';
 import { KnowledgeStore, type NewDocument } from '../../src/store/knowledgeStore.ts';
-import { cacheDir } from './benchConfig.ts';
+import { cacheDir, repoRoot } from './benchConfig.ts';
 import { databaseExists, databaseUrl, openPg, recreateDatabase, relationSizes, type RelationSize } from './databases.ts';
 import { loadManual } from './manual.ts';
 import { ManualTextModel } from './markov.ts';
@@ -26,8 +28,21 @@ export function parseSize(s: string): number {
 
 export const sizeLabel = (n: number) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}m` : n >= 1e3 && n % 1e3 === 0 ? `${n / 1e3}k` : String(n));
 
+/**
+ * The schema and the write path the corpus was built with: a kept corpus is rebuilt when
+ * migrations or the store change, so it always holds what the current code would write.
+ */
+async function sourceFingerprint(): Promise<string> {
+  const h = createHash('sha256');
+  const migrations = path.join(repoRoot, 'migrations');
+  for (const f of (await fs.readdir(migrations)).sort()) h.update(f).update(await fs.readFile(path.join(migrations, f)));
+  h.update(await fs.readFile(path.join(repoRoot, 'src', 'store', 'knowledgeStore.ts')));
+  return h.digest('hex').slice(0, 16);
+}
+
 export interface CorpusBuild {
   size: number;
+  fingerprint: string;
   chunks: number;
   documents: number;
   scopedChunks: number;
@@ -65,10 +80,11 @@ async function readMeta(db: PgDatabase): Promise<CorpusBuild | undefined> {
 export async function ensureCorpus(size: number, log: (s: string) => void): Promise<Corpus> {
   const name = `bench_corpus_${sizeLabel(size)}`;
   const embeddings = new LocalEmbeddings(await loadGloveTable(cacheDir));
+  const fingerprint = await sourceFingerprint();
   if (await databaseExists(name)) {
     const db = openPg(databaseUrl(name));
     const meta = await readMeta(db).finally(() => db.close());
-    if (meta && meta.generator === GENERATOR_VERSION && meta.embeddingModel === embeddings.modelName && meta.dimension === embeddings.dimension) {
+    if (meta && meta.generator === GENERATOR_VERSION && meta.fingerprint === fingerprint && meta.embeddingModel === embeddings.modelName && meta.dimension === embeddings.dimension) {
       log(`reusing ${name} (built earlier: ${meta.chunks} chunks)`);
       return { name, url: databaseUrl(name), build: meta, reused: true };
     }
@@ -139,6 +155,7 @@ export async function ensureCorpus(size: number, log: (s: string) => void): Prom
     const vacuum = await timed(() => db.query('VACUUM (ANALYZE)'));
     const build: CorpusBuild = {
       size,
+      fingerprint,
       chunks: counts.chunks,
       documents: counts.documents,
       scopedChunks: counts.scoped,

@@ -20,11 +20,17 @@ export class TimeLedger {
   }
 }
 
-/** A short, stable label for a SQL statement: its first words, whitespace collapsed. */
+/**
+ * A short, stable label for a SQL statement: its first words, whitespace collapsed. A
+ * WITH query is labelled by its final SELECT, so two CTE queries do not share a label.
+ */
 export function statementLabel(sql: string): string {
-  const flat = sql.replace(/\s+/g, ' ').trim();
-  const target = /^(INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|CREATE INDEX( IF NOT EXISTS)? \w+|SELECT .{0,40})/i.exec(flat)?.[0] ?? flat.slice(0, 50);
-  return target;
+  let flat = sql.replace(/\s+/g, ' ').trim();
+  if (/^WITH /i.test(flat)) {
+    const last = flat.toUpperCase().lastIndexOf(') SELECT ');
+    if (last > 0) flat = `WITH … ${flat.slice(last + 2)}`;
+  }
+  return /^(INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|CREATE INDEX( IF NOT EXISTS)? \w+|(WITH … )?SELECT .{0,40})/i.exec(flat)?.[0] ?? flat.slice(0, 50);
 }
 
 /** Anything that books time: a TimeLedger, or a switch that forwards to the current one. */

@@ -133,7 +133,9 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
       const db = timedDatabase(partsDb, partsLedger);
       const deps = { db, store: new KnowledgeStore(db), embeddings: new TimedEmbeddings(local, partsLedger), space: { model: local.modelName, dimension: local.dimension } };
       partsMs = (await timed(() => ingest(deps, { inputs: [MANUAL_DIR], collection: COLLECTION }))).ms;
-      explains = await explainWrites(partsDb, partsLedger, 2);
+      // Only the costliest statement is replayed: later inserts into chunks would now also
+      // maintain the HNSW index built at the end, which the timed run did not.
+      explains = await explainWrites(partsDb, partsLedger, 1);
     } finally {
       await partsDb.close();
     }

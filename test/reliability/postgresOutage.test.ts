@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
 import { KbError } from '../../src/errors.ts';
 import { TcpProxy } from '../support/tcpProxy.ts';
-import { captureLogs, startTestApp, timed, watchCrashes, type TestApp } from '../support/reliabilityKit.ts';
+import { captureLogs, startTestApp, testEnv, timed, watchCrashes, type TestApp } from '../support/reliabilityKit.ts';
 
 /**
  * PostgreSQL goes away while the bot runs (simulated by a TCP proxy in front of the real
@@ -29,6 +31,21 @@ afterAll(async () => {
 });
 
 const ask = (question: string) => t.app.assistant.answer({ question, user: 'slack:U1' });
+
+describe('PostgreSQL unreachable at start-up', () => {
+  it('fails createApp with db/unavailable naming the address (not the password) within 5 s', async () => {
+    const closed = new TcpProxy({ host: '127.0.0.1', port: 5432 });
+    const port = await closed.start();
+    await closed.stop(); // a port that was just free and now refuses connections
+    const config = loadConfig(testEnv({ DATABASE_URL: `postgres://kb:hunter2pw@127.0.0.1:${port}/kb` }));
+    const r = await timed(() => createApp(config, logs.logger));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error).toMatchObject({ code: 'db/unavailable', message: expect.stringContaining(`Cannot reach PostgreSQL at 127.0.0.1:${port}/kb (DATABASE_URL)`) });
+    expect((r.error as Error).message).not.toContain('hunter2pw');
+    expect(r.ms).toBeLessThan(5000);
+  });
+});
 
 describe('PostgreSQL unreachable, then back', () => {
   it('answers while the database is reachable', async () => {

@@ -1,0 +1,123 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { createApp, type App } from '../../src/app.ts';
+import { AnswerCache } from '../../src/cache/answerCache.ts';
+import { benchConfig } from '../lib/benchConfig.ts';
+import { dropDatabase, recreateDatabase, silentLogger } from '../lib/databases.ts';
+import { MANUAL_DIR } from '../lib/manual.ts';
+import { inDomainQuestions } from '../lib/questions.ts';
+import type { SuiteResult, Table } from '../lib/report.ts';
+import { fmt, ratio, summarize, type LatencySummary } from '../lib/stats.ts';
+
+/**
+ * A Redis logical database of its own, so benchmark keys never meet the keys of tests
+ * running against the same server; emptied of this run's keys afterwards.
+ */
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/9';
+const KEY_PREFIX = 'kb:v1:';
+const UNCACHED_PASSES = 3;
+const HIT_PASSES = 5;
+
+interface BackendFigures {
+  backend: string;
+  uncached: LatencySummary;
+  hit: LatencySummary;
+  refusedExcluded: number;
+}
+
+/** Deletes the answers just produced through the cache's own invalidation path (untimed). */
+async function forget(app: App, citations: Array<{ collection: string; source: string }>): Promise<void> {
+  await new AnswerCache(app.kv).invalidateDocuments(citations.map((c) => ({ collection: c.collection, source: c.source })));
+}
+
+async function measure(app: App, backend: string, questions: string[]): Promise<BackendFigures> {
+  const ask = (q: string, i: number) => app.assistant.answer({ question: q, user: `bench:${i % 7}` });
+  // Warm-up: one uncached pass, then forget it.
+  for (const [i, q] of questions.entries()) await forget(app, (await ask(q, i)).citations);
+  const uncached: number[] = [];
+  let refused = 0;
+  for (let pass = 0; pass < UNCACHED_PASSES; pass++) {
+    for (const [i, q] of questions.entries()) {
+      const t0 = performance.now();
+      const a = await ask(q, i);
+      const ms = performance.now() - t0;
+      // A refusal cites nothing, so it cannot be invalidated by document; later passes hit it.
+      if (a.cached) refused++;
+      else uncached.push(ms);
+      await forget(app, a.citations);
+    }
+  }
+  for (const [i, q] of questions.entries()) await ask(q, i);
+  const hits: number[] = [];
+  for (let pass = 0; pass < HIT_PASSES; pass++) {
+    for (const [i, q] of questions.entries()) {
+      const t0 = performance.now();
+      const a = await ask(q, i);
+      hits.push(performance.now() - t0);
+      if (!a.cached) throw new Error(`expected a cache hit for "${q}" (${backend})`);
+    }
+  }
+  return { backend, uncached: summarize(uncached), hit: summarize(hits), refusedExcluded: refused };
+}
+
+async function clearRedisKeys(url: string): Promise<number> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  let removed = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${KEY_PREFIX}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) removed += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return removed;
+}
+
+export async function runAnswerSuite(o: { keep: boolean }): Promise<SuiteResult> {
+  const questions = await inDomainQuestions();
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-bench-answer-'));
+  const url = await recreateDatabase('bench_answer');
+  const figures: BackendFigures[] = [];
+  try {
+    await clearRedisKeys(REDIS_URL);
+    const first = await createApp(benchConfig({ dataDir: tmp, databaseUrl: url }), silentLogger);
+    try {
+      const s = await first.ingest({ inputs: [MANUAL_DIR], collection: 'default' });
+      if (!s.chunks) throw new Error('the manual produced no chunks');
+      figures.push(await measure(first, 'embedded (in-process LRU)', questions));
+    } finally {
+      await first.close();
+    }
+    const redisApp = await createApp(benchConfig({ dataDir: tmp, databaseUrl: url, redisUrl: REDIS_URL }), silentLogger);
+    try {
+      if (redisApp.kv.kind !== 'redis') throw new Error(`expected the Redis store, got ${redisApp.kv.kind}`);
+      figures.push(await measure(redisApp, `Redis (${REDIS_URL})`, questions));
+    } finally {
+      await redisApp.close();
+    }
+  } finally {
+    await clearRedisKeys(REDIS_URL).catch(() => 0);
+    await fs.rm(tmp, { recursive: true, force: true });
+    if (!o.keep) await dropDatabase('bench_answer');
+  }
+  const table: Table = {
+    title: `assistant.answer() on the manual (server PostgreSQL, extractive answers), ${questions.length} dev questions cycled`,
+    columns: ['cache backend', 'path', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'p50 vs uncached'],
+    rows: figures.flatMap((f) => [
+      [f.backend, 'uncached (retrieve + extractive compose)', String(f.uncached.n), fmt(f.uncached.p50), fmt(f.uncached.p95), fmt(f.uncached.p99), 'baseline'],
+      [f.backend, 'answer-cache hit', String(f.hit.n), fmt(f.hit.p50), fmt(f.hit.p95), fmt(f.hit.p99), `${ratio(f.uncached.p50, f.hit.p50)} faster`],
+    ]),
+    notes: [
+      'a hit still runs the rate limiter and checks every cited document\'s content hash in PostgreSQL (AnswerCache.get), so it costs one SQL round trip',
+      `uncached samples: ${UNCACHED_PASSES} passes, each answer dropped afterwards through AnswerCache.invalidateDocuments; refusals (no citations) are cached and so excluded (${figures.map((f) => f.refusedExcluded).join(' / ')})`,
+      `Redis ratio vs embedded hit p50: ${figures[1] ? ratio(figures[1].hit.p50, figures[0]!.hit.p50) : '–'}`,
+    ],
+  };
+  return { name: 'answer', tables: [table], data: { figures, redisUrl: REDIS_URL } };
+}

@@ -1,0 +1,162 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { benchEnv, repoRoot } from '../lib/benchConfig.ts';
+import { dropDatabase, recreateDatabase } from '../lib/databases.ts';
+import { inDomainQuestions } from '../lib/questions.ts';
+import type { SuiteResult, Table } from '../lib/report.ts';
+import { SlackStub, signedCommand } from '../lib/slackStub.ts';
+import { mb, ratio } from '../lib/stats.ts';
+
+const SIGNING_SECRET = 'bench-signing-secret-0123456789';
+
+interface MemorySample {
+  at: string;
+  vmRssBytes: number;
+  vmHwmBytes: number;
+}
+
+async function sample(pid: number, at: string): Promise<MemorySample> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { at, vmRssBytes: kb('VmRSS'), vmHwmBytes: kb('VmHWM') };
+}
+
+/** Starts a node process from the repo (cwd is a temp dir, so no ./.env is read) and waits for `ready` on stdout. */
+async function startProcess(args: string[], env: Record<string, string>, cwd: string, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const errors: string[] = [];
+  child.stderr!.on('data', (d: Buffer) => errors.push(d.toString()));
+  const lines = readline.createInterface({ input: child.stdout! });
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out starting ${args.join(' ')}: ${errors.join('').slice(0, 500)}`)), 120_000);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}): ${errors.join('').slice(0, 500)}`)));
+    lines.on('line', (l) => {
+      const m = ready.exec(l);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    });
+  });
+  return { child, match };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Runs `kb serve` against a Slack stub, asks questions through signed /ask commands, samples /proc. */
+async function measureServe(label: string, env: Record<string, string>, questions: string[]): Promise<{ label: string; samples: MemorySample[] }> {
+  const slack = await new SlackStub().start();
+  const cwd = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-bench-serve-'));
+  const fullEnv = { ...env, SLACK_BOT_TOKEN: 'xoxb-bench-token', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.apiUrl, PORT: '0', LOG_LEVEL: 'warn' };
+  const { child, match } = await startProcess([path.join(repoRoot, 'bin', 'kb.js'), 'serve'], fullEnv, cwd, /health on :(\d+)\/healthz/);
+  const base = `http://127.0.0.1:${match[1]}`;
+  const samples: MemorySample[] = [];
+  try {
+    samples.push(await sample(child.pid!, 'up (healthz answering)'));
+    let asked = 0;
+    const ask = async (question: string) => {
+      const expected = slack.count('chat.update') + 1;
+      const { body, headers } = signedCommand(SIGNING_SECRET, {
+        token: 'legacy', team_id: 'T0BENCH', team_domain: 'bench', channel_id: 'C0BENCH', channel_name: 'bench', user_id: `U0ASK${asked % 3}`, user_name: 'asker',
+        command: '/ask', text: question, api_app_id: 'A0BENCH', response_url: slack.responseUrl(String(asked)), trigger_id: `trig.${asked++}.${Date.now()}`,
+      });
+      const res = await fetch(`${base}/slack/events`, { method: 'POST', headers, body });
+      if (res.status !== 200) throw new Error(`/ask returned ${res.status}: ${await res.text()}`);
+      const deadline = Date.now() + 30_000;
+      while (slack.count('chat.update') < expected) {
+        if (Date.now() > deadline) throw new Error(`no answer delivered for "${question}"`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    for (const q of questions.slice(0, 5)) await ask(q);
+    samples.push(await sample(child.pid!, 'after 5 questions'));
+    for (const q of questions) await ask(q);
+    samples.push(await sample(child.pid!, `after ${5 + questions.length} questions`));
+  } finally {
+    await stop(child);
+    await slack.stop();
+    await fs.rm(cwd, { recursive: true, force: true });
+  }
+  return { label, samples };
+}
+
+/** Runs memoryComponents.ts in a fresh process and collects its JSON lines. */
+async function components(dataDir: string, sharedBuffers?: string): Promise<Array<{ step: string; vmRssBytes: number; vmHwmBytes: number }>> {
+  const args = [path.join(repoRoot, 'bin', 'tsx.js'), path.join(repoRoot, 'bench', 'lib', 'memoryComponents.ts'), dataDir, ...(sharedBuffers ? [sharedBuffers] : [])];
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const out: Array<{ step: string; vmRssBytes: number; vmHwmBytes: number }> = [];
+  for await (const line of readline.createInterface({ input: child.stdout! })) out.push(JSON.parse(line));
+  return out;
+}
+
+async function componentRuns(tmp: string): Promise<Table> {
+  const rows: string[][] = [];
+  for (const sb of [undefined, '16MB']) {
+    const dir = path.join(tmp, `components-${sb ?? 'default'}`);
+    for (const when of ['fresh data dir (initdb)', 'existing data dir']) {
+      for (const s of await components(dir, sb)) rows.push([when, s.step, mb(s.vmRssBytes), mb(s.vmHwmBytes)]);
+    }
+  }
+  return {
+    title: 'What the RSS is made of: the parts of `kb serve` loaded one by one in a fresh process',
+    columns: ['PGlite data dir', 'after', 'VmRSS', 'VmHWM'],
+    rows,
+    notes: ['shared_buffers 16MB is passed as PGlite startParams (-c shared_buffers=16MB); the project opens PGlite with its defaults (128MB)'],
+  };
+}
+
+export async function runMemorySuite(): Promise<SuiteResult> {
+  const questions = await inDomainQuestions();
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-bench-memory-'));
+  const runs: Array<{ label: string; samples: MemorySample[] }> = [];
+  let breakdown: Table;
+  try {
+    // Baseline: node with the tsx loader and nothing else, started the same way.
+    const idleCwd = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-bench-idle-'));
+    const idle = await startProcess([path.join(repoRoot, 'bin', 'tsx.js'), path.join(repoRoot, 'bench', 'lib', 'idleProcess.ts')], {}, idleCwd, /^idle$/);
+    runs.push({ label: 'baseline: node + tsx loader, idle', samples: [await sample(idle.child.pid!, 'up')] });
+    await stop(idle.child);
+    await fs.rm(idleCwd, { recursive: true, force: true });
+
+    // First start creates the PGlite cluster (initdb) and ingests the sample notes; a restart reopens it.
+    const pgliteEnv = benchEnv({ dataDir: path.join(dataDir, 'pglite') });
+    runs.push(await measureServe('kb serve, embedded PGlite (the default), first start', pgliteEnv, questions));
+    runs.push(await measureServe('kb serve, embedded PGlite, restart on the same data dir', pgliteEnv, questions));
+    breakdown = await componentRuns(dataDir);
+    const url = await recreateDatabase('bench_memory');
+    try {
+      runs.push(await measureServe('kb serve, server PostgreSQL + Redis', benchEnv({ dataDir: path.join(dataDir, 'server'), databaseUrl: url, redisUrl: 'redis://127.0.0.1:6379/9' }), questions));
+    } finally {
+      await dropDatabase('bench_memory');
+    }
+  } finally {
+    await fs.rm(dataDir, { recursive: true, force: true });
+  }
+  const baseline = runs[0]!.samples[0]!.vmHwmBytes;
+  const table: Table = {
+    title: 'Memory of `kb serve` (Slack over HTTP against a local Web API stub; /proc/<pid>/status)',
+    columns: ['process', 'when', 'VmRSS', 'VmHWM (peak RSS)', 'peak vs idle node'],
+    rows: runs.flatMap((r) => r.samples.map((s) => [r.label, s.at, mb(s.vmRssBytes), mb(s.vmHwmBytes), r === runs[0] ? 'baseline' : ratio(s.vmHwmBytes, baseline)])),
+    notes: ['goal: kb serve peak RSS ≤ 400 MB', 'questions arrive as signed /ask slash commands; each is awaited until its answer replaces the placeholder (chat.update)'],
+  };
+  const serve = runs.slice(1).map((r) => ({ label: r.label, peak: Math.max(...r.samples.map((s) => s.vmHwmBytes)) }));
+  const goals: Table = {
+    title: 'Memory goal',
+    columns: ['process', 'peak RSS', 'goal ≤ 400 MB'],
+    rows: serve.map((s) => [s.label, mb(s.peak), s.peak <= 400 * 1024 * 1024 ? 'met' : 'MISSED']),
+  };
+  return { name: 'memory', tables: [table, breakdown, goals], data: { runs, breakdown: breakdown.rows } };
+}

@@ -50,6 +50,8 @@ export class KbError extends Error {
 export function toKbError(err: unknown): KbError {
   if (err instanceof KbError) return err;
   if (isConnectionError(err)) return new KbError('db/unavailable', undefined, { cause: err });
+  // 57014: statement_timeout cancelled the query; the database is overloaded, not broken.
+  if ((err as { code?: string } | null)?.code === '57014') return new KbError('db/unavailable', 'The knowledge base is busy right now, try again shortly.', { cause: err });
   return new KbError('internal/unexpected', undefined, { cause: err });
 }
 

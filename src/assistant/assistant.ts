@@ -3,6 +3,7 @@ import { validateQuestion } from '../answer/ask.ts';
 import type { Answer } from '../answer/types.ts';
 import type { AnswerCache } from '../cache/answerCache.ts';
 import type { KeyValueStore } from '../cache/keyValueStore.ts';
+import { MemoryStore } from '../cache/memoryStore.ts';
 import { enforceRateLimit, type RateLimiter } from '../cache/rateLimiter.ts';
 import type { ThreadMemory } from '../cache/threadMemory.ts';
 import type { Logger } from '../logger.ts';
@@ -31,6 +32,12 @@ export interface AssistantDeps {
  * answer cache (served only while every cited document is unchanged), and feedback.
  */
 export class ConversationalAssistant implements Assistant {
+  /**
+   * Claims are also kept in process: when Redis is down the shared claim fails open, and
+   * this still stops a redelivery to the same process from being answered twice.
+   */
+  private readonly localClaims = new MemoryStore({ prefix: 'claims:', maxEntries: 50_000 });
+
   constructor(private readonly d: AssistantDeps) {}
 
   async answer(req: AskRequest): Promise<Answer> {
@@ -56,11 +63,14 @@ export class ConversationalAssistant implements Assistant {
     return this.d.feedback.record(f);
   }
 
-  claimEvent(eventId: string, ttlSeconds = 3600): Promise<boolean> {
-    return this.d.kv.setIfAbsent(`event:${eventId}`, '1', ttlSeconds);
+  async claimEvent(eventId: string, ttlSeconds = 3600): Promise<boolean> {
+    const key = `event:${eventId}`;
+    if (!(await this.localClaims.setIfAbsent(key, '1', ttlSeconds))) return false;
+    return this.d.kv.setIfAbsent(key, '1', ttlSeconds);
   }
 
   async releaseEvent(eventId: string): Promise<void> {
-    await this.d.kv.del([`event:${eventId}`]);
+    const key = `event:${eventId}`;
+    await Promise.all([this.localClaims.del([key]), this.d.kv.del([key])]);
   }
 }

@@ -34,7 +34,7 @@ const schema = z.object({
   STATEMENT_TIMEOUT_MS: num(5000, 100, 600000),
   REDIS_URL: opt(z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')),
   REDIS_CLUSTER_NODES: opt(z.string()),
-  REDIS_COMMAND_TIMEOUT_MS: num(150, 10, 10000),
+  REDIS_COMMAND_TIMEOUT_MS: num(250, 10, 10000),
   EMBEDDINGS: z.preprocess(emptyToUndefined, z.enum(['local', 'openai']).optional()),
   EMBEDDING_MODEL: opt(z.string()),
   OPENAI_API_KEY: opt(z.string()),

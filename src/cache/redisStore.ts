@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
+import { MemoryStore } from './memoryStore.ts';
 import type { Logger } from '../logger.ts';
 import { wholeSeconds, type KeyValueStore, type TokenBucketResult } from './keyValueStore.ts';
 
@@ -74,12 +75,21 @@ export function hashTag(key: string): string | undefined {
  * miss at once, while the client keeps reconnecting in the background. An outage is
  * logged once when it starts and once when it ends, not once per request.
  */
+const BREAKER_COOL_OFF_MS = 1000;
+
 export class RedisStore implements KeyValueStore {
   readonly kind: 'redis' | 'redis-cluster';
   private readonly client: Client;
   private readonly logger: Logger;
   private readonly prefix: string;
   private down = false;
+  /**
+   * Circuit breaker: after a failure, calls return their fallback at once until this
+   * time, then one call probes again. A frozen Redis (connected but silent) would
+   * otherwise cost a full command timeout on every call of every answer.
+   */
+  private skipUntil = 0;
+  private readonly local = new MemoryStore({ prefix: 'fallback:' });
   /** Until the first connection settles, calls wait for it instead of failing as "offline". */
   private startup: Promise<void> | undefined;
 
@@ -135,14 +145,17 @@ export class RedisStore implements KeyValueStore {
   }
 
   private markUp(): void {
+    this.skipUntil = 0;
     if (!this.down) return;
     this.down = false;
     this.logger.info({ kind: this.kind }, 'redis is back');
   }
 
   /** Runs one operation; any failure becomes `fallback`, so callers never see Redis errors. */
-  private async run<T>(op: string, fn: () => Promise<T>, fallback: T): Promise<T> {
+  private async run<T>(op: string, fn: () => Promise<T>, fallbackValue: T | (() => Promise<T>)): Promise<T> {
+    const fallback = () => (typeof fallbackValue === 'function' ? (fallbackValue as () => Promise<T>)() : Promise.resolve(fallbackValue));
     if (this.startup) await this.startup;
+    if (this.down && performance.now() < this.skipUntil) return fallback();
     try {
       const result = await fn();
       this.markUp();
@@ -154,8 +167,9 @@ export class RedisStore implements KeyValueStore {
         this.logger.warn({ err, op }, 'redis rejected a cache command');
       } else {
         this.markDown(err);
+        this.skipUntil = performance.now() + BREAKER_COOL_OFF_MS;
       }
-      return fallback;
+      return fallback();
     }
   }
 
@@ -206,7 +220,8 @@ export class RedisStore implements KeyValueStore {
         const [allowed, retry] = await this.client.kbTokenBucket(this.k(key), String(ratePerSec), String(burst), String(cost));
         return { allowed: allowed === 1, retryAfterSeconds: Number(retry) };
       },
-      { allowed: true, retryAfterSeconds: 0 },
+      // While Redis is away each process limits on its own rather than not at all.
+      () => this.local.tokenBucket(key, ratePerSec, burst, cost),
     );
   }
 

@@ -27,9 +27,13 @@ export interface RetrievalSettings {
    * documents, so a page's second passage is not pushed below other pages' repeats.
    */
   listRanks: 'chunk' | 'document';
+  /** Pseudo-relevance feedback: terms taken from the top BM25 chunks (0 turns it off). */
+  feedbackTerms: number;
+  feedbackDocs: number;
+  feedbackWeight: number;
 }
 
-export const defaultRetrievalSettings: RetrievalSettings = { rrfK: 60, weightBm25: 1, weightVector: 0.8, weightTitle: 0, candidates: 40, perDocument: 2, bm25: defaultBm25, secondChunkWeight: 0, listRanks: 'chunk' };
+export const defaultRetrievalSettings: RetrievalSettings = { rrfK: 60, weightBm25: 1, weightVector: 0.8, weightTitle: 0, candidates: 40, perDocument: 2, bm25: defaultBm25, secondChunkWeight: 0, listRanks: 'chunk', feedbackTerms: 5, feedbackDocs: 3, feedbackWeight: 0.3 };
 
 export interface HybridRetrieverInput extends BaseRetrieverInput {
   store: KnowledgeStore;
@@ -72,6 +76,15 @@ export class HybridRetriever extends BaseRetriever {
     this.settings = { ...defaultRetrievalSettings, ...input.settings };
   }
 
+  private async lexical(query: string, cols: string[], candidates: number) {
+    const first = await this.store.bm25(query, cols, candidates, this.settings.bm25);
+    const { feedbackTerms, feedbackDocs, feedbackWeight } = this.settings;
+    // Feedback is part of the hybrid recipe; `bm25` mode stays plain BM25 for comparison.
+    if (this.mode !== 'hybrid' || !feedbackTerms || !first.length) return first;
+    const terms = await this.store.feedbackTerms(query, first.slice(0, feedbackDocs).map((x) => x.id), cols, feedbackTerms);
+    return terms.length ? this.store.bm25(query, cols, candidates, this.settings.bm25, { terms, weight: feedbackWeight }) : first;
+  }
+
   override async _getRelevantDocuments(query: string): Promise<Document[]> {
     const r = await this.retrieve(query);
     return r.chunks.map(
@@ -106,7 +119,7 @@ export class HybridRetriever extends BaseRetriever {
     const useVector = this.mode !== 'bm25';
     const useTitle = this.mode === 'hybrid' && this.settings.weightTitle > 0;
     const [lexical, vector, titles] = await Promise.all([
-      useLexical ? (this.mode === 'seed' ? this.store.tsRank(query, cols, candidates) : this.store.bm25(query, cols, candidates, this.settings.bm25)) : Promise.resolve([]),
+      useLexical ? (this.mode === 'seed' ? this.store.tsRank(query, cols, candidates) : this.lexical(query, cols, candidates)) : Promise.resolve([]),
       useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vector(v, this.dimension, cols, candidates)) : Promise.resolve([]),
       useTitle ? this.store.titleMatch(query, cols, candidates) : Promise.resolve([]),
     ]);

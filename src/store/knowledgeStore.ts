@@ -169,23 +169,47 @@ export class KnowledgeStore {
   }
 
   /** Real BM25 (IDF, k1 saturation, b length normalisation) over the stored postings. */
-  async bm25(query: string, collections: string[], k: number, params: Bm25Params = defaultBm25): Promise<RankedChunk[]> {
+  async bm25(query: string, collections: string[], k: number, params: Bm25Params = defaultBm25, expansion: { terms: string[]; weight: number } = { terms: [], weight: 0 }): Promise<RankedChunk[]> {
     const r = await this.db.reader().query<{ chunk_id: string; score: number }>(
-      `WITH q AS (SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $1))),
+      `WITH asked AS (SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $1))),
+            q AS (SELECT term, 1.0::float8 AS qw FROM asked
+                  UNION ALL
+                  SELECT DISTINCT e.term, $8::float8 FROM unnest($7::text[]) AS e(term) WHERE e.term NOT IN (SELECT term FROM asked)),
             cs AS (SELECT sum(chunk_count)::float8 AS n, sum(total_length)::float8 / greatest(sum(chunk_count), 1) AS avgdl
                      FROM collection_stats WHERE collection = ANY($2::text[])),
-            idf AS (SELECT q.term, ln(1 + (cs.n - sum(ts.df) + 0.5) / (sum(ts.df) + 0.5)) AS idf
+            idf AS (SELECT q.term, q.qw * ln(1 + (cs.n - sum(ts.df) + 0.5) / (sum(ts.df) + 0.5)) AS idf
                       FROM q JOIN term_stats ts ON ts.term = q.term AND ts.collection = ANY($2::text[]) CROSS JOIN cs
-                     GROUP BY q.term, cs.n)
+                     GROUP BY q.term, q.qw, cs.n)
        SELECT ct.chunk_id, sum(idf.idf * w.tf * ($4::float8 + 1) / (w.tf + $4::float8 * (1 - $5::float8 + $5::float8 * ct.length / cs.avgdl)))::float8 AS score
          FROM idf JOIN chunk_terms ct ON ct.term = idf.term AND ct.collection = ANY($2::text[]) CROSS JOIN cs
         CROSS JOIN LATERAL (SELECT ct.tf + $6::float8 * ct.tf_head AS tf) w
         GROUP BY ct.chunk_id
         ORDER BY score DESC, ct.chunk_id
         LIMIT $3`,
-      [query, collections, k, params.k1, params.b, params.headingBoost],
+      [query, collections, k, params.k1, params.b, params.headingBoost, expansion.terms, expansion.weight],
     );
     return r.rows.map((x) => ({ id: String(x.chunk_id), score: Number(x.score) }));
+  }
+
+  /**
+   * Pseudo-relevance feedback: the terms that weigh most (tf × idf) in the given chunks,
+   * other than the query's own, seen in at least two chunks of the collections.
+   */
+  async feedbackTerms(query: string, chunkIds: string[], collections: string[], n: number): Promise<string[]> {
+    if (!chunkIds.length || n <= 0) return [];
+    const r = await this.db.reader().query<{ term: string }>(
+      `WITH cs AS (SELECT sum(chunk_count)::float8 AS n FROM collection_stats WHERE collection = ANY($3::text[])),
+            asked AS (SELECT lexeme AS term FROM unnest(to_tsvector('english', $1)))
+       SELECT ct.term FROM chunk_terms ct
+         JOIN (SELECT term, sum(df) AS df FROM term_stats WHERE collection = ANY($3::text[]) GROUP BY term) ts ON ts.term = ct.term
+         CROSS JOIN cs
+        WHERE ct.chunk_id = ANY($2::bigint[]) AND ts.df >= 2 AND ct.term NOT IN (SELECT term FROM asked) AND length(ct.term) > 2
+        GROUP BY ct.term, ts.df, cs.n
+        ORDER BY sum(ct.tf + ct.tf_head) * ln(1 + (cs.n - ts.df + 0.5) / (ts.df + 0.5)) DESC, ct.term
+        LIMIT $4`,
+      [query, chunkIds, collections, n],
+    );
+    return r.rows.map((x) => x.term);
   }
 
   /**

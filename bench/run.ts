@@ -5,6 +5,7 @@
  * its baseline from the same run, as a ratio) and writes bench/results/<suite>.json.
  * Benchmarks are not tests: nothing here fails on a slow figure; goals are reported.
  */
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { machineInfo, renderTable, writeResult, type SuiteResult } from './lib/report.ts';
@@ -14,6 +15,8 @@ import { runRecallSuite } from './suites/recall.ts';
 import { runAnswerSuite } from './suites/answer.ts';
 import { runMemorySuite } from './suites/memory.ts';
 import { parseSize } from './lib/corpus.ts';
+import type { RetrievalMode } from '../src/retrieval/hybridRetriever.ts';
+import type { Measured } from './suites/retrievalReport.ts';
 
 const SUITES = ['ingest', 'retrieval', 'recall', 'answer', 'memory'] as const;
 type SuiteName = (typeof SUITES)[number];
@@ -24,9 +27,13 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '10k,100k' },
     keep: { type: 'boolean', default: false },
     queries: { type: 'string', default: '200' },
+    concurrency: { type: 'string', default: '1,8' },
+    modes: { type: 'string', default: 'hybrid,bm25,vector,seed' },
     'slow-delay-ms': { type: 'string', default: '50' },
     'embed-batch': { type: 'string', default: '512' },
-    'ef-search': { type: 'string', default: '40,100' },
+    'ef-search': { type: 'string', default: '40,100,200,400' },
+    tag: { type: 'string' },
+    'extrapolate-with': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -36,10 +43,14 @@ if (values.help) {
   --only <list>          suites to run (${SUITES.join(', ')}); default all
   --sizes <list>         corpus sizes for retrieval and recall, e.g. 10k,100k,300k,1m (default 10k,100k)
   --queries <n>          measured queries per retrieval configuration (default 200)
-  --ef-search <list>     hnsw.ef_search values for the recall suite (default 40,100; 40 is pgvector's default)
+  --concurrency <list>   retrieval concurrency levels (default 1,8)
+  --modes <list>         retrieval modes (default hybrid,bm25,vector,seed; seed is the baseline)
+  --ef-search <list>     hnsw.ef_search values for the recall suite (default 40,100,200,400; the first is also used for filtered search; 40 is pgvector's default)
   --slow-delay-ms <n>    delay the fake embedding API adds per request (default 50)
   --embed-batch <n>      OpenAIEmbeddings batchSize for the slow embedder (default 512, LangChain's default)
-  --keep                 keep the bench_* databases (corpora are reused by the next run)`);
+  --keep                 keep the bench_* databases (corpora are reused by the next run)
+  --tag <name>           write bench/results/<suite>-<name>.json instead of <suite>.json
+  --extrapolate-with <f> add the retrieval figures of an earlier results file to the 1M extrapolation`);
   process.exit(0);
 }
 
@@ -51,12 +62,27 @@ for (const s of only) if (!SUITES.includes(s as SuiteName)) throw new Error(`unk
 const sizes = values.sizes.split(',').map(parseSize);
 const keep = values.keep;
 
+async function readEarlier(file: string): Promise<{ file: string; measured: Measured[] }> {
+  const json = JSON.parse(await fs.readFile(file, 'utf8')) as { data: { measured: Measured[] } };
+  return { file, measured: json.data.measured };
+}
+
+const earlier = values['extrapolate-with'] ? await readEarlier(values['extrapolate-with']) : undefined;
 const machine = await machineInfo();
 console.log(`machine: ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}, ${machine.postgres.split(' on ')[0]}, pgvector ${machine.pgvector}, load ${machine.loadAverage.map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`code: ${machine.gitHead}${machine.gitModified.length ? ` + uncommitted changes to ${machine.gitModified.join(', ')}` : ''}; PostgreSQL ${Object.entries(machine.postgresSettings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 
 const runners: Record<SuiteName, () => Promise<SuiteResult>> = {
   ingest: () => runIngestSuite({ keep, slowDelayMs: Number(values['slow-delay-ms']), embedBatch: Number(values['embed-batch']) }),
-  retrieval: () => runRetrievalSuite({ sizes, keep: keep || only.includes('recall'), queries: Number(values.queries) }),
+  retrieval: () =>
+    runRetrievalSuite({
+      sizes,
+      keep: keep || only.includes('recall'),
+      queries: Number(values.queries),
+      concurrency: values.concurrency.split(',').map(Number),
+      modes: values.modes.split(',') as RetrievalMode[],
+      earlier,
+    }),
   recall: () => runRecallSuite({ sizes, keep, efSearch: values['ef-search'].split(',').map(Number) }),
   answer: () => runAnswerSuite({ keep }),
   memory: () => runMemorySuite(),
@@ -71,6 +97,6 @@ for (const name of SUITES) {
   const seconds = (performance.now() - started) / 1000;
   for (const t of result.tables) console.log('\n' + renderTable(t));
   for (const a of result.appendix ?? []) console.log(['', `#### ${a.title}`, '', '```', a.text, '```'].join('\n'));
-  const file = await writeResult(result, machine, { seconds, loadAverageBefore: loadBefore, argv: process.argv.slice(2) });
-  console.log(`\n${name}: ${seconds.toFixed(0)} s, wrote ${file}`);
+  const file = await writeResult(values.tag ? { ...result, name: `${result.name}-${values.tag}` } : result, machine, { seconds, loadAverageBefore: loadBefore, argv: process.argv.slice(2) });
+  console.log(`\n${name}: ${seconds.toFixed(0)} s (load average before ${loadBefore.map((x) => x.toFixed(1)).join(' ')}, after ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}), wrote ${file}`);
 }

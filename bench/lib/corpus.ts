@@ -30,13 +30,19 @@ export const sizeLabel = (n: number) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}
 
 /**
  * The schema and the write path the corpus was built with: a kept corpus is rebuilt when
- * migrations or the store change, so it always holds what the current code would write.
+ * the migrations or KnowledgeStore's write code change (read queries may change freely:
+ * they do not alter what is stored).
  */
-async function sourceFingerprint(): Promise<string> {
+export async function sourceFingerprint(): Promise<string> {
   const h = createHash('sha256');
   const migrations = path.join(repoRoot, 'migrations');
   for (const f of (await fs.readdir(migrations)).sort()) h.update(f).update(await fs.readFile(path.join(migrations, f)));
-  h.update(await fs.readFile(path.join(repoRoot, 'src', 'store', 'knowledgeStore.ts')));
+  const store = await fs.readFile(path.join(repoRoot, 'src', 'store', 'knowledgeStore.ts'), 'utf8');
+  // The module-level helpers before the class (removeDocuments) and writeDocuments itself.
+  const head = store.slice(0, store.indexOf('export class KnowledgeStore'));
+  const start = store.indexOf('async writeDocuments(');
+  const end = store.indexOf('\n  async ', start + 1);
+  h.update(head).update(start >= 0 ? store.slice(start, end > 0 ? end : undefined) : store);
   return h.digest('hex').slice(0, 16);
 }
 
@@ -135,7 +141,16 @@ export async function ensureCorpus(size: number, log: (s: string) => void): Prom
       // Pipelined: the next batch is generated and embedded while PostgreSQL writes this one.
       let pending: Promise<void> = Promise.resolve();
       let lastLog = performance.now();
+      // This server runs with autovacuum off; without statistics the store's write
+      // statements switch to full scans of chunk_terms (see BENCHMARKS.md). ANALYZE each
+      // time the table has grown by half, roughly what autovacuum's auto-analyze would do.
+      let analyzedAt = 0;
       while (counts.chunks < size) {
+        if (counts.chunks >= analyzedAt * 1.5 + 1000) {
+          await pending;
+          await db.query('ANALYZE chunks, chunk_terms, term_stats, documents');
+          analyzedAt = counts.chunks;
+        }
         const g = generate();
         const docs = { scoped: embed(g.scoped), plain: embed(g.plain) };
         await pending;

@@ -39,6 +39,10 @@ export interface MachineInfo {
   pgvector: string;
   redis: string;
   loadAverage: number[];
+  /** The code measured: HEAD and the files that differ from it (others edit the tree meanwhile). */
+  gitHead: string;
+  gitModified: string[];
+  postgresSettings: Record<string, string>;
   at: string;
 }
 
@@ -56,6 +60,10 @@ export async function machineInfo(): Promise<MachineInfo> {
   try {
     const v = await client.query<{ v: string }>('SELECT version() AS v');
     const ext = await client.query<{ v: string }>("SELECT default_version AS v FROM pg_available_extensions WHERE name = 'vector'");
+    const settings = await client.query<{ name: string; setting: string; unit: string | null }>(
+      "SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'maintenance_work_mem', 'autovacuum', 'max_parallel_workers_per_gather', 'effective_cache_size', 'jit', 'random_page_cost')",
+    );
+    const status = run('git', ['-C', path.resolve(import.meta.dirname, '..', '..'), 'status', '--porcelain', '--untracked-files=no']);
     return {
       nproc: Number(run('nproc', [])),
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
@@ -65,6 +73,9 @@ export async function machineInfo(): Promise<MachineInfo> {
       pgvector: ext.rows[0]?.v ?? 'not installed',
       redis: run('redis-server', ['--version']),
       loadAverage: os.loadavg(),
+      gitHead: run('git', ['-C', path.resolve(import.meta.dirname, '..', '..'), 'rev-parse', '--short', 'HEAD']),
+      gitModified: status === 'unknown' ? [] : status.split('\n').filter(Boolean).map((l) => l.replace(/^\s*\S+\s+/, '')),
+      postgresSettings: Object.fromEntries(settings.rows.map((r) => [r.name, r.unit ? `${r.setting} (${r.unit})` : r.setting])),
       at: new Date().toISOString(),
     };
   } finally {

@@ -1,3 +1,4 @@
+import type { PgDatabase } from '../../src/db/pgDatabase.ts';
 import { loadGloveTable } from '../../src/embeddings/gloveTable.ts';
 import { LocalEmbeddings } from '../../src/embeddings/localEmbeddings.ts';
 import { HybridRetriever, type RetrievalMode } from '../../src/retrieval/hybridRetriever.ts';
@@ -6,87 +7,124 @@ import { cacheDir } from '../lib/benchConfig.ts';
 import { ensureCorpus, sizeLabel, type Corpus } from '../lib/corpus.ts';
 import { dropDatabase, explainAnalyze, openPg } from '../lib/databases.ts';
 import { TimedEmbeddings, TimeLedger, timedDatabase } from '../lib/instrument.ts';
+import { createPostingsIndex, dropPostingsIndex } from '../lib/postingsIndexProposal.ts';
 import { inDomainQuestions } from '../lib/questions.ts';
 import type { SuiteResult, Table } from '../lib/report.ts';
-import { fmt, mb, ratio, runLoad, summarize, type LatencySummary } from '../lib/stats.ts';
+import { fmt, mb, ratio, runLoad, summarize } from '../lib/stats.ts';
+import { buildTable, extrapolate, goalsTable, type Measured } from './retrievalReport.ts';
 
-const MODES: RetrievalMode[] = ['hybrid', 'bm25', 'vector', 'seed'];
-const CONCURRENCY = [1, 8];
 /** Channels search the 'default' collection; 'scoped' (10% of rows) is for the recall suite. */
 const SCOPE = ['default'];
 
-interface Measured extends LatencySummary {
-  size: number;
-  mode: RetrievalMode;
-  concurrency: number;
-  qps: number;
-  errors: number;
+interface Context {
+  db: PgDatabase;
+  local: LocalEmbeddings;
+  questions: string[];
+  queries: number;
+  log: (s: string) => void;
 }
 
-export async function runRetrievalSuite(o: { sizes: number[]; keep: boolean; queries: number; log?: (s: string) => void }): Promise<SuiteResult> {
+const retrieverFor = (c: Context, store: KnowledgeStore, mode: RetrievalMode) => new HybridRetriever({ store, embeddings: c.local, dimension: c.local.dimension, collections: SCOPE, mode, k: 6 });
+
+async function measureMode(c: Context, size: number, mode: RetrievalMode, concurrency: number, total = c.queries): Promise<Measured> {
+  const r = retrieverFor(c, new KnowledgeStore(c.db), mode);
+  const seed = mode === 'seed';
+  const run = await runLoad((i) => r.retrieve(c.questions[i % c.questions.length]!), { total, concurrency, budgetMs: seed ? 45_000 : 90_000, minCalls: seed ? 2 * concurrency + 3 : Math.min(total, 40) });
+  if (run.errors) c.log(`  ${mode} c=${concurrency}: ${run.errors} errors, first: ${run.firstError}`);
+  const m = { size, mode, concurrency, ...summarize(run.latencies), qps: run.latencies.length / (run.wallMs / 1000), errors: run.errors };
+  c.log(`  ${sizeLabel(size)} ${mode} c=${concurrency}: p50 ${fmt(m.p50)} p95 ${fmt(m.p95)} p99 ${fmt(m.p99)} ms (n=${m.n})`);
+  return m;
+}
+
+async function warmUp(c: Context, modes: RetrievalMode[]): Promise<void> {
+  const store = new KnowledgeStore(c.db);
+  for (const mode of modes) {
+    const r = retrieverFor(c, store, mode);
+    for (const q of mode === 'seed' ? c.questions.slice(0, 3) : c.questions) await r.retrieve(q);
+  }
+}
+
+/** Per-statement time of a hybrid query over the questions, and EXPLAIN of the costliest ones (and of seed's ts_rank query). */
+async function breakdown(c: Context, size: number): Promise<{ table: Table; ledger: TimeLedger; appendix: Array<{ title: string; text: string }> }> {
+  const ledger = new TimeLedger();
+  const r = new HybridRetriever({ store: new KnowledgeStore(timedDatabase(c.db, ledger)), embeddings: new TimedEmbeddings(c.local, ledger), dimension: c.local.dimension, collections: SCOPE, mode: 'hybrid', k: 6 });
+  for (const q of c.questions) await r.retrieve(q);
+  const seedLedger = new TimeLedger();
+  await new KnowledgeStore(timedDatabase(c.db, seedLedger)).tsRank(c.questions[0]!, SCOPE, 40);
+  const costliest = [...ledger.slowest].sort((a, b) => ledger.entries.get(b[0])!.ms - ledger.entries.get(a[0])!.ms).slice(0, 3);
+  const appendix: Array<{ title: string; text: string }> = [];
+  for (const [label, call] of [...costliest, ...seedLedger.slowest]) {
+    appendix.push({ title: `${sizeLabel(size)}: EXPLAIN (ANALYZE, BUFFERS) of ${label.replace(/^sql: /, '')} (slowest call, ${fmt(call.ms)} ms when timed)`, text: await explainAnalyze(c.db, call.sql, call.params ?? []) });
+  }
+  const table: Table = {
+    title: `${sizeLabel(size)}: where a hybrid query spends its time (mean per query over the ${c.questions.length} questions, concurrency 1)`,
+    columns: ['step', 'ms per query', 'calls'],
+    rows: ledger.sorted().map((e) => [e.label, fmt(e.ms / c.questions.length), String(e.calls)]),
+  };
+  return { table, ledger, appendix };
+}
+
+/** The covering-postings-index proposal, measured against the same corpus without it, back to back. */
+async function postingsProposal(c: Context, size: number, ledger: TimeLedger): Promise<{ table: Table; data: unknown; appendix: Array<{ title: string; text: string }> }> {
+  const modes: RetrievalMode[] = ['bm25', 'hybrid'];
+  const n = Math.min(c.queries, 120);
+  const without: Measured[] = [];
+  for (const mode of modes) without.push(await measureMode(c, size, mode, 1, n));
+  const index = await createPostingsIndex(c.db);
+  const withIndex: Measured[] = [];
+  let plan = '';
+  try {
+    await warmUp(c, modes);
+    for (const mode of modes) withIndex.push(await measureMode(c, size, mode, 1, n));
+    const bm25Call = [...ledger.slowest].filter(([, call]) => /chunk_terms/.test(call.sql)).sort((a, b) => ledger.entries.get(b[0])!.ms - ledger.entries.get(a[0])!.ms)[0];
+    if (bm25Call) plan = await explainAnalyze(c.db, bm25Call[1].sql, bm25Call[1].params ?? []);
+  } finally {
+    await dropPostingsIndex(c.db);
+  }
+  return {
+    table: {
+      title: `${sizeLabel(size)}: PROPOSAL — covering postings index (created on the bench corpus only; not in migrations)`,
+      columns: ['mode (c=1)', 'p50 ms now', 'p95 ms now', 'p50 ms with index', 'p95 ms with index', 'p95 speed-up'],
+      rows: modes.map((m, i) => [m, fmt(without[i]!.p50), fmt(without[i]!.p95), fmt(withIndex[i]!.p50), fmt(withIndex[i]!.p95), ratio(without[i]!.p95, withIndex[i]!.p95)]),
+      notes: [`\`${index.ddl}\`: built in ${fmt(index.ms / 1000, 1)} s, ${mb(index.bytes)}; measured back to back with the runs without it (${n} queries each)`],
+    },
+    data: { index, without, withIndex },
+    appendix: plan ? [{ title: `${sizeLabel(size)}: EXPLAIN (ANALYZE, BUFFERS) of the BM25 query WITH the proposed covering index`, text: plan }] : [],
+  };
+}
+
+export async function runRetrievalSuite(o: { sizes: number[]; keep: boolean; queries: number; concurrency: number[]; modes: RetrievalMode[]; earlier?: { file: string; measured: Measured[] }; log?: (s: string) => void }): Promise<SuiteResult> {
   const log = o.log ?? ((s: string) => console.log(s));
   const questions = await inDomainQuestions();
   const local = new LocalEmbeddings(await loadGloveTable(cacheDir));
   const measured: Measured[] = [];
   const corpora: Corpus[] = [];
-  const breakdowns: Record<string, Array<{ label: string; msPerQuery: number; calls: number }>> = {};
   const appendix: Array<{ title: string; text: string }> = [];
-  const tables: Table[] = [];
+  const perSize: Table[] = [];
+  const data: Record<string, unknown> = {};
   try {
     for (const size of o.sizes) {
       const corpus = await ensureCorpus(size, log);
       corpora.push(corpus);
       const db = openPg(corpus.url, 10);
+      const c: Context = { db, local, questions, queries: o.queries, log };
       try {
-        const store = new KnowledgeStore(db);
-        const retriever = (mode: RetrievalMode) => new HybridRetriever({ store, embeddings: local, dimension: local.dimension, collections: SCOPE, mode, k: 6 });
-        for (const mode of MODES) {
-          // Warm-up: one pass (a few questions for seed, whose every query scans the table).
-          const r = retriever(mode);
-          for (const q of mode === 'seed' ? questions.slice(0, 3) : questions) await r.retrieve(q);
-        }
-        for (const concurrency of CONCURRENCY) {
-          for (const mode of MODES) {
-            const r = retriever(mode);
-            const seed = mode === 'seed';
-            const run = await runLoad((i) => r.retrieve(questions[i % questions.length]!), {
-              total: o.queries,
-              concurrency,
-              budgetMs: seed ? 45_000 : 90_000,
-              minCalls: seed ? 2 * concurrency + 8 : 40,
-            });
-            if (run.errors) log(`  ${mode} c=${concurrency}: ${run.errors} errors, first: ${run.firstError}`);
-            const m = { size, mode, concurrency, ...summarize(run.latencies), qps: run.latencies.length / (run.wallMs / 1000), errors: run.errors };
-            measured.push(m);
-            log(`  ${sizeLabel(size)} ${mode} c=${concurrency}: p50 ${fmt(m.p50)} p95 ${fmt(m.p95)} p99 ${fmt(m.p99)} ms (n=${m.n})`);
-          }
-        }
-        // Where a hybrid query spends its time, and the plans of its costliest statements.
-        const ledger = new TimeLedger();
-        const tdb = timedDatabase(db, ledger);
-        const timedRetriever = new HybridRetriever({ store: new KnowledgeStore(tdb), embeddings: new TimedEmbeddings(local, ledger), dimension: local.dimension, collections: SCOPE, mode: 'hybrid', k: 6 });
-        for (const q of questions) await timedRetriever.retrieve(q);
-        breakdowns[sizeLabel(size)] = ledger.sorted().map((e) => ({ label: e.label, msPerQuery: e.ms / questions.length, calls: e.calls }));
-        const seedLedger = new TimeLedger();
-        await new KnowledgeStore(timedDatabase(db, seedLedger)).tsRank(questions[0]!, SCOPE, 40);
-        for (const [label, call] of [...[...ledger.slowest].filter(([l]) => l.startsWith('sql:')).sort((a, b) => ledger.entries.get(b[0])!.ms - ledger.entries.get(a[0])!.ms).slice(0, 3), ...seedLedger.slowest]) {
-          appendix.push({ title: `${sizeLabel(size)}: EXPLAIN (ANALYZE, BUFFERS) of ${label.replace(/^sql: /, '')} (slowest call, ${fmt(call.ms)} ms when timed)`, text: await explainAnalyze(db, call.sql, call.params ?? []) });
-        }
-        tables.push(latencyTable(size, corpus, measured.filter((m) => m.size === size)));
-        tables.push({
-          title: `${sizeLabel(size)}: where a hybrid query spends its time (mean per query over the ${questions.length} questions, concurrency 1)`,
-          columns: ['step', 'ms per query', 'calls'],
-          rows: breakdowns[sizeLabel(size)]!.map((e) => [e.label, fmt(e.msPerQuery), String(e.calls)]),
-        });
+        await warmUp(c, o.modes);
+        for (const concurrency of o.concurrency) for (const mode of o.modes) measured.push(await measureMode(c, size, mode, concurrency));
+        const b = await breakdown(c, size);
+        const proposal = await postingsProposal(c, size, b.ledger);
+        perSize.push(latencyTable(size, corpus, measured.filter((m) => m.size === size)), b.table, proposal.table);
+        appendix.push(...b.appendix, ...proposal.appendix);
+        data[sizeLabel(size)] = { breakdown: b.ledger.sorted(), postingsProposal: proposal.data };
       } finally {
         await db.close();
       }
     }
-    tables.unshift(buildTable(corpora));
-    const extrapolation = extrapolate(measured, corpora);
+    const tables = [buildTable(corpora), ...perSize];
+    const extrapolation = extrapolate(measured, corpora, o.earlier);
     if (extrapolation) tables.push(extrapolation);
     tables.push(goalsTable(measured));
-    return { name: 'retrieval', tables, data: { measured, corpora: corpora.map((c) => ({ name: c.name, reused: c.reused, build: c.build })), breakdowns }, appendix };
+    return { name: 'retrieval', tables, data: { measured, corpora: corpora.map((c) => ({ name: c.name, reused: c.reused, build: c.build })), ...data }, appendix };
   } finally {
     if (!o.keep) for (const c of corpora) await dropDatabase(c.name);
   }
@@ -100,64 +138,4 @@ function latencyTable(size: number, corpus: Corpus, rows: Measured[]): Table {
     rows: rows.map((r) => [r.mode, String(r.concurrency), String(r.n), fmt(r.p50), fmt(r.p95), fmt(r.p99), fmt(r.qps, 1), r.mode === 'seed' ? 'baseline' : `${ratio(seedP95(r.concurrency), r.p95)} faster`]),
     notes: ['seed = the common recipe: plainto_tsquery/ts_rank over to_tsvector(content) computed at query time, fused with the same vector search by RRF', 'seed runs are capped at 45 s of wall time each, so they have fewer samples'],
   };
-}
-
-function buildTable(corpora: Corpus[]): Table {
-  const size = (c: Corpus, rel: string) => c.build.sizes.filter((s) => s.relation === rel).reduce((n, s) => n + s.bytes, 0);
-  const hnsw = (c: Corpus) => c.build.sizes.filter((s) => s.relation.startsWith('chunks_embedding_hnsw')).reduce((n, s) => n + s.bytes, 0);
-  return {
-    title: 'Generated corpora: build time and sizes (KnowledgeStore.writeDocuments, then createVectorIndex, then VACUUM ANALYZE)',
-    columns: ['corpus', 'chunks', 'pages', "'scoped' share", 'load s', 'chunks/s', 'HNSW build s', 'chunks heap+TOAST', 'chunk_terms heap', 'chunk_terms indexes', 'HNSW index'],
-    rows: corpora.map((c) => [
-      c.name + (c.reused ? ' (kept from an earlier run)' : ''),
-      String(c.build.chunks),
-      String(c.build.documents),
-      `${fmt((100 * c.build.scopedChunks) / c.build.chunks, 1)}%`,
-      fmt(c.build.loadMs / 1000, 0),
-      fmt(c.build.chunks / (c.build.loadMs / 1000), 0),
-      fmt(c.build.indexMs / 1000, 1),
-      mb(size(c, 'chunks') + size(c, 'chunks (TOAST)')),
-      mb(size(c, 'chunk_terms')),
-      mb(size(c, 'chunk_terms_pkey') + size(c, 'chunk_terms_chunk_idx')),
-      mb(hnsw(c)),
-    ]),
-    notes: [
-      `load = generating the text, embedding it locally and writing it through the project's store (pipelined); the real manual (${corpora[0]?.build.manualChunks ?? '?'} chunks) is part of every corpus`,
-      `HNSW built with maintenance_work_mem = ${corpora[0]?.build.maintenanceWorkMem ?? '?'} set on the bench database (the server default of 64MB cannot hold the graph beyond ~50k chunks)`,
-    ],
-  };
-}
-
-/** Power-law fit p95 = a·N^b through the two largest measured sizes, projected to 1M. */
-function extrapolate(measured: Measured[], corpora: Corpus[]): Table | undefined {
-  const sizes = [...new Set(measured.map((m) => m.size))].sort((a, b) => a - b);
-  if (sizes.length < 2 || sizes.includes(1_000_000)) return undefined;
-  const [n1, n2] = sizes.slice(-2) as [number, number];
-  const target = 1_000_000;
-  const rows = MODES.map((mode) => {
-    const at = (n: number) => measured.find((m) => m.size === n && m.mode === mode && m.concurrency === 1)!;
-    const b = Math.log(at(n2).p95 / at(n1).p95) / Math.log(n2 / n1);
-    return [mode, fmt(at(n1).p95), fmt(at(n2).p95), fmt(b, 2), fmt(at(n2).p95 * (target / n2) ** b)];
-  });
-  const big = corpora.find((c) => c.build.size === n2)!;
-  const loadPerChunk = big.build.loadMs / big.build.chunks;
-  return {
-    title: `EXTRAPOLATED to 1M chunks (not measured): p95 at concurrency 1, power law through ${sizeLabel(n1)} and ${sizeLabel(n2)}`,
-    columns: ['mode', `p95 ms at ${sizeLabel(n1)}`, `p95 ms at ${sizeLabel(n2)}`, 'exponent', 'projected p95 ms at 1M'],
-    rows,
-    notes: [`projected 1M build: load ≈ ${fmt((loadPerChunk * target) / 60000, 0)} min (linear in chunks from ${sizeLabel(n2)}), plus the HNSW build (≥ ${fmt(((big.build.indexMs / big.build.chunks) * target) / 60000, 0)} min, growing faster than linearly)`],
-  };
-}
-
-function goalsTable(measured: Measured[]): Table {
-  const find = (size: number, mode: RetrievalMode) => measured.find((m) => m.size === size && m.mode === mode && m.concurrency === 1);
-  const rows: string[][] = [];
-  const h100 = find(100_000, 'hybrid');
-  const s100 = find(100_000, 'seed');
-  const h1m = find(1_000_000, 'hybrid');
-  if (h100) rows.push(['hybrid p95 ≤ 15 ms at 100k (c=1)', `${fmt(h100.p95)} ms`, h100.p95 <= 15 ? 'met' : 'MISSED']);
-  if (h1m) rows.push(['hybrid p95 ≤ 60 ms at 1M (c=1)', `${fmt(h1m.p95)} ms`, h1m.p95 <= 60 ? 'met' : 'MISSED']);
-  else rows.push(['hybrid p95 ≤ 60 ms at 1M (c=1)', 'not measured (see extrapolation)', '–']);
-  if (h100 && s100) rows.push(['hybrid ≥ 10× faster than seed at 100k (p95, c=1)', `${fmt(s100.p95 / h100.p95)}×`, s100.p95 / h100.p95 >= 10 ? 'met' : 'MISSED']);
-  return { title: 'Retrieval goals', columns: ['goal', 'measured', 'verdict'], rows };
 }

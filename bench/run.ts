@@ -45,7 +45,7 @@ if (values.help) {
   --queries <n>          measured queries per retrieval configuration (default 200)
   --concurrency <list>   retrieval concurrency levels (default 1,8)
   --modes <list>         retrieval modes (default hybrid,bm25,vector,seed; seed is the baseline)
-  --ef-search <list>     hnsw.ef_search values for the recall suite (default 40,100,200,400; the first is also used for filtered search; 40 is pgvector's default)
+  --ef-search <list>     hnsw.ef_search values for the recall suite (default 40,100,200,400; 40 is pgvector's default, the project sets 100)
   --slow-delay-ms <n>    delay the fake embedding API adds per request (default 50)
   --embed-batch <n>      OpenAIEmbeddings batchSize for the slow embedder (default 512, LangChain's default)
   --keep                 keep the bench_* databases (corpora are reused by the next run)

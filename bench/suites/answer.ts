@@ -1,22 +1,16 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { createApp, type App } from '../../src/app.ts';
 import { AnswerCache } from '../../src/cache/answerCache.ts';
 import { benchConfig } from '../lib/benchConfig.ts';
 import { dropDatabase, recreateDatabase, silentLogger } from '../lib/databases.ts';
 import { MANUAL_DIR } from '../lib/manual.ts';
+import { clearRedisKeys, REDIS_URL } from '../lib/redisKeys.ts';
 import { inDomainQuestions } from '../lib/questions.ts';
 import type { SuiteResult, Table } from '../lib/report.ts';
 import { fmt, ratio, summarize, type LatencySummary } from '../lib/stats.ts';
 
-/**
- * A Redis logical database of its own, so benchmark keys never meet the keys of tests
- * running against the same server; emptied of this run's keys afterwards.
- */
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/9';
-const KEY_PREFIX = 'kb:v1:';
 const UNCACHED_PASSES = 3;
 const HIT_PASSES = 5;
 
@@ -60,23 +54,6 @@ async function measure(app: App, backend: string, questions: string[]): Promise<
     }
   }
   return { backend, uncached: summarize(uncached), hit: summarize(hits), refusedExcluded: refused };
-}
-
-async function clearRedisKeys(url: string): Promise<number> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  let removed = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${KEY_PREFIX}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) removed += await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return removed;
 }
 
 export async function runAnswerSuite(o: { keep: boolean }): Promise<SuiteResult> {

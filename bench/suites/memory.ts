@@ -7,6 +7,7 @@ import { benchEnv, repoRoot } from '../lib/benchConfig.ts';
 import { dropDatabase, recreateDatabase } from '../lib/databases.ts';
 import { inDomainQuestions } from '../lib/questions.ts';
 import type { SuiteResult, Table } from '../lib/report.ts';
+import { clearRedisKeys, REDIS_URL } from '../lib/redisKeys.ts';
 import { SlackStub, signedCommand } from '../lib/slackStub.ts';
 import { mb, ratio } from '../lib/stats.ts';
 
@@ -138,8 +139,9 @@ export async function runMemorySuite(): Promise<SuiteResult> {
     breakdown = await componentRuns(dataDir);
     const url = await recreateDatabase('bench_memory');
     try {
-      runs.push(await measureServe('kb serve, server PostgreSQL + Redis', benchEnv({ dataDir: path.join(dataDir, 'server'), databaseUrl: url, redisUrl: 'redis://127.0.0.1:6379/9' }), questions));
+      runs.push(await measureServe('kb serve, server PostgreSQL + Redis', benchEnv({ dataDir: path.join(dataDir, 'server'), databaseUrl: url, redisUrl: REDIS_URL }), questions));
     } finally {
+      await clearRedisKeys().catch(() => 0);
       await dropDatabase('bench_memory');
     }
   } finally {

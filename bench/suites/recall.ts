@@ -3,7 +3,7 @@ import { LocalEmbeddings } from '../../src/embeddings/localEmbeddings.ts';
 import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
 import { cacheDir } from '../lib/benchConfig.ts';
 import { ensureCorpus, SCOPED_SHARE, sizeLabel, type Corpus } from '../lib/corpus.ts';
-import { dropDatabase, SessionDatabase } from '../lib/databases.ts';
+import { dropDatabase, openPg, SessionDatabase } from '../lib/databases.ts';
 import { TimeLedger, timedDatabase } from '../lib/instrument.ts';
 import { loadManual } from '../lib/manual.ts';
 import { ManualTextModel } from '../lib/markov.ts';
@@ -102,11 +102,17 @@ export async function runRecallSuite(o: { sizes: number[]; keep: boolean; efSear
   const { texts, vectors } = await recallQueries(local);
   const tables: Table[] = [];
   const data: Record<string, Row[]> = {};
+  const settingsBySize: Record<string, { efSearch: number; iterative: string }> = {};
   const corpora: Corpus[] = [];
   try {
     for (const size of o.sizes) {
       const corpus = await ensureCorpus(size, log);
       corpora.push(corpus);
+      // What the project's own connections run with (PgDatabase sets these per connection).
+      const projectDb = openPg(corpus.url, 1);
+      const show = async (name: string) => Object.values((await projectDb.query<Record<string, string>>(`SHOW ${name}`)).rows[0] ?? {})[0] ?? '?';
+      const project = { efSearch: Number(await show('hnsw.ef_search')), iterative: await show('hnsw.iterative_scan') };
+      await projectDb.close();
       const session = await SessionDatabase.connect(corpus.url);
       const probe = new VectorProbe(session, local.dimension);
       const rows: Row[] = [];
@@ -136,13 +142,17 @@ export async function runRecallSuite(o: { sizes: number[]; keep: boolean; efSear
           };
           // The channel scope 'default' (90% of rows), as retrieval runs it, at several ef_search.
           const exactDefault = await exactOf('default');
-          for (const ef of o.efSearch) await measure('default', k, { 'hnsw.ef_search': String(ef) }, exactDefault, { iterative: 'off' });
+          for (const ef of o.efSearch) {
+            await measure('default', k, { 'hnsw.ef_search': String(ef), 'hnsw.iterative_scan': project.iterative }, exactDefault, { iterative: project.iterative });
+            if (ef === project.efSearch) rows[rows.length - 1]!.scope += ' ◀ project';
+          }
           // Filtered: 'scoped' keeps 10% of rows. Does search still return k? (pgvector 0.8 iterative scans)
           const exactScoped = await exactOf('scoped');
           const filtered: Array<[string, number]> = [['off', o.efSearch[0]!], ...o.efSearch.map((ef): [string, number] => ['relaxed_order', ef]), ['strict_order', o.efSearch[0]!]];
           for (const [iterative, ef] of filtered) {
             const settings: Settings = { 'hnsw.ef_search': String(ef), 'hnsw.iterative_scan': iterative };
             await measure('scoped', k, settings, exactScoped, { iterative });
+            if (ef === project.efSearch && iterative === project.iterative) rows[rows.length - 1]!.scope += ' ◀ project';
             // If the planner chose an exact plan, force the index so its filtering is what is measured.
             if (rows[rows.length - 1]!.plan !== 'HNSW index scan') await measure('scoped', k, { ...settings, enable_seqscan: 'off', enable_bitmapscan: 'off', enable_sort: 'off' }, exactScoped, { iterative, forced: true });
           }
@@ -151,6 +161,7 @@ export async function runRecallSuite(o: { sizes: number[]; keep: boolean; efSear
         await session.close();
       }
       data[sizeLabel(size)] = rows;
+      settingsBySize[sizeLabel(size)] = project;
       tables.push({
         title: `HNSW recall against exact search at ${sizeLabel(size)} chunks (KnowledgeStore.vector; ${DEV} dev questions and ${texts.length - DEV} generated sentences as queries)`,
         columns: ['scope', 'k', 'ef_search', 'iterative scan', 'plan', 'recall@k dev', 'recall@k generated', 'mean returned', 'min returned', 'queries returning k', 'p50 ms', 'exact p50 ms'],
@@ -171,12 +182,12 @@ export async function runRecallSuite(o: { sizes: number[]; keep: boolean; efSear
         notes: [
           `'default' holds ${fmt(100 - 100 * SCOPED_SHARE, 0)}% of the rows and 'scoped' ${fmt(100 * SCOPED_SHARE, 0)}%; exact = the same query with enable_indexscan = off`,
           'recall counts ties: a returned row at least as close as the exact k-th row counts as found',
-          `ef_search ${o.efSearch[0]} is pgvector's default and what the project runs with; the hybrid retriever asks for ${CANDIDATES} vector candidates`,
+          `◀ project: the settings the project's connections use (PgDatabase: hnsw.ef_search = ${project.efSearch}, hnsw.iterative_scan = ${project.iterative}); pgvector's defaults are 40 and off; the hybrid retriever asks for ${CANDIDATES} vector candidates`,
           'goal: recall@10 ≥ 0.95 at the chosen ef_search; filtered queries return k',
         ],
       });
     }
-    return { name: 'recall', tables, data };
+    return { name: 'recall', tables, data: { rows: data, projectSettings: settingsBySize } };
   } finally {
     if (!o.keep) for (const c of corpora) await dropDatabase(c.name);
   }

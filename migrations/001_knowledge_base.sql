@@ -47,8 +47,6 @@ CREATE TABLE chunk_terms (
   tf         real NOT NULL,
   tf_head    real NOT NULL,
   length     real NOT NULL,
-  -- Number of title/heading terms of the chunk, to normalise title matches.
-  head_length real NOT NULL,
   PRIMARY KEY (term, chunk_id)
 );
 CREATE INDEX chunk_terms_chunk_idx ON chunk_terms (chunk_id);

@@ -17,11 +17,10 @@ export class LocalEmbeddings extends Embeddings {
   private readonly oovCache = new Map<string, Float32Array>();
 
   private readonly options: Required<LocalEmbeddingOptions>;
-  private readonly common: Float64Array;
 
   constructor(private readonly table: GloveTable, params: EmbeddingsParams = {}, private readonly sifA = 1e-3, options: LocalEmbeddingOptions = {}) {
     super(params);
-    this.options = { stopwords: true, oovWeight: 1, removeCommon: false, hashDims: 156, hashWeight: 0.3, ...options };
+    this.options = { stopwords: true, oovWeight: 1, hashDims: 156, hashWeight: 0.3, ...options };
     this.dimension = table.dimension + this.options.hashDims;
     const harmonic = Math.log(table.size) + 0.5772;
     this.weights = new Float32Array(table.size);
@@ -29,28 +28,6 @@ export class LocalEmbeddings extends Embeddings {
       const p = 1 / ((r + 1) * harmonic);
       this.weights[r] = this.sifA / (this.sifA + p);
     }
-    this.common = this.commonDirection(harmonic);
-  }
-
-  /**
-   * The direction every SIF average shares (what "generic English text" looks like):
-   * the frequency-weighted mean of the commonest words. Removing it, as SIF's common
-   * component removal does, spreads sentence vectors apart.
-   */
-  private commonDirection(harmonic: number): Float64Array {
-    const dim = this.dimension;
-    const c = new Float64Array(dim);
-    const { vectors, scales } = this.table;
-    for (let r = 0; r < Math.min(this.table.size, 50000); r++) {
-      const p = 1 / ((r + 1) * harmonic);
-      const w = p * this.weights[r]! * scales[r]!;
-      for (let i = 0; i < dim; i++) c[i]! += w * vectors[r * dim + i]!;
-    }
-    let n = 0;
-    for (let i = 0; i < dim; i++) n += c[i]! * c[i]!;
-    n = Math.sqrt(n) || 1;
-    for (let i = 0; i < dim; i++) c[i]! /= n;
-    return c;
   }
 
   async embedDocuments(texts: string[]): Promise<number[][]> {
@@ -83,11 +60,6 @@ export class LocalEmbeddings extends Embeddings {
         const w = this.options.oovWeight;
         for (let i = 0; i < dim; i++) acc[i]! += w * v[i]!;
       }
-    }
-    if (this.options.removeCommon) {
-      let dot = 0;
-      for (let i = 0; i < dim; i++) dot += acc[i]! * this.common[i]!;
-      for (let i = 0; i < dim; i++) acc[i]! -= dot * this.common[i]!;
     }
     const out = new Array<number>(dim + hashDims).fill(0);
     const semantic = hashDims ? Math.sqrt(1 - this.options.hashWeight) : 1;
@@ -134,7 +106,6 @@ export interface LocalEmbeddingOptions {
   /** Share of the cosine that comes from the hashed lexical part. */
   hashWeight?: number;
   oovWeight?: number;
-  removeCommon?: boolean;
 }
 
 /** Function words that say nothing about a text's topic. */

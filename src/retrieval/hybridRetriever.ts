@@ -14,26 +14,17 @@ export interface RetrievalSettings {
   rrfK: number;
   weightBm25: number;
   weightVector: number;
-  /** Weight of the title/heading-match list (0 turns it off). */
-  weightTitle: number;
   /** Candidates taken from each list before fusion. */
   candidates: number;
   perDocument: number;
   bm25: Bm25Params;
-  /** Weight of a document's second-best chunk in its score (0: best chunk only). */
-  secondChunkWeight: number;
-  /**
-   * 'document': in each list a chunk is ranked by its document's position among distinct
-   * documents, so a page's second passage is not pushed below other pages' repeats.
-   */
-  listRanks: 'chunk' | 'document';
   /** Pseudo-relevance feedback: terms taken from the top BM25 chunks (0 turns it off). */
   feedbackTerms: number;
   feedbackDocs: number;
   feedbackWeight: number;
 }
 
-export const defaultRetrievalSettings: RetrievalSettings = { rrfK: 60, weightBm25: 1, weightVector: 0.8, weightTitle: 0, candidates: 40, perDocument: 2, bm25: defaultBm25, secondChunkWeight: 0, listRanks: 'chunk', feedbackTerms: 5, feedbackDocs: 3, feedbackWeight: 0.3 };
+export const defaultRetrievalSettings: RetrievalSettings = { rrfK: 60, weightBm25: 1, weightVector: 0.8, candidates: 40, perDocument: 2, bm25: defaultBm25, feedbackTerms: 5, feedbackDocs: 3, feedbackWeight: 0.3 };
 
 export interface HybridRetrieverInput extends BaseRetrieverInput {
   store: KnowledgeStore;
@@ -117,20 +108,15 @@ export class HybridRetriever extends BaseRetriever {
     const cols = this.collections;
     const useLexical = this.mode !== 'vector';
     const useVector = this.mode !== 'bm25';
-    const useTitle = this.mode === 'hybrid' && this.settings.weightTitle > 0;
-    const [lexical, vector, titles] = await Promise.all([
+    const [lexical, vector] = await Promise.all([
       useLexical ? (this.mode === 'seed' ? this.store.tsRank(query, cols, candidates) : this.lexical(query, cols, candidates)) : Promise.resolve([]),
       useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vector(v, this.dimension, cols, candidates)) : Promise.resolve([]),
-      useTitle ? this.store.titleMatch(query, cols, candidates) : Promise.resolve([]),
     ]);
-    const rows = await this.store.chunks([...new Set([...lexical, ...vector, ...titles].map((x) => x.id))]);
-    const byDocument = this.mode !== 'seed' && this.settings.listRanks === 'document';
-    const ranked = (list: { id: string }[]) => (byDocument ? documentRanks(list.map((x) => x.id), (id) => rows.get(id)?.document_id ?? id) : undefined);
+    const rows = await this.store.chunks([...new Set([...lexical, ...vector].map((x) => x.id))]);
     const fused = reciprocalRankFusion(
       [
-        { ids: lexical.map((x) => x.id), ranks: ranked(lexical), weight: this.mode === 'seed' ? 1 : this.settings.weightBm25 },
-        { ids: vector.map((x) => x.id), ranks: ranked(vector), weight: this.mode === 'seed' ? 1 : this.settings.weightVector },
-        { ids: titles.map((x) => x.id), ranks: ranked(titles), weight: this.settings.weightTitle },
+        { ids: lexical.map((x) => x.id), weight: this.mode === 'seed' ? 1 : this.settings.weightBm25 },
+        { ids: vector.map((x) => x.id), weight: this.mode === 'seed' ? 1 : this.settings.weightVector },
       ],
       rrfK,
     );
@@ -139,41 +125,9 @@ export class HybridRetriever extends BaseRetriever {
     const all: RetrievedChunk[] = fused
       .filter((f) => rows.has(f.id))
       .map((f) => ({ chunk: rows.get(f.id)!, fusedScore: f.score, bm25Rank: f.ranks[0], vectorRank: f.ranks[1], bm25Score: lexScore.get(f.id), cosine: cosine.get(f.id) }));
-    const chunks = this.mode === 'seed' ? all.slice(0, this.k) : limitPerDocument(rankByDocument(all, this.settings.secondChunkWeight), (c) => c.chunk.document_id, this.settings.perDocument, this.k);
+    const chunks = this.mode === 'seed' ? all.slice(0, this.k) : limitPerDocument(all, (c) => c.chunk.document_id, this.settings.perDocument, this.k);
     const confidence = await scoreEvidence(this.store, query, cols, chunks, { topCosine: useVector ? (vector[0]?.score ?? 0) : undefined, followUp: options.followUp });
     return { chunks, confidence };
   }
 }
 
-/**
- * Orders chunks by their document's score (best chunk, plus a share of the second best:
- * a page with two strong passages beats one with a single lucky one), keeping fused
- * order within a document.
- */
-function rankByDocument(chunks: RetrievedChunk[], secondWeight: number): RetrievedChunk[] {
-  if (!secondWeight) return chunks;
-  const scores = new Map<string, number[]>();
-  for (const c of chunks) {
-    const s = scores.get(c.chunk.document_id) ?? [];
-    if (s.length < 2) s.push(c.fusedScore);
-    scores.set(c.chunk.document_id, s);
-  }
-  const docScore = (id: string) => {
-    const s = scores.get(id)!;
-    return s[0]! + secondWeight * (s[1] ?? 0);
-  };
-  return chunks
-    .map((c, i) => ({ c, i, d: docScore(c.chunk.document_id) }))
-    .sort((a, b) => b.d - a.d || a.i - b.i)
-    .map((x) => x.c);
-}
-
-/** Rank of each chunk's document among the distinct documents of a list (1-based). */
-function documentRanks(ids: string[], documentOf: (id: string) => string): number[] {
-  const order = new Map<string, number>();
-  return ids.map((id) => {
-    const d = documentOf(id);
-    if (!order.has(d)) order.set(d, order.size + 1);
-    return order.get(d)!;
-  });
-}

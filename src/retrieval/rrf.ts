@@ -1,7 +1,5 @@
 export interface RankedList {
   ids: string[];
-  /** Optional explicit ranks (same length as ids); default: position + 1. */
-  ranks?: number[];
   weight: number;
 }
 
@@ -25,9 +23,8 @@ export function reciprocalRankFusion(lists: RankedList[], k = 60): Fused[] {
         byId.set(id, f);
       }
       if (f.ranks[li] !== undefined) return;
-      const rank = list.ranks?.[i] ?? i + 1;
-      f.ranks[li] = rank;
-      f.score += list.weight / (k + rank);
+      f.ranks[li] = i + 1;
+      f.score += list.weight / (k + i + 1);
     });
   });
   return [...byId.values()].sort((a, b) => b.score - a.score || compareIds(a.id, b.id));

@@ -118,8 +118,8 @@ export class KnowledgeStore {
       // Postings: body and title/heading occurrences, tokenised and stemmed by
       // PostgreSQL's english configuration (the same one queries go through).
       await tx.query(
-        `INSERT INTO chunk_terms (term, chunk_id, collection, tf, tf_head, length, head_length)
-         SELECT term, id, $2, tf, tf_head, sum(tf) OVER (PARTITION BY id), sum(tf_head) OVER (PARTITION BY id)
+        `INSERT INTO chunk_terms (term, chunk_id, collection, tf, tf_head, length)
+         SELECT term, id, $2, tf, tf_head, sum(tf) OVER (PARTITION BY id)
            FROM (SELECT id, term, sum(body)::real AS tf, sum(head)::real AS tf_head FROM (
                    SELECT c.id, t.lexeme AS term, coalesce(array_length(t.positions, 1), 1) AS body, 0 AS head
                      FROM chunks c CROSS JOIN LATERAL unnest(to_tsvector('english', c.content)) t
@@ -210,28 +210,6 @@ export class KnowledgeStore {
       [query, chunkIds, collections, n],
     );
     return r.rows.map((x) => x.term);
-  }
-
-  /**
-   * Title/heading match: chunks whose document title or section heading contains the
-   * query's terms, IDF-weighted and normalised by heading length (a page titled exactly
-   * "Visibility Map" beats one that mentions it in a long title).
-   */
-  async titleMatch(query: string, collections: string[], k: number): Promise<RankedChunk[]> {
-    const r = await this.db.reader().query<{ chunk_id: string; score: number }>(
-      `WITH q AS (SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $1))),
-            cs AS (SELECT sum(chunk_count)::float8 AS n FROM collection_stats WHERE collection = ANY($2::text[])),
-            idf AS (SELECT q.term, ln(1 + (cs.n - sum(ts.df) + 0.5) / (sum(ts.df) + 0.5)) AS idf
-                      FROM q JOIN term_stats ts ON ts.term = q.term AND ts.collection = ANY($2::text[]) CROSS JOIN cs
-                     GROUP BY q.term, cs.n)
-       SELECT ct.chunk_id, (sum(idf.idf) / sqrt(max(ct.head_length)))::float8 AS score
-         FROM idf JOIN chunk_terms ct ON ct.term = idf.term AND ct.collection = ANY($2::text[]) AND ct.tf_head > 0
-        GROUP BY ct.chunk_id
-        ORDER BY score DESC, ct.chunk_id
-        LIMIT $3`,
-      [query, collections, k],
-    );
-    return r.rows.map((x) => ({ id: String(x.chunk_id), score: Number(x.score) }));
   }
 
   /** Query terms with their IDF, and terms the collections do not contain at all. */

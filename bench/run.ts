@@ -31,7 +31,7 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'hybrid,bm25,vector,seed' },
     'slow-delay-ms': { type: 'string', default: '50' },
     'embed-batch': { type: 'string', default: '512' },
-    'ef-search': { type: 'string', default: '40,100,200,400' },
+    'ef-search': { type: 'string', default: '40,100,200,300,400' },
     tag: { type: 'string' },
     'extrapolate-with': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -45,7 +45,7 @@ if (values.help) {
   --queries <n>          measured queries per retrieval configuration (default 200)
   --concurrency <list>   retrieval concurrency levels (default 1,8)
   --modes <list>         retrieval modes (default hybrid,bm25,vector,seed; seed is the baseline)
-  --ef-search <list>     hnsw.ef_search values for the recall suite (default 40,100,200,400; 40 is pgvector's default, the project sets 100)
+  --ef-search <list>     hnsw.ef_search values for the recall suite (default 40,100,200,300,400; 40 is pgvector's default, the project sets 300)
   --slow-delay-ms <n>    delay the fake embedding API adds per request (default 50)
   --embed-batch <n>      OpenAIEmbeddings batchSize for the slow embedder (default 512, LangChain's default)
   --keep                 keep the bench_* databases (corpora are reused by the next run)

@@ -11,8 +11,8 @@ import { KbError, isConnectionError } from './errors.ts';
 import { ingest, type IngestRequest, type IngestSummary } from './ingest/ingest.ts';
 import type { Logger } from './logger.ts';
 import { HybridRetriever, type RetrievalMode } from './retrieval/hybridRetriever.ts';
-import { readEmbeddingSpace, type EmbeddingSpace } from './store/embeddingSpace.ts';
-import { KnowledgeStore } from './store/knowledgeStore.ts';
+import { readEmbeddingSpace, upgradeVectorIndex, type EmbeddingSpace } from './store/embeddingSpace.ts';
+import { defaultBm25, KnowledgeStore } from './store/knowledgeStore.ts';
 import { AnswerService } from './answer/ask.ts';
 import { reembed } from './ingest/reembed.ts';
 import { createKeyValueStore } from './cache/createCache.ts';
@@ -47,8 +47,8 @@ export interface App {
 }
 
 export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
-  if (!config.databaseUrl) return PgliteDatabase.open(path.join(config.dataDir, 'pgdata'));
-  const db = new PgDatabase({ url: config.databaseUrl, readUrl: config.databaseReadUrl, poolSize: config.databasePoolSize, statementTimeoutMs: config.statementTimeoutMs, logger });
+  if (!config.databaseUrl) return PgliteDatabase.open(path.join(config.dataDir, 'pgdata'), { efSearch: config.efSearch });
+  const db = new PgDatabase({ url: config.databaseUrl, readUrl: config.databaseReadUrl, poolSize: config.databasePoolSize, statementTimeoutMs: config.statementTimeoutMs, efSearch: config.efSearch, logger });
   try {
     await db.query('SELECT 1');
   } catch (err) {
@@ -85,6 +85,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     const memory = new ThreadMemory(kv, { maxTurns: config.limits.threadMaxTurns, maxCharsPerTurn: 2000, ttlSeconds: config.limits.threadTtlS });
     const feedback = new FeedbackStore(db);
     const stored = await readEmbeddingSpace(db);
+    if (stored && (await upgradeVectorIndex(db, stored.dimension))) logger.info({ dimension: stored.dimension }, 'rebuilt the vector index in half precision');
     const chatModel = config.llm
       ? new ChatOpenAI({
           model: config.llm.model,
@@ -106,7 +107,12 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         collections,
         mode,
         k,
-        settings: { rrfK: config.retrieval.rrfK, weightBm25: config.retrieval.weightBm25, weightVector: config.retrieval.weightVector },
+        settings: {
+          rrfK: config.retrieval.rrfK,
+          weightBm25: config.retrieval.weightBm25,
+          weightVector: config.retrieval.weightVector,
+          bm25: { ...defaultBm25, postingsPerTerm: config.retrieval.postingsPerTerm },
+        },
       });
     };
     const answers = new AnswerService({

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { KbError } from './errors.ts';
+import { DEFAULT_EF_SEARCH } from './db/database.ts';
+import { defaultBm25 } from './store/knowledgeStore.ts';
 
 /**
  * The only module that reads the environment. Parsed once at start-up; every error says
@@ -31,6 +33,7 @@ const schema = z.object({
   DATABASE_URL: opt(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')),
   DATABASE_READ_URL: opt(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')),
   DATABASE_POOL_SIZE: num(10, 1, 200),
+  HNSW_EF_SEARCH: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(1000).default(DEFAULT_EF_SEARCH)),
   STATEMENT_TIMEOUT_MS: num(5000, 100, 600000),
   REDIS_URL: opt(z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')),
   REDIS_CLUSTER_NODES: opt(z.string()),
@@ -46,6 +49,7 @@ const schema = z.object({
   RRF_WEIGHT_BM25: num(1, 0, 10),
   RRF_WEIGHT_VECTOR: num(0.8, 0, 10),
   MIN_CONFIDENCE: num(0.56, 0, 1),
+  BM25_POSTINGS_PER_TERM: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(10_000_000).default(defaultBm25.postingsPerTerm)),
   MAX_QUESTION_CHARS: num(2000, 50, 100000),
   ANSWER_CACHE_TTL_S: num(86400, 1, 30 * 86400),
   THREAD_TTL_S: num(86400, 60, 30 * 86400),
@@ -78,12 +82,14 @@ export interface Config {
   databaseUrl?: string;
   databaseReadUrl?: string;
   databasePoolSize: number;
+  /** hnsw.ef_search for vector queries (recall against speed). */
+  efSearch: number;
   statementTimeoutMs: number;
   redis: { url?: string; clusterNodes?: Array<{ host: string; port: number }>; commandTimeoutMs: number };
   embeddings: { provider: 'local' | 'openai'; model: string };
   openai: { apiKey?: string; baseUrl?: string };
   llm: { model: string; timeoutMs: number; maxRetries: number } | undefined;
-  retrieval: { rrfK: number; weightBm25: number; weightVector: number; minConfidence: number };
+  retrieval: { rrfK: number; weightBm25: number; weightVector: number; minConfidence: number; postingsPerTerm: number };
   limits: { maxQuestionChars: number; answerCacheTtlS: number; threadTtlS: number; threadMaxTurns: number; ratePerMinute: number; rateBurst: number };
   /** Undefined when LOG_LEVEL is not set: the CLI then logs warnings only, the server info. */
   logLevel?: string;
@@ -129,12 +135,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     databaseReadUrl: e.DATABASE_READ_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    efSearch: e.HNSW_EF_SEARCH,
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
     redis: { url: e.REDIS_URL, clusterNodes, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
     embeddings: { provider: embeddingsProvider, model: e.EMBEDDING_MODEL ?? (embeddingsProvider === 'openai' ? 'text-embedding-3-small' : 'glove100-sif+hash156') },
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
     llm: llmModel && hasOpenAi ? { model: llmModel, timeoutMs: e.LLM_TIMEOUT_MS, maxRetries: e.LLM_MAX_RETRIES } : undefined,
-    retrieval: { rrfK: e.RRF_K, weightBm25: e.RRF_WEIGHT_BM25, weightVector: e.RRF_WEIGHT_VECTOR, minConfidence: e.MIN_CONFIDENCE },
+    retrieval: { rrfK: e.RRF_K, weightBm25: e.RRF_WEIGHT_BM25, weightVector: e.RRF_WEIGHT_VECTOR, minConfidence: e.MIN_CONFIDENCE, postingsPerTerm: e.BM25_POSTINGS_PER_TERM },
     limits: {
       maxQuestionChars: e.MAX_QUESTION_CHARS,
       answerCacheTtlS: e.ANSWER_CACHE_TTL_S,

@@ -9,7 +9,7 @@
  */
 import { loadGloveTable } from '../../src/embeddings/gloveTable.ts';
 import { LocalEmbeddings } from '../../src/embeddings/localEmbeddings.ts';
-import { checkedDimension, createVectorIndex } from '../../src/store/embeddingSpace.ts';
+import { checkedDimension, createVectorIndex, vectorIndexName } from '../../src/store/embeddingSpace.ts';
 import { cacheDir } from '../lib/benchConfig.ts';
 import { parseSize, sizeLabel } from '../lib/corpus.ts';
 import { databaseUrl, SessionDatabase } from '../lib/databases.ts';
@@ -20,7 +20,7 @@ const size = parseSize(process.argv[2] ?? '100k');
 const variants = (process.argv[3] ?? '16:64,16:200').split(',').map((v) => v.split(':').map(Number) as [number, number]);
 const local = new LocalEmbeddings(await loadGloveTable(cacheDir));
 const dim = checkedDimension(local.dimension);
-const index = `chunks_embedding_hnsw_${dim}`;
+const index = vectorIndexName(dim);
 const { vectors } = await recallQueries(local);
 const session = await SessionDatabase.connect(databaseUrl(`bench_corpus_${sizeLabel(size)}`));
 const probe = new VectorProbe(session, dim);
@@ -33,7 +33,7 @@ try {
   for (const [m, efc] of variants) {
     await session.query(`DROP INDEX IF EXISTS ${index}`);
     const t0 = performance.now();
-    await session.query(`CREATE INDEX ${index} ON chunks USING hnsw ((embedding::vector(${dim})) vector_cosine_ops) WITH (m = ${Number(m)}, ef_construction = ${Number(efc)})`);
+    await session.query(`CREATE INDEX ${index} ON chunks USING hnsw ((embedding::halfvec(${dim})) halfvec_cosine_ops) WITH (m = ${Number(m)}, ef_construction = ${Number(efc)}) WHERE vector_dims(embedding) = ${dim}`);
     const buildS = (performance.now() - t0) / 1000;
     const mbytes = Number((await session.query<{ b: string }>(`SELECT pg_relation_size('${index}') AS b`)).rows[0]!.b) / 1048576;
     const cells: string[] = [];

@@ -43,6 +43,8 @@ export async function sourceFingerprint(): Promise<string> {
   const start = store.indexOf('async writeDocuments(');
   const end = store.indexOf('\n  async ', start + 1);
   h.update(head).update(start >= 0 ? store.slice(start, end > 0 ? end : undefined) : store);
+  // And how the vector index is built (createVectorIndex and its parameters).
+  h.update(await fs.readFile(path.join(repoRoot, 'src', 'store', 'embeddingSpace.ts')));
   return h.digest('hex').slice(0, 16);
 }
 
@@ -95,7 +97,8 @@ export async function ensureCorpus(size: number, log: (s: string) => void): Prom
       return { name, url: databaseUrl(name), build: meta, reused: true };
     }
   }
-  const maintenanceWorkMem = '1GB';
+  // Enough for the HNSW graph to be built in memory (1M chunks need more than 1GB).
+  const maintenanceWorkMem = size > 300_000 ? '3GB' : '1GB';
   const url = await recreateDatabase(name, { maintenance_work_mem: maintenanceWorkMem });
   const db = openPg(url);
   try {

@@ -7,10 +7,9 @@ import { cacheDir } from '../lib/benchConfig.ts';
 import { ensureCorpus, sizeLabel, type Corpus } from '../lib/corpus.ts';
 import { dropDatabase, explainAnalyze, openPg } from '../lib/databases.ts';
 import { TimedEmbeddings, TimeLedger, timedDatabase } from '../lib/instrument.ts';
-import { createPostingsIndex, dropPostingsIndex } from '../lib/postingsIndexProposal.ts';
 import { inDomainQuestions } from '../lib/questions.ts';
 import type { SuiteResult, Table } from '../lib/report.ts';
-import { fmt, mb, ratio, runLoad, summarize } from '../lib/stats.ts';
+import { fmt, ratio, runLoad, summarize } from '../lib/stats.ts';
 import { buildTable, extrapolate, goalsTable, type Measured } from './retrievalReport.ts';
 
 /** Channels search the 'default' collection; 'scoped' (10% of rows) is for the recall suite. */
@@ -64,35 +63,6 @@ async function breakdown(c: Context, size: number): Promise<{ table: Table; ledg
   return { table, ledger, appendix };
 }
 
-/** The covering-postings-index proposal, measured against the same corpus without it, back to back. */
-async function postingsProposal(c: Context, size: number, ledger: TimeLedger): Promise<{ table: Table; data: unknown; appendix: Array<{ title: string; text: string }> }> {
-  const modes: RetrievalMode[] = ['bm25', 'hybrid'];
-  const n = Math.min(c.queries, 120);
-  const without: Measured[] = [];
-  for (const mode of modes) without.push(await measureMode(c, size, mode, 1, n));
-  const index = await createPostingsIndex(c.db);
-  const withIndex: Measured[] = [];
-  let plan = '';
-  try {
-    await warmUp(c, modes);
-    for (const mode of modes) withIndex.push(await measureMode(c, size, mode, 1, n));
-    const bm25Call = [...ledger.slowest].filter(([, call]) => /chunk_terms/.test(call.sql)).sort((a, b) => ledger.entries.get(b[0])!.ms - ledger.entries.get(a[0])!.ms)[0];
-    if (bm25Call) plan = await explainAnalyze(c.db, bm25Call[1].sql, bm25Call[1].params ?? []);
-  } finally {
-    await dropPostingsIndex(c.db);
-  }
-  return {
-    table: {
-      title: `${sizeLabel(size)}: PROPOSAL — covering postings index (created on the bench corpus only; not in migrations)`,
-      columns: ['mode (c=1)', 'p50 ms now', 'p95 ms now', 'p50 ms with index', 'p95 ms with index', 'p95 speed-up'],
-      rows: modes.map((m, i) => [m, fmt(without[i]!.p50), fmt(without[i]!.p95), fmt(withIndex[i]!.p50), fmt(withIndex[i]!.p95), ratio(without[i]!.p95, withIndex[i]!.p95)]),
-      notes: [`\`${index.ddl}\`: built in ${fmt(index.ms / 1000, 1)} s, ${mb(index.bytes)}; measured back to back with the runs without it (${n} queries each)`],
-    },
-    data: { index, without, withIndex },
-    appendix: plan ? [{ title: `${sizeLabel(size)}: EXPLAIN (ANALYZE, BUFFERS) of the BM25 query WITH the proposed covering index`, text: plan }] : [],
-  };
-}
-
 export async function runRetrievalSuite(o: { sizes: number[]; keep: boolean; queries: number; concurrency: number[]; modes: RetrievalMode[]; earlier?: { file: string; measured: Measured[] }; log?: (s: string) => void }): Promise<SuiteResult> {
   const log = o.log ?? ((s: string) => console.log(s));
   const questions = await inDomainQuestions();
@@ -112,10 +82,9 @@ export async function runRetrievalSuite(o: { sizes: number[]; keep: boolean; que
         await warmUp(c, o.modes);
         for (const concurrency of o.concurrency) for (const mode of o.modes) measured.push(await measureMode(c, size, mode, concurrency));
         const b = await breakdown(c, size);
-        const proposal = await postingsProposal(c, size, b.ledger);
-        perSize.push(latencyTable(size, corpus, measured.filter((m) => m.size === size)), b.table, proposal.table);
-        appendix.push(...b.appendix, ...proposal.appendix);
-        data[sizeLabel(size)] = { breakdown: b.ledger.sorted(), postingsProposal: proposal.data };
+        perSize.push(latencyTable(size, corpus, measured.filter((m) => m.size === size)), b.table);
+        appendix.push(...b.appendix);
+        data[sizeLabel(size)] = { breakdown: b.ledger.sorted() };
       } finally {
         await db.close();
       }

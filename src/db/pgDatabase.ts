@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { KbError, isConnectionError } from '../errors.ts';
-import type { Database, Queryable, QueryResult } from './database.ts';
+import { vectorSessionSettings, type Database, type Queryable, type QueryResult } from './database.ts';
 
 export interface PgOptions {
   url: string;
@@ -10,6 +10,8 @@ export interface PgOptions {
   statementTimeoutMs: number;
   connectTimeoutMs?: number;
   logger: Logger;
+  /** hnsw.ef_search (default DEFAULT_EF_SEARCH). */
+  efSearch?: number;
 }
 
 function makePool(url: string, o: PgOptions, role: string): pg.Pool {
@@ -23,9 +25,9 @@ function makePool(url: string, o: PgOptions, role: string): pg.Pool {
     // bound keeps a silent network partition from hanging a query (and an answer) forever.
     query_timeout: o.statementTimeoutMs + 1000,
     application_name: 'kb-bot',
-    // Filtered vector searches keep scanning the HNSW graph until they have k rows
-    // (pgvector 0.8 iterative scans); ef_search above the 40 candidates we ask for.
-    options: '-c hnsw.iterative_scan=relaxed_order -c hnsw.ef_search=100',
+    options: Object.entries(vectorSessionSettings(o.efSearch))
+      .map(([k, v]) => `-c ${k}=${v}`)
+      .join(' '),
   });
   // An idle client that loses its connection emits 'error' on the pool; without a
   // listener that would crash the process.

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import type { Database, Queryable, QueryResult } from './database.ts';
+import { vectorSessionSettings, type Database, type Queryable, type QueryResult } from './database.ts';
 
 /** Embedded PostgreSQL (WASM) with pgvector, persisted in a local folder; or in memory for tests. */
 export class PgliteDatabase implements Database {
@@ -9,10 +9,12 @@ export class PgliteDatabase implements Database {
 
   private constructor(private readonly db: PGlite) {}
 
-  static async open(dir: string | undefined): Promise<PgliteDatabase> {
+  static async open(dir: string | undefined, o: { efSearch?: number } = {}): Promise<PgliteDatabase> {
     if (dir) await fs.mkdir(dir, { recursive: true });
-    const db = await PGlite.create({ dataDir: dir, extensions: { vector } });
-    await db.exec('SET hnsw.iterative_scan = relaxed_order; SET hnsw.ef_search = 100;');
+    // PGlite's default 128MB of shared buffers lives in the WASM heap of this process; the
+    // embedded knowledge bases are small and the OS caches their files anyway.
+    const db = await PGlite.create({ dataDir: dir, extensions: { vector }, startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] });
+    for (const [name, value] of Object.entries(vectorSessionSettings(o.efSearch))) await db.query('SELECT set_config($1, $2, false)', [name, value]);
     return new PgliteDatabase(db);
   }
 

@@ -1,6 +1,6 @@
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import type { Database } from '../db/database.ts';
-import { checkedDimension, createVectorIndex, readEmbeddingSpace, type EmbeddingSpace } from '../store/embeddingSpace.ts';
+import { checkedDimension, createVectorIndex, dropVectorIndexes, readEmbeddingSpace, type EmbeddingSpace } from '../store/embeddingSpace.ts';
 import { toVectorLiteral } from '../store/knowledgeStore.ts';
 import { embeddingText } from './ingest.ts';
 
@@ -14,7 +14,7 @@ export async function reembed(deps: { db: Database; embeddings: EmbeddingsInterf
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(724111002)');
     const current = await readEmbeddingSpace(tx);
-    if (current) await tx.query(`DROP INDEX IF EXISTS chunks_embedding_hnsw_${checkedDimension(current.dimension)}`);
+    if (current) await dropVectorIndexes(tx, current.dimension);
     await tx.query(
       "INSERT INTO kb_settings (key, value) VALUES ('embedding_model', $1), ('embedding_dimension', $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
       [space.model, String(dim)],

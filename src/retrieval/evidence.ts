@@ -1,4 +1,4 @@
-import type { KnowledgeStore } from '../store/knowledgeStore.ts';
+import type { KnowledgeStore, QueryTerm } from '../store/knowledgeStore.ts';
 import type { RetrievedChunk } from './types.ts';
 
 /**
@@ -17,11 +17,13 @@ export interface EvidenceOptions {
    * has never seen ("downsides") are phrasing, not a sign of an off-topic question.
    */
   followUp?: boolean;
+  /** The query's terms with their IDF, when already fetched (see KnowledgeStore.queryTerms). */
+  queryTerms?: QueryTerm[];
 }
 
 export async function scoreEvidence(store: KnowledgeStore, query: string, collections: string[], chunks: RetrievedChunk[], options: EvidenceOptions = {}): Promise<number> {
   const { topCosine, followUp = false } = options;
-  const coverage = await termCoverage(store, query, collections, chunks, followUp);
+  const coverage = await termCoverage(store, query, collections, chunks, followUp, options.queryTerms);
   if (topCosine === undefined) return coverage;
   // Lexical coverage can be fooled by common words ("write a cover letter"); semantic
   // closeness can be fooled by generic phrasing. Requiring both is more robust.
@@ -29,19 +31,22 @@ export async function scoreEvidence(store: KnowledgeStore, query: string, collec
   return 0.6 * coverage + 0.4 * closeness;
 }
 
-async function termCoverage(store: KnowledgeStore, query: string, collections: string[], chunks: RetrievedChunk[], followUp: boolean, top = 3): Promise<number> {
+async function termCoverage(store: KnowledgeStore, query: string, collections: string[], chunks: RetrievedChunk[], followUp: boolean, known?: QueryTerm[], top = 3): Promise<number> {
   if (!chunks.length) return 0;
-  const all = await store.queryTerms(query, collections);
+  const all = known ?? (await store.queryTerms(query, collections));
   const terms = followUp && all.some((t) => t.df > 0) ? all.filter((t) => t.df > 0) : all;
   if (!terms.length) return 0;
   const maxIdf = Math.max(...terms.map((t) => t.idf));
   const weight = (t: { idf: number; df: number }) => (t.df === 0 ? Math.max(maxIdf, 8) : t.idf);
   const total = terms.reduce((s, t) => s + weight(t), 0);
   const heads = chunks.slice(0, top);
-  const present = await store.termsInChunks(
-    heads.map((c) => c.chunk.id),
-    terms.map((t) => t.term),
-  );
+  // Rows fetched with the query already say which of its terms they contain.
+  const present = heads.every((c) => c.chunk.query_terms)
+    ? new Map(heads.map((c) => [c.chunk.id, new Set(c.chunk.query_terms)]))
+    : await store.termsInChunks(
+        heads.map((c) => c.chunk.id),
+        terms.map((t) => t.term),
+      );
   let best = 0;
   for (const c of heads) {
     const has = present.get(c.chunk.id) ?? new Set<string>();

@@ -67,13 +67,11 @@ export class HybridRetriever extends BaseRetriever {
     this.settings = { ...defaultRetrievalSettings, ...input.settings };
   }
 
-  private async lexical(query: string, cols: string[], candidates: number) {
-    const first = await this.store.bm25(query, cols, candidates, this.settings.bm25);
+  private lexical(query: string, cols: string[], candidates: number) {
     const { feedbackTerms, feedbackDocs, feedbackWeight } = this.settings;
     // Feedback is part of the hybrid recipe; `bm25` mode stays plain BM25 for comparison.
-    if (this.mode !== 'hybrid' || !feedbackTerms || !first.length) return first;
-    const terms = await this.store.feedbackTerms(query, first.slice(0, feedbackDocs).map((x) => x.id), cols, feedbackTerms);
-    return terms.length ? this.store.bm25(query, cols, candidates, this.settings.bm25, { terms, weight: feedbackWeight }) : first;
+    const feedback = this.mode === 'hybrid' ? { terms: feedbackTerms, chunks: feedbackDocs, weight: feedbackWeight } : undefined;
+    return this.store.bm25(query, cols, candidates, this.settings.bm25, feedback);
   }
 
   override async _getRelevantDocuments(query: string): Promise<Document[]> {
@@ -108,11 +106,15 @@ export class HybridRetriever extends BaseRetriever {
     const cols = this.collections;
     const useLexical = this.mode !== 'vector';
     const useVector = this.mode !== 'bm25';
-    const [lexical, vector] = await Promise.all([
+    // Independent round trips run together: the lexical list, the vector list and the
+    // query terms' statistics (for the evidence score); the rows then come with the query
+    // terms each contains.
+    const [lexical, vector, queryTerms] = await Promise.all([
       useLexical ? (this.mode === 'seed' ? this.store.tsRank(query, cols, candidates) : this.lexical(query, cols, candidates)) : Promise.resolve([]),
       useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vector(v, this.dimension, cols, candidates)) : Promise.resolve([]),
+      this.store.queryTerms(query, cols),
     ]);
-    const rows = await this.store.chunks([...new Set([...lexical, ...vector].map((x) => x.id))]);
+    const rows = await this.store.chunks([...new Set([...lexical, ...vector].map((x) => x.id))], query);
     const fused = reciprocalRankFusion(
       [
         { ids: lexical.map((x) => x.id), weight: this.mode === 'seed' ? 1 : this.settings.weightBm25 },
@@ -126,7 +128,7 @@ export class HybridRetriever extends BaseRetriever {
       .filter((f) => rows.has(f.id))
       .map((f) => ({ chunk: rows.get(f.id)!, fusedScore: f.score, bm25Rank: f.ranks[0], vectorRank: f.ranks[1], bm25Score: lexScore.get(f.id), cosine: cosine.get(f.id) }));
     const chunks = this.mode === 'seed' ? all.slice(0, this.k) : limitPerDocument(all, (c) => c.chunk.document_id, this.settings.perDocument, this.k);
-    const confidence = await scoreEvidence(this.store, query, cols, chunks, { topCosine: useVector ? (vector[0]?.score ?? 0) : undefined, followUp: options.followUp });
+    const confidence = await scoreEvidence(this.store, query, cols, chunks, { topCosine: useVector ? (vector[0]?.score ?? 0) : undefined, followUp: options.followUp, queryTerms });
     return { chunks, confidence };
   }
 }

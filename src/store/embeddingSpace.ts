@@ -3,10 +3,20 @@ import type { Database, Queryable } from '../db/database.ts';
 
 /**
  * The store records which embedding model its vectors come from. The HNSW index is an
- * expression index over `embedding::vector(<dim>)` (partial: rows of that dimension),
- * created for the recorded dimension;
- * the dimension is validated as an integer in range before it is written into DDL.
+ * expression index over `embedding::halfvec(<dim>)` (partial: rows of that dimension),
+ * created for the recorded dimension: half-precision keys make the graph half the size
+ * (more of it stays in memory) with the same recall, while the table keeps full-precision
+ * vectors for exact distances. The dimension is validated as an integer in range before it
+ * is written into DDL.
  */
+
+/** HNSW build parameters: m = 16, ef_construction = 128 (see BENCHMARKS.md, HNSW recall). */
+export const HNSW_M = 16;
+export const HNSW_EF_CONSTRUCTION = 128;
+
+export const vectorIndexName = (dimension: number) => `chunks_embedding_hnsw_half_${checkedDimension(dimension)}`;
+/** The full-precision index earlier versions built. */
+const legacyIndexName = (dimension: number) => `chunks_embedding_hnsw_${checkedDimension(dimension)}`;
 export interface EmbeddingSpace {
   model: string;
   dimension: number;
@@ -40,7 +50,7 @@ export async function ensureEmbeddingSpace(db: Database, wanted: EmbeddingSpace,
         `The knowledge base was embedded with ${current.model} (${current.dimension} dimensions) but ${wanted.model} (${dim}) is configured: run \`kb reembed\` to switch, or set EMBEDDINGS back.`,
       );
     }
-    if (current) await tx.query(`DROP INDEX IF EXISTS chunks_embedding_hnsw_${checkedDimension(current.dimension)}`);
+    if (current) await dropVectorIndexes(tx, current.dimension);
     await tx.query(
       "INSERT INTO kb_settings (key, value) VALUES ('embedding_model', $1), ('embedding_dimension', $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
       [wanted.model, String(dim)],
@@ -48,11 +58,31 @@ export async function ensureEmbeddingSpace(db: Database, wanted: EmbeddingSpace,
   });
 }
 
+/** Drops the HNSW index of the given dimension (and the one earlier versions built). */
+export async function dropVectorIndexes(db: Queryable, dimension: number): Promise<void> {
+  await db.query(`DROP INDEX IF EXISTS ${vectorIndexName(dimension)}`);
+  await db.query(`DROP INDEX IF EXISTS ${legacyIndexName(dimension)}`);
+}
+
 export async function createVectorIndex(db: Queryable, dimension: number): Promise<void> {
   const dim = checkedDimension(dimension);
   // Partial on the dimension: an index build also reads row versions an uncommitted
   // re-embed has just replaced, and those must not be cast to the new dimension.
   await db.query(
-    `CREATE INDEX IF NOT EXISTS chunks_embedding_hnsw_${dim} ON chunks USING hnsw ((embedding::vector(${dim})) vector_cosine_ops) WITH (m = 16, ef_construction = 64) WHERE vector_dims(embedding) = ${dim}`,
+    `CREATE INDEX IF NOT EXISTS ${vectorIndexName(dim)} ON chunks USING hnsw ((embedding::halfvec(${dim})) halfvec_cosine_ops)
+       WITH (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION}) WHERE vector_dims(embedding) = ${dim}`,
   );
+  await db.query(`DROP INDEX IF EXISTS ${legacyIndexName(dim)}`);
+}
+
+/**
+ * A knowledge base built by an earlier version has a full-precision HNSW index, which
+ * today's queries (half precision) cannot use: builds the current one and drops the old.
+ * Returns whether it did.
+ */
+export async function upgradeVectorIndex(db: Queryable, dimension: number): Promise<boolean> {
+  const r = await db.query<{ legacy: string | null }>('SELECT to_regclass($1)::text AS legacy', [legacyIndexName(dimension)]);
+  if (!r.rows[0]?.legacy) return false;
+  await createVectorIndex(db, dimension);
+  return true;
 }

@@ -7,9 +7,18 @@ export interface Bm25Params {
   k1: number;
   b: number;
   headingBoost: number;
+  /** Postings read per query term and collection, best impact first. */
+  postingsPerTerm: number;
 }
 
-export const defaultBm25: Bm25Params = { k1: 1.2, b: 0.75, headingBoost: 4 };
+/** Pseudo-relevance feedback: `terms` terms from the `chunks` best first-pass chunks, at `weight`. */
+export interface Feedback {
+  chunks: number;
+  terms: number;
+  weight: number;
+}
+
+export const defaultBm25: Bm25Params = { k1: 1.2, b: 0.75, headingBoost: 4, postingsPerTerm: 2000 };
 
 export interface NewChunk {
   ord: number;
@@ -25,6 +34,22 @@ export interface NewDocument {
   url?: string;
   contentHash: string;
   chunks: NewChunk[];
+  /** The file as it was read; omitted when it may still have been changing (see migrations/004). */
+  sourceStat?: SourceStat;
+}
+
+/** A source file's size and mtime, and the parser version its content hash was made with. */
+export interface SourceStat {
+  size: number;
+  mtimeMs: number;
+  parserVersion: string;
+}
+
+/** What ingest needs to know about a stored document to decide whether its file changed. */
+export interface StoredDocument {
+  contentHash: string;
+  chunkCount: number;
+  sourceStat?: SourceStat;
 }
 
 export interface ChunkRow {
@@ -38,6 +63,14 @@ export interface ChunkRow {
   anchor: string | null;
   content: string;
   content_hash: string;
+  /** The query's terms this chunk contains (only when asked for, see chunks()). */
+  query_terms?: string[];
+}
+
+export interface QueryTerm {
+  term: string;
+  idf: number;
+  df: number;
 }
 
 export interface RankedChunk {
@@ -50,21 +83,70 @@ export const toVectorLiteral = (v: number[]): string => `[${v.map((x) => (Number
 /** Subtracts the BM25 statistics of the given documents' chunks, then deletes them. */
 async function removeDocuments(tx: Queryable, collection: string, documentIds: string[]): Promise<void> {
   if (!documentIds.length) return;
-  await tx.query(
-    `UPDATE term_stats ts SET df = ts.df - x.n
-       FROM (SELECT ct.term, count(*)::int AS n FROM chunk_terms ct JOIN chunks c ON c.id = ct.chunk_id
-              WHERE c.document_id = ANY($2::bigint[]) GROUP BY ct.term ORDER BY ct.term) x
-      WHERE ts.collection = $1 AND ts.term = x.term`,
-    [collection, documentIds],
-  );
-  await tx.query(
-    `UPDATE collection_stats cs SET chunk_count = cs.chunk_count - x.n, total_length = cs.total_length - x.len
-       FROM (SELECT count(*) AS n, coalesce(sum(length), 0) AS len FROM chunks WHERE document_id = ANY($2::bigint[])) x
-      WHERE cs.collection = $1`,
-    [collection, documentIds],
-  );
+  // Chunk ids first: every statement below then goes through an index whatever the
+  // planner's statistics say (a first large ingest runs before any ANALYZE).
+  const chunks = await tx.query<{ id: string; length: number }>('SELECT id, length FROM chunks WHERE document_id = ANY($1::bigint[])', [documentIds]);
+  const chunkIds = chunks.rows.map((r) => r.id);
+  const totalLength = chunks.rows.reduce((sum, r) => sum + Number(r.length), 0);
+  if (chunkIds.length) {
+    const emptied = await tx.query<{ term: string; df: number }>(
+      `WITH gone AS (DELETE FROM chunk_terms WHERE chunk_id = ANY($2::bigint[]) RETURNING term),
+            n AS (SELECT term, count(*)::int AS n FROM gone GROUP BY term)
+       UPDATE term_stats ts SET df = ts.df - n.n FROM n WHERE ts.collection = $1 AND ts.term = n.term
+       RETURNING ts.term, ts.df`,
+      [collection, chunkIds],
+    );
+    const unused = emptied.rows.filter((r) => Number(r.df) <= 0).map((r) => r.term);
+    if (unused.length) await tx.query('DELETE FROM term_stats WHERE collection = $1 AND term = ANY($2::text[])', [collection, unused]);
+    await tx.query('UPDATE collection_stats SET chunk_count = chunk_count - $2, total_length = total_length - $3 WHERE collection = $1', [collection, chunkIds.length, totalLength]);
+  }
   await tx.query('DELETE FROM documents WHERE id = ANY($1::bigint[])', [documentIds]);
-  await tx.query('DELETE FROM term_stats WHERE collection = $1 AND df <= 0', [collection]);
+}
+
+/**
+ * Postings of the given (just inserted) chunks: body and title/heading occurrences,
+ * tokenised and stemmed by PostgreSQL's english configuration (the one queries go
+ * through), each with its impact (see migrations/003). In one statement the chunks'
+ * lengths, the terms' document frequencies and the collection's totals are updated from
+ * the postings just written, so no step rescans older postings.
+ */
+async function writePostings(tx: Queryable, collection: string, chunkIds: string[]): Promise<void> {
+  if (!chunkIds.length) return;
+  const { k1, b, headingBoost } = defaultBm25;
+  await tx.query("SET LOCAL work_mem = '32MB'");
+  await tx.query(
+    `WITH occ AS (
+            SELECT c.id, t.lexeme AS term, coalesce(array_length(t.positions, 1), 1) AS body, 0 AS head
+              FROM chunks c CROSS JOIN LATERAL unnest(to_tsvector('english', c.content)) t
+             WHERE c.id = ANY($1::bigint[])
+            UNION ALL
+            SELECT c.id, t.lexeme, 0, coalesce(array_length(t.positions, 1), 1)
+              FROM chunks c JOIN documents d ON d.id = c.document_id
+             CROSS JOIN LATERAL unnest(to_tsvector('english', d.title || ' ' || c.heading)) t
+             WHERE c.id = ANY($1::bigint[])),
+          agg AS (SELECT id, term, sum(body)::real AS tf, sum(head)::real AS tf_head FROM occ GROUP BY id, term),
+          len AS (SELECT id, sum(tf)::real AS length FROM agg GROUP BY id),
+          batch AS (SELECT count(*) AS n, coalesce(sum(length), 0)::float8 AS total FROM len),
+          avg AS (SELECT greatest((coalesce(cs.total_length, 0) + batch.total) / greatest(coalesce(cs.chunk_count, 0) + batch.n, 1), 1) AS avgdl
+                    FROM batch LEFT JOIN collection_stats cs ON cs.collection = $2),
+          posted AS (
+            INSERT INTO chunk_terms (term, chunk_id, collection, tf, tf_head, length, impact)
+            SELECT agg.term, agg.id, $2, agg.tf, agg.tf_head, len.length,
+                   (agg.tf + $5::real * agg.tf_head) / (agg.tf + $5::real * agg.tf_head + $3::real * (1 - $4::real + $4::real * len.length / avg.avgdl))
+              FROM agg JOIN len ON len.id = agg.id CROSS JOIN avg
+            RETURNING term),
+          df AS (
+            INSERT INTO term_stats (collection, term, df)
+            SELECT $2, term, count(*) FROM posted GROUP BY term ORDER BY term
+            ON CONFLICT (term, collection) DO UPDATE SET df = term_stats.df + EXCLUDED.df),
+          totals AS (
+            INSERT INTO collection_stats (collection, chunk_count, total_length)
+            SELECT $2, $6::int, batch.total FROM batch
+            ON CONFLICT (collection) DO UPDATE SET chunk_count = collection_stats.chunk_count + EXCLUDED.chunk_count,
+                                                   total_length = collection_stats.total_length + EXCLUDED.total_length)
+     UPDATE chunks c SET length = len.length FROM len WHERE c.id = len.id`,
+    [chunkIds, collection, k1, b, headingBoost, chunkIds.length],
+  );
 }
 
 /**
@@ -72,11 +154,49 @@ async function removeDocuments(tx: Queryable, collection: string, documentIds: s
  * documents inside one transaction, so a reader never sees half a document.
  */
 export class KnowledgeStore {
+  private readonly scopeSizes = new Map<string, { scope: number; total: number; at: number }>();
+
   constructor(private readonly db: Database) {}
 
   async documentHashes(collection: string): Promise<Map<string, string>> {
     const r = await this.db.query<{ source: string; content_hash: string }>('SELECT source, content_hash FROM documents WHERE collection = $1', [collection]);
     return new Map(r.rows.map((x) => [x.source, x.content_hash]));
+  }
+
+  /** Every document of a collection with its content hash, chunk count and source file stat. */
+  async documentStates(collection: string): Promise<Map<string, StoredDocument>> {
+    const r = await this.db.query<{ source: string; content_hash: string; chunk_count: number; source_size: string | number | null; source_mtime_ms: number | null; parser_version: string | null }>(
+      'SELECT source, content_hash, chunk_count, source_size, source_mtime_ms, parser_version FROM documents WHERE collection = $1',
+      [collection],
+    );
+    return new Map(
+      r.rows.map((x) => [
+        x.source,
+        {
+          contentHash: x.content_hash,
+          chunkCount: Number(x.chunk_count),
+          sourceStat:
+            x.source_size === null || x.source_mtime_ms === null || x.parser_version === null
+              ? undefined
+              : { size: Number(x.source_size), mtimeMs: Number(x.source_mtime_ms), parserVersion: x.parser_version },
+        },
+      ]),
+    );
+  }
+
+  /**
+   * Records the current stat of files that were read and found unchanged (touched, not
+   * edited), so the next ingest skips them unread. Only where the stored hash is still
+   * the one that was compared.
+   */
+  async recordSourceStats(collection: string, files: { source: string; contentHash: string; stat: SourceStat }[]): Promise<void> {
+    if (!files.length) return;
+    await this.db.query(
+      `UPDATE documents d SET source_size = u.size, source_mtime_ms = u.mtime, parser_version = u.parser
+         FROM unnest($2::text[], $3::text[], $4::bigint[], $5::float8[], $6::text[]) AS u(source, hash, size, mtime, parser)
+        WHERE d.collection = $1 AND d.source = u.source AND d.content_hash = u.hash`,
+      [collection, files.map((f) => f.source), files.map((f) => f.contentHash), files.map((f) => f.stat.size), files.map((f) => f.stat.mtimeMs), files.map((f) => f.stat.parserVersion)],
+    );
   }
 
   /** Replaces (or adds) the given documents, and removes `removeSources`, atomically. */
@@ -88,18 +208,26 @@ export class KnowledgeStore {
       if (!docs.length) return;
 
       const inserted = await tx.query<{ id: string; source: string }>(
-        `INSERT INTO documents (collection, source, title, url, content_hash, chunk_count)
-         SELECT $1, u.source, u.title, u.url, u.hash, u.n
-           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) AS u(source, title, url, hash, n)
+        `INSERT INTO documents (collection, source, title, url, content_hash, chunk_count, source_size, source_mtime_ms, parser_version)
+         SELECT $1, u.source, u.title, u.url, u.hash, u.n, u.size, u.mtime, u.parser
+           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::float8[], $9::text[]) AS u(source, title, url, hash, n, size, mtime, parser)
          RETURNING id, source`,
-        [collection, docs.map((d) => d.source), docs.map((d) => d.title), docs.map((d) => d.url ?? null), docs.map((d) => d.contentHash), docs.map((d) => d.chunks.length)],
+        [
+          collection,
+          docs.map((d) => d.source),
+          docs.map((d) => d.title),
+          docs.map((d) => d.url ?? null),
+          docs.map((d) => d.contentHash),
+          docs.map((d) => d.chunks.length),
+          docs.map((d) => d.sourceStat?.size ?? null),
+          docs.map((d) => d.sourceStat?.mtimeMs ?? null),
+          docs.map((d) => d.sourceStat?.parserVersion ?? null),
+        ],
       );
       const idBySource = new Map(inserted.rows.map((r) => [r.source, r.id]));
-      const docIds: string[] = [];
       const cols = { doc: [] as string[], ord: [] as number[], heading: [] as string[], anchor: [] as (string | null)[], content: [] as string[], emb: [] as string[] };
       for (const d of docs) {
         const id = idBySource.get(d.source)!;
-        docIds.push(id);
         for (const c of d.chunks) {
           cols.doc.push(id);
           cols.ord.push(c.ord);
@@ -109,48 +237,16 @@ export class KnowledgeStore {
           cols.emb.push(toVectorLiteral(c.embedding));
         }
       }
-      await tx.query(
-        `INSERT INTO chunks (document_id, collection, ord, heading, anchor, content, length, embedding)
-         SELECT u.doc, $1, u.ord, u.heading, u.anchor, u.content, 0, u.emb::vector
-           FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(doc, ord, heading, anchor, content, emb)`,
-        [collection, cols.doc, cols.ord, cols.heading, cols.anchor, cols.content, cols.emb],
-      );
-      // Postings: body and title/heading occurrences, tokenised and stemmed by
-      // PostgreSQL's english configuration (the same one queries go through).
-      await tx.query(
-        `INSERT INTO chunk_terms (term, chunk_id, collection, tf, tf_head, length)
-         SELECT term, id, $2, tf, tf_head, sum(tf) OVER (PARTITION BY id)
-           FROM (SELECT id, term, sum(body)::real AS tf, sum(head)::real AS tf_head FROM (
-                   SELECT c.id, t.lexeme AS term, coalesce(array_length(t.positions, 1), 1) AS body, 0 AS head
-                     FROM chunks c CROSS JOIN LATERAL unnest(to_tsvector('english', c.content)) t
-                    WHERE c.document_id = ANY($1::bigint[])
-                   UNION ALL
-                   SELECT c.id, t.lexeme, 0, coalesce(array_length(t.positions, 1), 1)
-                     FROM chunks c JOIN documents d ON d.id = c.document_id
-                     CROSS JOIN LATERAL unnest(to_tsvector('english', d.title || ' ' || c.heading)) t
-                    WHERE c.document_id = ANY($1::bigint[])) occ
-                 GROUP BY id, term) agg`,
-        [docIds, collection],
-      );
-      await tx.query(
-        `UPDATE chunks c SET length = x.len FROM (SELECT chunk_id, max(length) AS len FROM chunk_terms WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ANY($1::bigint[])) GROUP BY chunk_id) x
-          WHERE c.id = x.chunk_id`,
-        [docIds],
-      );
-      await tx.query(
-        `INSERT INTO term_stats (collection, term, df)
-         SELECT $2, ct.term, count(*) FROM chunk_terms ct JOIN chunks c ON c.id = ct.chunk_id
-          WHERE c.document_id = ANY($1::bigint[]) GROUP BY ct.term ORDER BY ct.term
-         ON CONFLICT (term, collection) DO UPDATE SET df = term_stats.df + EXCLUDED.df`,
-        [docIds, collection],
-      );
-      await tx.query(
-        `INSERT INTO collection_stats (collection, chunk_count, total_length)
-         SELECT $2, count(*), coalesce(sum(length), 0) FROM chunks WHERE document_id = ANY($1::bigint[])
-         ON CONFLICT (collection) DO UPDATE SET chunk_count = collection_stats.chunk_count + EXCLUDED.chunk_count,
-                                                total_length = collection_stats.total_length + EXCLUDED.total_length`,
-        [docIds, collection],
-      );
+      const chunkIds = (
+        await tx.query<{ id: string }>(
+          `INSERT INTO chunks (document_id, collection, ord, heading, anchor, content, length, embedding)
+           SELECT u.doc, $1, u.ord, u.heading, u.anchor, u.content, 0, u.emb::vector
+             FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(doc, ord, heading, anchor, content, emb)
+           RETURNING id`,
+          [collection, cols.doc, cols.ord, cols.heading, cols.anchor, cols.content, cols.emb],
+        )
+      ).rows.map((r) => r.id);
+      await writePostings(tx, collection, chunkIds);
     });
   }
 
@@ -168,52 +264,68 @@ export class KnowledgeStore {
     if (sources.length) await this.writeDocuments(collection, [], sources);
   }
 
-  /** Real BM25 (IDF, k1 saturation, b length normalisation) over the stored postings. */
-  async bm25(query: string, collections: string[], k: number, params: Bm25Params = defaultBm25, expansion: { terms: string[]; weight: number } = { terms: [], weight: 0 }): Promise<RankedChunk[]> {
-    const r = await this.db.reader().query<{ chunk_id: string; score: number }>(
-      `WITH asked AS (SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $1))),
-            q AS (SELECT term, 1.0::float8 AS qw FROM asked
-                  UNION ALL
-                  SELECT DISTINCT e.term, $8::float8 FROM unnest($7::text[]) AS e(term) WHERE e.term NOT IN (SELECT term FROM asked)),
+  /**
+   * Real BM25F (IDF, k1 saturation, b length normalisation, heading weight) over the stored
+   * postings, in one statement. Each query term contributes its `postingsPerTerm`
+   * highest-impact postings per collection, read in order from the covering index; a
+   * chunk's score sums the exact BM25 of the postings read. Rare terms are always read in
+   * full; for a term in more chunks than that, a chunk outside its best postings misses only
+   * that (low-IDF) term's share.
+   *
+   * With `feedback`, pseudo-relevance feedback runs in the same statement: the `terms`
+   * heaviest terms (tf × idf, seen in at least two chunks) of the `chunks` best first-pass
+   * chunks join the query with `weight` (a quarter of the postings each: they re-rank more
+   * than they find), and the ranking is recomputed.
+   */
+  async bm25(query: string, collections: string[], k: number, params: Bm25Params = defaultBm25, feedback?: Feedback): Promise<RankedChunk[]> {
+    const { k1, b, headingBoost, postingsPerTerm } = params;
+    const withFeedback = !!feedback && feedback.terms > 0 && feedback.chunks > 0;
+    // $1 query, $2 collections, $3 k, $4 k1, $5 b, $6 heading weight, $7 postings per term,
+    // then $8..$10 feedback chunks, terms, weight.
+    const postings = (idf: string, limit: string) => `SELECT ${idf}.idf, p.* FROM ${idf} CROSS JOIN unnest($2::text[]) AS col(name)
+               CROSS JOIN LATERAL (SELECT ct.chunk_id, ct.tf + $6::float8 * ct.tf_head AS tf, ct.length FROM chunk_terms ct
+                                    WHERE ct.term = ${idf}.term AND ct.collection = col.name
+                                    ORDER BY ct.impact DESC LIMIT ${limit}) p`;
+    const score = (from: string) => `SELECT p.chunk_id, sum(p.idf * p.tf * ($4::float8 + 1) / (p.tf + $4::float8 * (1 - $5::float8 + $5::float8 * p.length / cs.avgdl)))::float8 AS score
+               FROM ${from} p CROSS JOIN cs GROUP BY p.chunk_id`;
+    const idfOf = (terms: string, weight: string) => `SELECT t.term, ${weight} * ln(1 + (cs.n - sum(ts.df) + 0.5) / (sum(ts.df) + 0.5)) AS idf
+               FROM ${terms} t JOIN term_stats ts ON ts.term = t.term AND ts.collection = ANY($2::text[]) CROSS JOIN cs
+              GROUP BY t.term, cs.n`;
+    // Each chunk's first-pass score is aggregated once; feedback terms add their own
+    // per-chunk scores to it.
+    const sql = `WITH asked AS (SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $1))),
             cs AS (SELECT sum(chunk_count)::float8 AS n, sum(total_length)::float8 / greatest(sum(chunk_count), 1) AS avgdl
                      FROM collection_stats WHERE collection = ANY($2::text[])),
-            idf AS (SELECT q.term, q.qw * ln(1 + (cs.n - sum(ts.df) + 0.5) / (sum(ts.df) + 0.5)) AS idf
-                      FROM q JOIN term_stats ts ON ts.term = q.term AND ts.collection = ANY($2::text[]) CROSS JOIN cs
-                     GROUP BY q.term, q.qw, cs.n)
-       SELECT ct.chunk_id, sum(idf.idf * w.tf * ($4::float8 + 1) / (w.tf + $4::float8 * (1 - $5::float8 + $5::float8 * ct.length / cs.avgdl)))::float8 AS score
-         FROM idf JOIN chunk_terms ct ON ct.term = idf.term AND ct.collection = ANY($2::text[]) CROSS JOIN cs
-        CROSS JOIN LATERAL (SELECT ct.tf + $6::float8 * ct.tf_head AS tf) w
-        GROUP BY ct.chunk_id
-        ORDER BY score DESC, ct.chunk_id
-        LIMIT $3`,
-      [query, collections, k, params.k1, params.b, params.headingBoost, expansion.terms, expansion.weight],
-    );
+            idf AS (${idfOf('asked', '1.0::float8')}),
+            first AS (${score(`(${postings('idf', '$7::int')})`)})${
+              withFeedback
+                ? `,
+            top AS (SELECT chunk_id FROM first ORDER BY score DESC, chunk_id LIMIT $8::int),
+            candidates AS (SELECT term, sum(tf + tf_head) AS w FROM chunk_terms
+                            WHERE chunk_id IN (SELECT chunk_id FROM top) AND length(term) > 2 AND term NOT IN (SELECT term FROM asked)
+                            GROUP BY term),
+            added AS (SELECT c.term FROM candidates c
+                        CROSS JOIN LATERAL (SELECT sum(df) AS df FROM term_stats ts WHERE ts.term = c.term AND ts.collection = ANY($2::text[])) d
+                        CROSS JOIN cs
+                       WHERE d.df >= 2
+                       ORDER BY c.w * ln(1 + (cs.n - d.df + 0.5) / (d.df + 0.5)) DESC, c.term
+                       LIMIT $9::int),
+            added_idf AS (${idfOf('added', '$10::float8')}),
+            added_scores AS (${score(`(${postings('added_idf', 'greatest($7::int / 4, 1)')})`)}),
+            scores AS (SELECT chunk_id, sum(score) AS score FROM (SELECT * FROM first UNION ALL SELECT * FROM added_scores) s GROUP BY chunk_id)`
+                : ''
+            }
+       SELECT chunk_id, score FROM ${withFeedback ? 'scores' : 'first'}
+        ORDER BY score DESC, chunk_id
+        LIMIT $3`;
+    const values: unknown[] = [query, collections, k, k1, b, headingBoost, postingsPerTerm];
+    if (withFeedback) values.push(feedback.chunks, feedback.terms, feedback.weight);
+    const r = await this.db.reader().query<{ chunk_id: string; score: number }>(sql, values);
     return r.rows.map((x) => ({ id: String(x.chunk_id), score: Number(x.score) }));
   }
 
-  /**
-   * Pseudo-relevance feedback: the terms that weigh most (tf × idf) in the given chunks,
-   * other than the query's own, seen in at least two chunks of the collections.
-   */
-  async feedbackTerms(query: string, chunkIds: string[], collections: string[], n: number): Promise<string[]> {
-    if (!chunkIds.length || n <= 0) return [];
-    const r = await this.db.reader().query<{ term: string }>(
-      `WITH cs AS (SELECT sum(chunk_count)::float8 AS n FROM collection_stats WHERE collection = ANY($3::text[])),
-            asked AS (SELECT lexeme AS term FROM unnest(to_tsvector('english', $1)))
-       SELECT ct.term FROM chunk_terms ct
-         JOIN (SELECT term, sum(df) AS df FROM term_stats WHERE collection = ANY($3::text[]) GROUP BY term) ts ON ts.term = ct.term
-         CROSS JOIN cs
-        WHERE ct.chunk_id = ANY($2::bigint[]) AND ts.df >= 2 AND ct.term NOT IN (SELECT term FROM asked) AND length(ct.term) > 2
-        GROUP BY ct.term, ts.df, cs.n
-        ORDER BY sum(ct.tf + ct.tf_head) * ln(1 + (cs.n - ts.df + 0.5) / (ts.df + 0.5)) DESC, ct.term
-        LIMIT $4`,
-      [query, chunkIds, collections, n],
-    );
-    return r.rows.map((x) => x.term);
-  }
-
   /** Query terms with their IDF, and terms the collections do not contain at all. */
-  async queryTerms(query: string, collections: string[]): Promise<{ term: string; idf: number; df: number }[]> {
+  async queryTerms(query: string, collections: string[]): Promise<QueryTerm[]> {
     const r = await this.db.reader().query<{ term: string; idf: number; df: number }>(
       `WITH q AS (SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $1))),
             cs AS (SELECT coalesce(sum(chunk_count), 0)::float8 AS n FROM collection_stats WHERE collection = ANY($2::text[]))
@@ -238,25 +350,57 @@ export class KnowledgeStore {
     return out;
   }
 
-  /** Cosine nearest neighbours through the HNSW expression index. */
-  async vector(embedding: number[], dimension: number, collections: string[], k: number): Promise<RankedChunk[]> {
+  /**
+   * Cosine nearest neighbours. Through the HNSW expression index, except when the scope is
+   * a small part of a larger table (at most `exactScopeRows` rows and under half of all
+   * rows): there a graph walk must discard most of what it visits and misses true
+   * neighbours, while an exact scan of the scope is both cheap and complete.
+   */
+  async vector(embedding: number[], dimension: number, collections: string[], k: number, exactScopeRows = 20_000): Promise<RankedChunk[]> {
     const dim = checkedDimension(dimension);
+    const { scope, total } = await this.scopeSize(collections);
+    const exact = scope <= exactScopeRows && scope < total / 2;
+    // The index orders by half-precision distance; the distance returned is exact. "+ 0"
+    // keeps the planner off the index: the exact plan reads the scope through the
+    // collection index and sorts by distance.
     const r = await this.db.reader().query<{ id: string; distance: number }>(
       `SELECT id, (embedding::vector(${dim}) <=> $1::vector(${dim}))::float8 AS distance FROM chunks
         WHERE collection = ANY($2::text[]) AND vector_dims(embedding) = ${dim}
-        ORDER BY embedding::vector(${dim}) <=> $1::vector(${dim})
+        ORDER BY ${exact ? `(embedding::vector(${dim}) <=> $1::vector(${dim})) + 0, id` : `embedding::halfvec(${dim}) <=> $1::halfvec(${dim})`}
         LIMIT $3`,
       [toVectorLiteral(embedding), collections, k],
     );
-    // Iterative index scans (relaxed order) may return neighbours slightly out of order.
+    // Iterative index scans (relaxed order) and half-precision keys may return neighbours
+    // slightly out of exact order.
     return r.rows
       .map((x) => ({ id: String(x.id), score: 1 - Number(x.distance) }))
       .sort((a, b) => b.score - a.score || compareIds(a.id, b.id));
   }
 
-  /** Refreshes planner statistics after a bulk change. */
+  /**
+   * Rows in the scope and in all collections, remembered for a few seconds (it only picks
+   * the plan: both plans return correct neighbours).
+   */
+  private async scopeSize(collections: string[]): Promise<{ scope: number; total: number }> {
+    const key = JSON.stringify(collections);
+    const hit = this.scopeSizes.get(key);
+    if (hit && performance.now() - hit.at < 10_000) return hit;
+    const r = await this.db.reader().query<{ scope: number; total: number }>(
+      'SELECT coalesce(sum(chunk_count) FILTER (WHERE collection = ANY($1::text[])), 0)::float8 AS scope, coalesce(sum(chunk_count), 0)::float8 AS total FROM collection_stats',
+      [collections],
+    );
+    const size = { scope: Number(r.rows[0]?.scope ?? 0), total: Number(r.rows[0]?.total ?? 0), at: performance.now() };
+    if (this.scopeSizes.size > 1000) this.scopeSizes.clear();
+    this.scopeSizes.set(key, size);
+    return size;
+  }
+
+  /**
+   * After a bulk change: refreshes planner statistics and the visibility map (VACUUM), so
+   * BM25 reads postings from the covering index alone, without visiting the table.
+   */
   async analyze(): Promise<void> {
-    await this.db.query('ANALYZE chunks, chunk_terms, term_stats');
+    await this.db.query('VACUUM (ANALYZE) chunks, chunk_terms, term_stats');
   }
 
   /** The seed recipe's lexical half: plainto_tsquery + ts_rank over to_tsvector(content). */
@@ -270,12 +414,21 @@ export class KnowledgeStore {
     return r.rows.map((x) => ({ id: String(x.id), score: Number(x.score) }));
   }
 
-  async chunks(ids: string[]): Promise<Map<string, ChunkRow>> {
+  /**
+   * The rows of the given chunks; with `query`, each also lists which of the query's terms
+   * it contains (`query_terms`, for evidence scoring), in the same round trip.
+   */
+  async chunks(ids: string[], query?: string): Promise<Map<string, ChunkRow>> {
     if (!ids.length) return new Map();
     const r = await this.db.reader().query<ChunkRow>(
-      `SELECT c.id::text AS id, c.document_id::text AS document_id, c.collection, d.source, d.title, d.url, c.heading, c.anchor, c.content, d.content_hash
+      `SELECT c.id::text AS id, c.document_id::text AS document_id, c.collection, d.source, d.title, d.url, c.heading, c.anchor, c.content, d.content_hash${
+        query === undefined
+          ? ''
+          : `,
+              ARRAY(SELECT ct.term FROM chunk_terms ct WHERE ct.chunk_id = c.id AND ct.term IN (SELECT lexeme FROM unnest(to_tsvector('english', $2))) ORDER BY ct.term) AS query_terms`
+      }
          FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ANY($1::bigint[])`,
-      [ids],
+      query === undefined ? [ids] : [ids, query],
     );
     return new Map(r.rows.map((x) => [x.id, x]));
   }

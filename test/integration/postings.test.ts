@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { migrate } from '../../src/db/migrate.ts';
+import { createVectorIndex, ensureEmbeddingSpace, upgradeVectorIndex, vectorIndexName } from '../../src/store/embeddingSpace.ts';
+import { defaultBm25, KnowledgeStore, type NewDocument } from '../../src/store/knowledgeStore.ts';
+import { backends, type TestDatabase } from '../support/databases.ts';
+import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
+
+const embeddings = new FakeEmbeddings(32);
+
+function doc(source: string, ...chunks: string[]): NewDocument {
+  return {
+    source,
+    title: source.replace(/\.md$/, ''),
+    contentHash: createHash('sha256').update(chunks.join('\n')).digest('hex'),
+    chunks: chunks.map((content, ord) => ({ ord, heading: `part ${ord}`, content, embedding: embeddings.embedSync(content) })),
+  };
+}
+
+const filler = 'plain words about tables rows pages and the server that keeps them ready for readers';
+
+describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
+  let t: TestDatabase;
+  let store: KnowledgeStore;
+  const sources = async (ids: string[]) => {
+    const rows = await store.chunks(ids);
+    return ids.map((id) => rows.get(id)!.source);
+  };
+
+  beforeAll(async () => {
+    t = await open();
+    await migrate(t.db);
+    await ensureEmbeddingSpace(t.db, { model: 'fake-32', dimension: 32 });
+    store = new KnowledgeStore(t.db);
+    await store.writeDocuments('lamps', [
+      // "lantern" everywhere; dense.md has it three times in a short chunk (highest impact).
+      doc('long-a.md', `the lantern ${filler} ${filler} ${filler}`),
+      doc('long-b.md', `a lantern ${filler} ${filler} zephyr ${filler}`),
+      doc('dense.md', 'lantern lantern lantern'),
+      doc('medium.md', `lantern ${filler}`),
+      // Feedback: "gizmo" is only in gizmo.md; its other words also fill resonance.md.
+      doc('gizmo.md', 'gizmo flux capacitor flux capacitor'),
+      doc('resonance.md', 'capacitor flux resonance'),
+    ]);
+    await store.writeDocuments('other', [doc('elsewhere.md', 'lantern in another collection')]);
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+
+  it('stores an impact per posting that orders a term by BM25 term-frequency weight', async () => {
+    const r = await t.db.query<{ source: string }>(
+      `SELECT d.source FROM chunk_terms ct JOIN chunks c ON c.id = ct.chunk_id JOIN documents d ON d.id = c.document_id
+        WHERE ct.term = 'lantern' AND ct.collection = 'lamps' ORDER BY ct.impact DESC`,
+    );
+    expect(r.rows.map((x) => x.source)).toEqual(['dense.md', 'medium.md', 'long-a.md', 'long-b.md']);
+  });
+
+  it('reads only the best postings of a common term, and rare terms in full', async () => {
+    const all = await store.bm25('lantern', ['lamps'], 10);
+    expect(await sources(all.map((h) => h.id))).toEqual(['dense.md', 'medium.md', 'long-a.md', 'long-b.md']);
+    const one = { ...defaultBm25, postingsPerTerm: 1 };
+    expect(await sources((await store.bm25('lantern', ['lamps'], 10, one)).map((h) => h.id))).toEqual(['dense.md']);
+    // zephyr has a single posting: long-b.md is found through it, with its lantern share missing.
+    const mixed = await store.bm25('lantern zephyr', ['lamps'], 10, one);
+    expect(await sources(mixed.map((h) => h.id))).toEqual(['long-b.md', 'dense.md']);
+    const exact = await store.bm25('lantern zephyr', ['lamps'], 10);
+    expect(exact[0]!.score).toBeGreaterThan(mixed[0]!.score);
+  });
+
+  it('scores each collection of a scope from its own postings', async () => {
+    const hits = await store.bm25('lantern', ['lamps', 'other'], 10, { ...defaultBm25, postingsPerTerm: 1 });
+    expect((await sources(hits.map((h) => h.id))).sort()).toEqual(['dense.md', 'elsewhere.md']);
+  });
+
+  it('adds pseudo-relevance feedback terms from the best chunks in the same query', async () => {
+    const plain = await store.bm25('gizmo', ['lamps'], 10);
+    expect(await sources(plain.map((h) => h.id))).toEqual(['gizmo.md']);
+    const expanded = await store.bm25('gizmo', ['lamps'], 10, defaultBm25, { chunks: 1, terms: 3, weight: 0.3 });
+    // resonance.md shares gizmo.md's flux and capacitor; the headings' common "part" brings the rest in lower.
+    expect((await sources(expanded.map((h) => h.id))).slice(0, 2)).toEqual(['gizmo.md', 'resonance.md']);
+    expect(expanded[0]!.score).toBeGreaterThan(plain[0]!.score);
+  });
+
+  it('answers a small scope of a larger table by exact search', async () => {
+    const query = embeddings.embedSync('capacitor resonance');
+    const rows = await t.db.query<{ id: string; embedding: string }>("SELECT id::text AS id, embedding::text AS embedding FROM chunks WHERE collection = 'other'");
+    expect(rows.rows).toHaveLength(1);
+    const hits = await store.vector(query, 32, ['other'], 5);
+    expect(hits.map((h) => h.id)).toEqual([rows.rows[0]!.id]);
+    const cosine = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0) / (Math.hypot(...a) * Math.hypot(...b));
+    expect(hits[0]!.score).toBeCloseTo(cosine(query, JSON.parse(rows.rows[0]!.embedding) as number[]), 5);
+    const lamps = await store.vector(query, 32, ['lamps'], 3);
+    expect(lamps).toHaveLength(3);
+    expect(lamps.map((h) => h.score)).toEqual([...lamps.map((h) => h.score)].sort((a, b) => b - a));
+  });
+
+  it('removes a document with its postings and statistics', async () => {
+    await store.removeDocuments('lamps', ['dense.md']);
+    const left = await t.db.query<{ n: string }>("SELECT count(*) AS n FROM chunk_terms WHERE term = 'lantern' AND collection = 'lamps'");
+    expect(Number(left.rows[0]!.n)).toBe(3);
+    const df = await t.db.query<{ df: number }>("SELECT df FROM term_stats WHERE term = 'lantern' AND collection = 'lamps'");
+    expect(df.rows[0]!.df).toBe(3);
+    const orphans = await t.db.query<{ n: string }>('SELECT count(*) AS n FROM chunk_terms ct WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.id = ct.chunk_id)');
+    expect(Number(orphans.rows[0]!.n)).toBe(0);
+  });
+
+  it('replaces an earlier full-precision vector index with the half-precision one', async () => {
+    const indexes = async () => (await t.db.query<{ name: string }>("SELECT indexname AS name FROM pg_indexes WHERE indexname LIKE 'chunks_embedding_hnsw%' ORDER BY 1")).rows.map((r) => r.name);
+    await createVectorIndex(t.db, 32);
+    expect(await upgradeVectorIndex(t.db, 32)).toBe(false);
+    await t.db.query(`DROP INDEX ${vectorIndexName(32)}`);
+    await t.db.query('CREATE INDEX chunks_embedding_hnsw_32 ON chunks USING hnsw ((embedding::vector(32)) vector_cosine_ops) WHERE vector_dims(embedding) = 32');
+    expect(await upgradeVectorIndex(t.db, 32)).toBe(true);
+    expect(await indexes()).toEqual([vectorIndexName(32)]);
+  });
+});

@@ -25,11 +25,12 @@ export async function loadManual(dir = MANUAL_DIR): Promise<LoadedManual> {
 /**
  * Copies the folder to a temp dir and edits `count` files spread evenly through it: a
  * paragraph is added before </body>, so each edited page really changes (new content
- * hash, one changed chunk) rather than only its mtime.
+ * hash, one changed chunk) rather than only its mtime. The copy keeps the files' mtimes,
+ * as a folder updated in place (git pull, rsync -a) does: only the edited files look new.
  */
 export async function copyWithEdits(dir: string, count: number): Promise<{ dir: string; edited: string[] }> {
   const target = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-bench-manual-'));
-  await fs.cp(dir, target, { recursive: true });
+  await fs.cp(dir, target, { recursive: true, preserveTimestamps: true });
   const files = await listSourceFiles([target]);
   const step = files.length / count;
   const edited: string[] = [];

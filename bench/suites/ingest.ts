@@ -190,7 +190,7 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
       ],
       notes: [
         "PGVectorStore has no change detection: re-ingesting means deleting the folder's rows and adding every chunk again (with its HNSW index present, as deployed); its times exclude parsing",
-        'ours reads and hashes every file, then parses, embeds and rewrites only changed pages',
+        'ours skips files whose size and mtime match the last ingest, reads and hashes the rest, then parses, embeds and rewrites only changed pages (the edited copy keeps the untouched files\' mtimes)',
       ],
     });
     const editedLedger = slowPhases.ledgers.get('edited')!;

@@ -49,7 +49,8 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
     .option('--collection <name>', 'collection to ingest into')
     .option('--base-url <url>', 'base URL that citations link to (<base-url><file>#<anchor>)')
     .option('--prune', 'remove documents whose files are gone', false)
-    .action(async (paths: string[], o: { collection?: string; baseUrl?: string; prune: boolean }) => {
+    .option('--rehash', 'read and hash every file, even those whose size and modification time are unchanged', false)
+    .action(async (paths: string[], o: { collection?: string; baseUrl?: string; prune: boolean; rehash: boolean }) => {
       if (o.baseUrl && !URL.canParse(o.baseUrl)) throw new KbError('input/invalid_argument', `--base-url ${o.baseUrl} is not a URL`);
       await withApp(async (app) => {
         const collection = o.collection ?? app.config.collection;
@@ -59,6 +60,7 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
           collection,
           baseUrl: o.baseUrl,
           prune: o.prune,
+          rehash: o.rehash,
           onProgress: process.stderr.isTTY
             ? (done, total) => {
                 if (!bar && total > 0) {

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Embeddings, type EmbeddingsParams } from '@langchain/core/embeddings';
 import { stemmer } from 'stemmer';
 import type { GloveTable } from './gloveTable.ts';
+
+/** Texts embedded between two yields to the event loop (about 10 ms of work). */
+const YIELD_EVERY = 32;
 
 /**
  * Offline sentence embeddings: a weighted average of GloVe word vectors (SIF: weight
@@ -31,7 +35,14 @@ export class LocalEmbeddings extends Embeddings {
   }
 
   async embedDocuments(texts: string[]): Promise<number[][]> {
-    return texts.map((t) => this.embedSync(t));
+    const out: number[][] = [];
+    for (let i = 0; i < texts.length; i++) {
+      // A large batch is many milliseconds of CPU: yield now and then so work waiting on
+      // the event loop (ingest's overlapping database write, a request) is not held up.
+      if (i > 0 && i % YIELD_EVERY === 0) await yieldToEventLoop();
+      out.push(this.embedSync(texts[i]!));
+    }
+    return out;
   }
 
   async embedQuery(text: string): Promise<number[]> {

@@ -1,14 +1,18 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import type { Database } from '../db/database.ts';
 import type { KnowledgeStore, NewDocument } from '../store/knowledgeStore.ts';
 import { createVectorIndex, ensureEmbeddingSpace, type EmbeddingSpace } from '../store/embeddingSpace.ts';
-import { listSourceFiles, parseSource, readSource, type SourceText } from './sourceFiles.ts';
+import { findChangedSources, type ChangedSource } from './changedSources.ts';
+import { listSourceFiles, parseSource } from './sourceFiles.ts';
 
 export interface IngestRequest {
   inputs: string[];
   collection: string;
   baseUrl?: string;
   prune?: boolean;
+  /** Read and hash every file, even those whose size and mtime are unchanged. */
+  rehash?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -33,63 +37,95 @@ export interface IngestDeps {
 }
 
 const BATCH_DOCUMENTS = 64;
+/**
+ * ANALYZE after an ingest that rewrote at least this share of the collection's chunks (or
+ * filled an empty one); smaller changes barely move the statistics and are left to
+ * autovacuum, instead of costing every small re-ingest a full sample of three tables.
+ */
+const ANALYZE_SHARE = 0.2;
 
 /** Text that is embedded for a chunk: where it sits, then what it says. */
 export const embeddingText = (title: string, heading: string, content: string) => `${title}. ${heading === title ? '' : heading + '. '}${content}`;
 
 /**
- * Ingests files into a collection. Every file is read and parsed before anything is
- * written, so a bad file stops the run with nothing changed. Unchanged documents (same
- * content hash) cost no embedding work; changed ones are replaced whole, in batches,
- * each batch one transaction.
+ * Ingests files into a collection. Every new or changed file is read and validated before
+ * anything is written, so a bad file stops the run with nothing changed (files whose size
+ * and mtime match the last ingest are not read at all). Unchanged documents (same content
+ * hash) cost no embedding work; changed ones are replaced whole, in batches, each batch one
+ * transaction. Batches are pipelined: the next batch is parsed and embedded while
+ * PostgreSQL writes the current one, with one write in flight at a time, in order.
  */
 export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<IngestSummary> {
   const started = performance.now();
   const files = await listSourceFiles(req.inputs);
-  const loaded: SourceText[] = [];
-  for (const f of files) loaded.push(await readSource(f));
+  const stored = await deps.store.documentStates(req.collection);
+  const { changed: pending, unchanged, restat } = await findChangedSources(files, stored, { rehash: req.rehash });
 
   await ensureEmbeddingSpace(deps.db, deps.space);
-  const existing = await deps.store.documentHashes(req.collection);
-  // Only new or changed files are parsed, chunked and embedded.
-  const pending = loaded.filter((d) => existing.get(d.file.source) !== d.contentHash).map(parseSource);
-  const seen = new Set(loaded.map((d) => d.file.source));
-  const toRemove = req.prune ? [...existing.keys()].filter((s) => !seen.has(s)) : [];
+  if (restat.length) await deps.store.recordSourceStats(req.collection, restat);
+  const seen = new Set(files.map((f) => f.source));
+  const toRemove = req.prune ? [...stored.keys()].filter((s) => !seen.has(s)) : [];
+  const base = req.baseUrl ? (req.baseUrl.endsWith('/') ? req.baseUrl : req.baseUrl + '/') : undefined;
 
   let embedded = 0;
   let chunks = 0;
-  req.onProgress?.(0, pending.length);
-  for (let i = 0; i < pending.length; i += BATCH_DOCUMENTS) {
-    const batch = pending.slice(i, i + BATCH_DOCUMENTS);
-    const texts = batch.flatMap((d) => d.chunks.map((c) => embeddingText(d.title, c.heading, c.content)));
+  /** Parses and embeds one batch, yielding between documents so an overlapping write keeps going. */
+  const prepare = async (batch: ChangedSource[]): Promise<NewDocument[]> => {
+    const parsed = [];
+    for (const s of batch) {
+      parsed.push({ ...parseSource(s), stat: s.stat });
+      await yieldToEventLoop();
+    }
+    const texts = parsed.flatMap((d) => d.chunks.map((c) => embeddingText(d.title, c.heading, c.content)));
     const vectors = texts.length ? await deps.embeddings.embedDocuments(texts) : [];
+    if (vectors.length !== texts.length) throw new Error(`the embedding model returned ${vectors.length} vectors for ${texts.length} texts`);
     embedded += texts.length;
     let v = 0;
-    const docs: NewDocument[] = batch.map((d) => ({
+    return parsed.map((d) => ({
       source: d.source,
       title: d.title,
-      url: req.baseUrl ? new URL(d.source, req.baseUrl.endsWith('/') ? req.baseUrl : req.baseUrl + '/').href : undefined,
+      url: base ? new URL(d.source, base).href : undefined,
       contentHash: d.contentHash,
+      sourceStat: d.stat,
       chunks: d.chunks.map((c) => ({ ...c, embedding: vectors[v++]! })),
     }));
-    chunks += texts.length;
-    await deps.store.writeDocuments(req.collection, docs);
-    req.onProgress?.(Math.min(i + batch.length, pending.length), pending.length);
+  };
+
+  req.onProgress?.(0, pending.length);
+  let next = pending.length ? prepare(pending.slice(0, BATCH_DOCUMENTS)) : undefined;
+  for (let i = 0; next; i += BATCH_DOCUMENTS) {
+    const docs = await next;
+    const write = deps.store.writeDocuments(req.collection, docs);
+    const j = i + BATCH_DOCUMENTS;
+    next = j < pending.length ? prepare(pending.slice(j, j + BATCH_DOCUMENTS)) : undefined;
+    // A failure of the next batch surfaces when it is awaited; until then it must not
+    // count as unhandled (which would end the process while this write runs).
+    next?.catch(() => undefined);
+    try {
+      await write;
+    } catch (err) {
+      await next?.catch(() => undefined);
+      throw err;
+    }
+    chunks += docs.reduce((n, d) => n + d.chunks.length, 0);
+    req.onProgress?.(Math.min(j, pending.length), pending.length);
   }
   if (toRemove.length) await deps.store.removeDocuments(req.collection, toRemove);
-  const touched = [...pending.filter((d) => existing.has(d.source)).map((d) => d.source), ...toRemove];
+  const replaced = pending.filter((d) => stored.has(d.file.source)).map((d) => d.file.source);
+  const touched = [...replaced, ...toRemove];
   if (touched.length) await deps.onDocumentsChanged?.(touched.map((source) => ({ collection: req.collection, source })));
   if (pending.length || toRemove.length) {
     await createVectorIndex(deps.db, deps.space.dimension);
-    await deps.store.analyze();
+    const before = [...stored.values()].reduce((n, d) => n + d.chunkCount, 0);
+    const rewritten = touched.reduce((n, s) => n + stored.get(s)!.chunkCount, 0) + chunks;
+    if (!before || rewritten >= ANALYZE_SHARE * before) await deps.store.analyze();
   }
 
-  const changed = pending.filter((d) => existing.has(d.source)).length;
   return {
     collection: req.collection,
-    added: pending.length - changed,
-    changed,
-    unchanged: loaded.length - pending.length,
+    added: pending.length - replaced.length,
+    changed: replaced.length,
+    unchanged,
     removed: toRemove.length,
     chunks,
     embedded,

@@ -66,6 +66,24 @@ describe('kb CLI', () => {
     expect(JSON.parse(stats.stdout).refusal_rate).toBe(1);
   });
 
+  it('skips files whose size and mtime are unchanged unless --rehash is given', async () => {
+    const folder = path.join(work, 'notes');
+    const file = path.join(folder, 'wal.md');
+    const old = new Date('2024-01-02T03:04:05Z');
+    await fs.mkdir(folder, { recursive: true });
+    await fs.writeFile(file, '# WAL\n\nThe write-ahead log records every change.');
+    await fs.utimes(file, old, old);
+    const first = await kb(['ingest', folder, '--collection', 'notes']);
+    expect(first.stdout).toMatch(/^ingested notes: 1 added, 0 changed, 0 unchanged, 0 removed; \d+ chunks \(\d+ embedded\) in [\d.]+s$/m);
+    // Same size and mtime: the edit is invisible without reading the file.
+    await fs.writeFile(file, '# WAL\n\nThe write-ahead log records every update.');
+    await fs.utimes(file, old, old);
+    expect((await kb(['ingest', folder, '--collection', 'notes'])).stdout).toMatch(/: 0 added, 0 changed, 1 unchanged, 0 removed; 0 chunks \(0 embedded\)/);
+    const rehashed = await kb(['ingest', folder, '--collection', 'notes', '--rehash']);
+    expect(rehashed.code).toBe(0);
+    expect(rehashed.stdout).toMatch(/0 added, 1 changed, 0 unchanged/);
+  });
+
   it('reports an unreachable DATABASE_URL in one line within 5 seconds', async () => {
     const r = await kb(['ask', 'what is mvcc?'], { DATABASE_URL: 'postgres://kb:secretpw@127.0.0.1:1/kb' });
     expect(r.code).toBe(1);

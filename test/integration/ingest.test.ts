@@ -1,0 +1,172 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Database, Queryable } from '../../src/db/database.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { ingest } from '../../src/ingest/ingest.ts';
+import { KnowledgeStore, type NewDocument } from '../../src/store/knowledgeStore.ts';
+import { backends, type TestDatabase } from '../support/databases.ts';
+import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
+
+const space = { model: 'fake-32', dimension: 32 };
+/** A modification time well outside the window in which a file counts as still changing. */
+const OLD = new Date('2024-01-02T03:04:05Z');
+
+async function writeFolder(files: Record<string, string>, mtime = OLD): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-ingest-'));
+  for (const [name, content] of Object.entries(files)) {
+    await fs.writeFile(path.join(dir, name), content);
+    await fs.utimes(path.join(dir, name), mtime, mtime);
+  }
+  return dir;
+}
+
+/** n small Markdown pages, page-000.md … (more than one 64-document batch). */
+const pages = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`page-${String(i).padStart(3, '0')}.md`, `# Page ${i}\n\nThe page numbered ${i} talks about tuple ${i} and vacuum.`]));
+
+/** Wraps a database so the test can make one statement fail inside its transaction. */
+function failingDatabase(inner: Database, shouldFail: (sql: string) => boolean): Database {
+  const wrap = (q: Queryable): Queryable => ({
+    query: (sql, params) => (shouldFail(sql) ? Promise.reject(new Error('injected failure')) : q.query(sql, params)),
+  });
+  return { kind: inner.kind, query: (sql, params) => inner.query(sql, params), reader: () => inner.reader(), transaction: (fn) => inner.transaction((tx) => fn(wrap(tx))), close: () => inner.close() };
+}
+
+describe.each(backends)('ingest on %s', (_name, open) => {
+  let t: TestDatabase;
+  let store: KnowledgeStore;
+  let folder: string;
+  let embeddings: FakeEmbeddings;
+  const deps = () => ({ db: t.db, store, embeddings, space });
+  const documentsOf = async (collection: string) =>
+    (await t.db.query<{ source: string; chunk_count: number; n: string }>(
+      'SELECT d.source, d.chunk_count, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS n FROM documents d WHERE d.collection = $1 ORDER BY d.source',
+      [collection],
+    )).rows;
+
+  beforeAll(async () => {
+    t = await open();
+    await migrate(t.db);
+    store = new KnowledgeStore(t.db);
+  });
+  afterAll(async () => {
+    await t?.drop();
+  });
+  beforeEach(() => {
+    embeddings = new FakeEmbeddings(32);
+  });
+  afterEach(async () => {
+    if (folder) await fs.rm(folder, { recursive: true, force: true });
+  });
+
+  it('skips a file whose size and mtime are unchanged without reading it; --rehash reads it', async () => {
+    folder = await writeFolder({ 'a.md': '# Alpha\n\nalpha words here', 'b.md': '# Beta\n\nbeta words here' });
+    expect(await ingest(deps(), { inputs: [folder], collection: 'stat' })).toMatchObject({ added: 2 });
+    // Same size, same mtime, different content: only reading the file could tell.
+    await fs.writeFile(path.join(folder, 'a.md'), '# Alpha\n\ngamma words here');
+    await fs.utimes(path.join(folder, 'a.md'), OLD, OLD);
+    const skipped = await ingest(deps(), { inputs: [folder], collection: 'stat' });
+    expect(skipped).toMatchObject({ added: 0, changed: 0, unchanged: 2, embedded: 0 });
+    const rehashed = await ingest(deps(), { inputs: [folder], collection: 'stat', rehash: true });
+    expect(rehashed).toMatchObject({ changed: 1, unchanged: 1 });
+    expect(rehashed.embedded).toBeGreaterThan(0);
+  });
+
+  it('reads a touched but identical file without embedding it, then skips it unread', async () => {
+    folder = await writeFolder({ 'a.md': '# Alpha\n\nalpha words here' });
+    await ingest(deps(), { inputs: [folder], collection: 'touch' });
+    const touched = new Date('2024-05-06T07:08:09Z');
+    await fs.utimes(path.join(folder, 'a.md'), touched, touched);
+    const before = embeddings.texts;
+    expect(await ingest(deps(), { inputs: [folder], collection: 'touch' })).toMatchObject({ changed: 0, unchanged: 1, embedded: 0 });
+    expect(embeddings.texts).toBe(before);
+    expect((await store.documentStates('touch')).get('a.md')!.sourceStat).toMatchObject({ size: 25, mtimeMs: touched.getTime() });
+    // The new mtime was recorded: a same-size edit that keeps it goes unnoticed (unread).
+    await fs.writeFile(path.join(folder, 'a.md'), '# Alpha\n\nomega words here');
+    await fs.utimes(path.join(folder, 'a.md'), touched, touched);
+    expect(await ingest(deps(), { inputs: [folder], collection: 'touch' })).toMatchObject({ changed: 0, unchanged: 1 });
+  });
+
+  it('does not trust the mtime of a file modified just before it was read', async () => {
+    folder = await writeFolder({ 'fresh.md': '# Fresh\n\nfresh words here' }, new Date());
+    await ingest(deps(), { inputs: [folder], collection: 'racy' });
+    expect((await store.documentStates('racy')).get('fresh.md')!.sourceStat).toBeUndefined();
+    // So a same-size edit within the same timestamp tick is still caught next time.
+    await fs.writeFile(path.join(folder, 'fresh.md'), '# Fresh\n\nfrash words here');
+    expect(await ingest(deps(), { inputs: [folder], collection: 'racy' })).toMatchObject({ changed: 1 });
+  });
+
+  it('embeds the next batch while the previous one is written, one write at a time, in order', async () => {
+    folder = await writeFolder(pages(150));
+    const events: string[] = [];
+    let embedCalls = 0;
+    const embedStarted: Array<() => void> = [];
+    const started = [0, 1, 2].map((i) => new Promise<void>((resolve) => (embedStarted[i] = resolve)));
+    const tracked = new (class extends FakeEmbeddings {
+      override async embedDocuments(texts: string[]) {
+        events.push(`embed ${embedCalls}`);
+        embedStarted[embedCalls++]?.();
+        return super.embedDocuments(texts);
+      }
+    })(32);
+    let writes = 0;
+    let inFlight = 0;
+    const pipelinedStore = new (class extends KnowledgeStore {
+      override async writeDocuments(collection: string, docs: NewDocument[], removeSources?: string[]) {
+        const n = writes++;
+        events.push(`write ${n} (${docs.length} docs from ${docs[0]?.source})`);
+        expect(++inFlight).toBe(1);
+        // Batch n is not committed before batch n+1 has started embedding: without
+        // pipelining this would time out.
+        if (n < 2) await Promise.race([started[n + 1], new Promise((_, reject) => setTimeout(() => reject(new Error(`batch ${n + 1} was not embedded while batch ${n} was written`)), 5000))]);
+        await super.writeDocuments(collection, docs, removeSources);
+        inFlight--;
+        events.push(`committed ${n}`);
+      }
+    })(t.db);
+    const progress: Array<[number, number]> = [];
+    const s = await ingest({ db: t.db, store: pipelinedStore, embeddings: tracked, space }, { inputs: [folder], collection: 'pipe', onProgress: (done, total) => progress.push([done, total]) });
+    expect(s).toMatchObject({ added: 150, embedded: 150, chunks: 150 });
+    expect(events).toEqual([
+      'embed 0',
+      'write 0 (64 docs from page-000.md)',
+      'embed 1',
+      'committed 0',
+      'write 1 (64 docs from page-064.md)',
+      'embed 2',
+      'committed 1',
+      'write 2 (22 docs from page-128.md)',
+      'committed 2',
+    ]);
+    expect(progress).toEqual([[0, 150], [64, 150], [128, 150], [150, 150]]);
+    expect((await documentsOf('pipe')).every((d) => Number(d.n) === d.chunk_count)).toBe(true);
+  });
+
+  it('keeps each batch atomic when a write fails while the next batch is embedded', async () => {
+    folder = await writeFolder(pages(150));
+    let chunkInserts = 0;
+    // The second batch's chunk insert fails after its documents were inserted in the same transaction.
+    const db = failingDatabase(t.db, (sql) => /INSERT INTO chunks\b/.test(sql) && ++chunkInserts === 2);
+    await expect(ingest({ db, store: new KnowledgeStore(db), embeddings, space }, { inputs: [folder], collection: 'atomic' })).rejects.toThrow('injected failure');
+    const stored = await documentsOf('atomic');
+    expect(stored.map((d) => d.source)).toEqual(Object.keys(pages(64)));
+    expect(stored.every((d) => Number(d.n) === d.chunk_count && d.chunk_count > 0)).toBe(true);
+    // Running again finishes the job: the committed batch is unchanged, the rest is added.
+    expect(await ingest(deps(), { inputs: [folder], collection: 'atomic' })).toMatchObject({ added: 86, unchanged: 64 });
+  });
+
+  it('reports an embedding failure of the next batch after the current batch is committed', async () => {
+    folder = await writeFolder(pages(150));
+    const failing = new (class extends FakeEmbeddings {
+      override async embedDocuments(texts: string[]) {
+        if (this.calls === 1) throw new Error('embedding service down');
+        return super.embedDocuments(texts);
+      }
+    })(32);
+    await expect(ingest({ db: t.db, store, embeddings: failing, space }, { inputs: [folder], collection: 'embedfail' })).rejects.toThrow('embedding service down');
+    const stored = await documentsOf('embedfail');
+    expect(stored).toHaveLength(64);
+    expect(stored.every((d) => Number(d.n) === d.chunk_count)).toBe(true);
+  });
+});

@@ -99,7 +99,9 @@ function ledgerTable(title: string, ledger: TimeLedger, totalMs: number, note: s
     columns: ['step', 'seconds', 'share', 'calls'],
     rows: [
       ...booked.slice(0, 10).map((e) => [e.label, fmt(e.ms / 1000, 3), `${fmt((100 * e.ms) / totalMs, 0)}%`, String(e.calls)]),
-      ['reading, hashing, parsing, chunking (not booked above)', fmt(rest / 1000, 3), `${fmt((100 * rest) / totalMs, 0)}%`, '–'],
+      rest >= 0
+        ? ['reading, hashing, parsing, chunking (not booked above)', fmt(rest / 1000, 3), `${fmt((100 * rest) / totalMs, 0)}%`, '–']
+        : ['overlap: booked steps that ran at the same time (embedding the next batch while a batch is written)', fmt(rest / 1000, 3), '–', '–'],
       ['total', fmt(totalMs / 1000, 3), '100%', '–'],
     ],
     notes: [note],

@@ -115,7 +115,7 @@ async function componentRuns(tmp: string): Promise<Table> {
     title: 'What the RSS is made of: the parts of `kb serve` loaded one by one in a fresh process',
     columns: ['PGlite data dir', 'after', 'VmRSS', 'VmHWM'],
     rows,
-    notes: ['shared_buffers 16MB is passed as PGlite startParams (-c shared_buffers=16MB); the project opens PGlite with its defaults (128MB)'],
+    notes: ['the rows with shared_buffers pass it as PGlite startParams; PgliteDatabase opens PGlite with -c shared_buffers=16MB (PGlite’s own default is 128MB)'],
   };
 }
 

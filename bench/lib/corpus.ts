@@ -16,7 +16,7 @@ import { ManualTextModel } from './markov.ts';
 import { timed } from './stats.ts';
 
 /** Bump when generation changes, so a kept corpus from an older generator is rebuilt. */
-const GENERATOR_VERSION = 'markov1-v1';
+export const GENERATOR_VERSION = 'markov1-v1';
 export const SCOPED_SHARE = 0.1;
 const BATCH_DOCUMENTS = 64;
 
@@ -91,10 +91,15 @@ export async function ensureCorpus(size: number, log: (s: string) => void): Prom
   const fingerprint = await sourceFingerprint();
   if (await databaseExists(name)) {
     const db = openPg(databaseUrl(name));
-    const meta = await readMeta(db).finally(() => db.close());
-    if (meta && meta.generator === GENERATOR_VERSION && meta.fingerprint === fingerprint && meta.embeddingModel === embeddings.modelName && meta.dimension === embeddings.dimension) {
-      log(`reusing ${name} (built earlier: ${meta.chunks} chunks)`);
-      return { name, url: databaseUrl(name), build: meta, reused: true };
+    try {
+      const meta = await readMeta(db);
+      if (meta && meta.generator === GENERATOR_VERSION && meta.fingerprint === fingerprint && meta.embeddingModel === embeddings.modelName && meta.dimension === embeddings.dimension) {
+        log(`reusing ${name} (built earlier: ${meta.chunks} chunks)`);
+        // Sizes as they are now (the build record may predate a relation this report lists).
+        return { name, url: databaseUrl(name), build: { ...meta, sizes: await relationSizes(db) }, reused: true };
+      }
+    } finally {
+      await db.close();
     }
   }
   // Enough for the HNSW graph to be built in memory (1M chunks need more than 1GB).

@@ -103,7 +103,7 @@ export async function relationSizes(db: Queryable): Promise<RelationSize[]> {
     `SELECT c.relname AS relation, pg_relation_size(c.oid)::bigint AS bytes
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')
-        AND c.relname IN ('chunks', 'chunk_terms', 'term_stats', 'documents', 'chunks_pkey', 'chunk_terms_pkey', 'chunk_terms_chunk_idx', 'chunks_collection_idx', 'chunks_document_idx', 'term_stats_pkey')
+        AND c.relname IN ('chunks', 'chunk_terms', 'term_stats', 'documents', 'chunks_pkey', 'chunk_terms_pkey', 'chunk_terms_impact_idx', 'chunk_terms_chunk_idx', 'chunks_collection_idx', 'chunks_document_idx', 'term_stats_pkey')
          OR (n.nspname = 'public' AND c.relname LIKE 'chunks_embedding_hnsw_%')
       ORDER BY bytes DESC`,
   );

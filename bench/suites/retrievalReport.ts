@@ -29,7 +29,7 @@ export function buildTable(corpora: Corpus[]): Table {
       fmt(c.build.indexMs / 1000, 1),
       mb(size(c, 'chunks') + size(c, 'chunks (TOAST)')),
       mb(size(c, 'chunk_terms')),
-      mb(size(c, 'chunk_terms_pkey') + size(c, 'chunk_terms_chunk_idx')),
+      mb(size(c, 'chunk_terms_pkey') + size(c, 'chunk_terms_impact_idx') + size(c, 'chunk_terms_chunk_idx')),
       mb(hnsw(c)),
     ]),
     notes: [

@@ -1,0 +1,68 @@
+/**
+ * EXPERIMENT (not part of `npm run bench`): finishes a corpus whose build was stopped
+ * part-way, so it can be measured as a corpus of the size it reached:
+ * `node bin/tsx.js bench/experiments/adoptStoppedBuild.ts bench_corpus_1m 438k <load seconds>`
+ *
+ * Does what ensureCorpus does after loading (the project's createVectorIndex, then VACUUM
+ * (ANALYZE), then the bench_meta record), and renames the database to bench_corpus_<label>,
+ * which `npm run bench -- --sizes <label> --keep` then reuses. The load time is given on the
+ * command line (it is whatever the stopped run took).
+ */
+import { loadGloveTable } from '../../src/embeddings/gloveTable.ts';
+import { LocalEmbeddings } from '../../src/embeddings/localEmbeddings.ts';
+import { createVectorIndex } from '../../src/store/embeddingSpace.ts';
+import pg from 'pg';
+import { cacheDir } from '../lib/benchConfig.ts';
+import { GENERATOR_VERSION, SCOPED_SHARE, sourceFingerprint, type CorpusBuild } from '../lib/corpus.ts';
+import { ADMIN_URL, databaseUrl, openPg, relationSizes } from '../lib/databases.ts';
+import { timed } from '../lib/stats.ts';
+
+const [from, label, loadSeconds] = process.argv.slice(2);
+if (!from || !label || !loadSeconds) throw new Error('usage: adoptStoppedBuild.ts <database> <label> <load seconds>');
+const to = `bench_corpus_${label}`;
+const embeddings = new LocalEmbeddings(await loadGloveTable(cacheDir));
+const db = openPg(databaseUrl(from), 2, 3_600_000);
+const maintenanceWorkMem = '3GB';
+try {
+  await db.query(`ALTER DATABASE ${from} SET maintenance_work_mem = '${maintenanceWorkMem}'`);
+  await db.close();
+} catch (err) {
+  await db.close();
+  throw err;
+}
+const fresh = openPg(databaseUrl(from), 2, 3_600_000);
+try {
+  const counts = (await fresh.query<{ chunks: string; documents: string; scoped: string; manual: string }>(
+    "SELECT (SELECT count(*) FROM chunks) AS chunks, (SELECT count(*) FROM documents) AS documents, (SELECT count(*) FROM chunks WHERE collection = 'scoped') AS scoped, (SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.source NOT LIKE 'generated/%') AS manual",
+  )).rows[0]!;
+  console.log(`${from}: ${counts.chunks} chunks; building the HNSW index`);
+  const index = await timed(() => createVectorIndex(fresh, embeddings.dimension));
+  console.log(`  index ${(index.ms / 1000).toFixed(0)} s; VACUUM (ANALYZE)`);
+  const vacuum = await timed(() => fresh.query('VACUUM (ANALYZE)'));
+  const build: CorpusBuild = {
+    size: Number(counts.chunks),
+    fingerprint: await sourceFingerprint(),
+    chunks: Number(counts.chunks),
+    documents: Number(counts.documents),
+    scopedChunks: Number(counts.scoped),
+    manualChunks: Number(counts.manual),
+    embeddingModel: embeddings.modelName,
+    dimension: embeddings.dimension,
+    loadMs: Number(loadSeconds) * 1000,
+    indexMs: index.ms,
+    vacuumAnalyzeMs: vacuum.ms,
+    sizes: await relationSizes(fresh),
+    generator: GENERATOR_VERSION,
+    maintenanceWorkMem,
+  };
+  await fresh.query('CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value jsonb NOT NULL)');
+  await fresh.query("INSERT INTO bench_meta (key, value) VALUES ('build', $1::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", [JSON.stringify(build)]);
+  console.log(`  vacuum ${(vacuum.ms / 1000).toFixed(0)} s; scoped share ${(Number(counts.scoped) / Number(counts.chunks)).toFixed(3)} (target ${SCOPED_SHARE})`);
+} finally {
+  await fresh.close();
+}
+const admin = new pg.Client({ connectionString: ADMIN_URL });
+await admin.connect();
+await admin.query(`ALTER DATABASE ${from} RENAME TO ${to}`);
+await admin.end();
+console.log(`renamed ${from} to ${to}`);

@@ -48,7 +48,8 @@ export class VectorProbe {
       const t0 = performance.now();
       const rows = await store.vector(vec, this.dim, scope, k);
       const ms = performance.now() - t0;
-      this.sql = [...ledger.slowest.values()][0];
+      // The vector statement itself (the store may first look up the scope's size).
+      this.sql = [...ledger.slowest.values()].find((c) => /embedding/.test(c.sql));
       return { ids: rows.map((r) => r.id), scores: rows.map((r) => r.score), ms };
     });
   }

@@ -11,7 +11,7 @@ import { KbError, isConnectionError } from './errors.ts';
 import { ingest, type IngestRequest, type IngestSummary } from './ingest/ingest.ts';
 import type { Logger } from './logger.ts';
 import { HybridRetriever, type RetrievalMode } from './retrieval/hybridRetriever.ts';
-import { readEmbeddingSpace, upgradeVectorIndex, type EmbeddingSpace } from './store/embeddingSpace.ts';
+import { readEmbeddingSpace, upgradeVectorIndex, vectorPrecision, type EmbeddingSpace } from './store/embeddingSpace.ts';
 import { defaultBm25, KnowledgeStore } from './store/knowledgeStore.ts';
 import { AnswerService } from './answer/ask.ts';
 import { reembed } from './ingest/reembed.ts';
@@ -85,7 +85,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     const memory = new ThreadMemory(kv, { maxTurns: config.limits.threadMaxTurns, maxCharsPerTurn: 2000, ttlSeconds: config.limits.threadTtlS });
     const feedback = new FeedbackStore(db);
     const stored = await readEmbeddingSpace(db);
-    if (stored && (await upgradeVectorIndex(db, stored.dimension))) logger.info({ dimension: stored.dimension }, 'rebuilt the vector index in half precision');
+    const precision = vectorPrecision(db.kind);
+    if (stored && (await upgradeVectorIndex(db, stored.dimension, precision))) logger.info({ dimension: stored.dimension, precision }, 'rebuilt the vector index');
     const chatModel = config.llm
       ? new ChatOpenAI({
           model: config.llm.model,

@@ -10,7 +10,7 @@
  */
 import { loadGloveTable } from '../../src/embeddings/gloveTable.ts';
 import { LocalEmbeddings } from '../../src/embeddings/localEmbeddings.ts';
-import { createVectorIndex } from '../../src/store/embeddingSpace.ts';
+import { vectorPrecision, createVectorIndex } from '../../src/store/embeddingSpace.ts';
 import pg from 'pg';
 import { cacheDir } from '../lib/benchConfig.ts';
 import { GENERATOR_VERSION, SCOPED_SHARE, sourceFingerprint, type CorpusBuild } from '../lib/corpus.ts';
@@ -36,7 +36,7 @@ try {
     "SELECT (SELECT count(*) FROM chunks) AS chunks, (SELECT count(*) FROM documents) AS documents, (SELECT count(*) FROM chunks WHERE collection = 'scoped') AS scoped, (SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.source NOT LIKE 'generated/%') AS manual",
   )).rows[0]!;
   console.log(`${from}: ${counts.chunks} chunks; building the HNSW index`);
-  const index = await timed(() => createVectorIndex(fresh, embeddings.dimension));
+  const index = await timed(() => createVectorIndex(fresh, embeddings.dimension, vectorPrecision(fresh.kind)));
   console.log(`  index ${(index.ms / 1000).toFixed(0)} s; VACUUM (ANALYZE)`);
   const vacuum = await timed(() => fresh.query('VACUUM (ANALYZE)'));
   const build: CorpusBuild = {

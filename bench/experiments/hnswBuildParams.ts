@@ -20,7 +20,7 @@ const size = parseSize(process.argv[2] ?? '100k');
 const variants = (process.argv[3] ?? '16:64,16:200').split(',').map((v) => v.split(':').map(Number) as [number, number]);
 const local = new LocalEmbeddings(await loadGloveTable(cacheDir));
 const dim = checkedDimension(local.dimension);
-const index = vectorIndexName(dim);
+const index = vectorIndexName(dim, 'halfvec');
 const { vectors } = await recallQueries(local);
 const session = await SessionDatabase.connect(databaseUrl(`bench_corpus_${sizeLabel(size)}`));
 const probe = new VectorProbe(session, dim);
@@ -46,6 +46,6 @@ try {
   }
 } finally {
   await session.query(`DROP INDEX IF EXISTS ${index}`);
-  await createVectorIndex(session, dim);
+  await createVectorIndex(session, dim, 'halfvec');
   await session.close();
 }

@@ -7,7 +7,7 @@ import { loadGloveTable } from '../../src/embeddings/gloveTable.ts';
 import { LocalEmbeddings } from '../../src/embeddings/localEmbeddings.ts';
 import { embeddingText } from '../../src/ingest/ingest.ts';
 import type { LoadedDocument } from '../../src/ingest/sourceFiles.ts';
-import { createVectorIndex, ensureEmbeddingSpace } from '../../src/store/embeddingSpace.ts';
+import { vectorPrecision, createVectorIndex, ensureEmbeddingSpace } from '../../src/store/embeddingSpace.ts';
 import { KnowledgeStore, type NewDocument } from '../../src/store/knowledgeStore.ts';
 import { cacheDir, repoRoot } from './benchConfig.ts';
 import { databaseExists, databaseUrl, openPg, recreateDatabase, relationSizes, type RelationSize } from './databases.ts';
@@ -174,7 +174,7 @@ export async function ensureCorpus(size: number, log: (s: string) => void): Prom
       await pending;
     });
     log(`  ${name}: ${counts.chunks} chunks loaded in ${(load.ms / 1000).toFixed(0)} s; building the HNSW index`);
-    const index = await timed(() => createVectorIndex(db, embeddings.dimension));
+    const index = await timed(() => createVectorIndex(db, embeddings.dimension, vectorPrecision(db.kind)));
     const vacuum = await timed(() => db.query('VACUUM (ANALYZE)'));
     const build: CorpusBuild = {
       size,

@@ -2,7 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import type { Database } from '../db/database.ts';
 import type { KnowledgeStore, NewDocument } from '../store/knowledgeStore.ts';
-import { createVectorIndex, ensureEmbeddingSpace, type EmbeddingSpace } from '../store/embeddingSpace.ts';
+import { createVectorIndex, ensureEmbeddingSpace, vectorPrecision, type EmbeddingSpace } from '../store/embeddingSpace.ts';
 import { findChangedSources, type ChangedSource } from './changedSources.ts';
 import { listSourceFiles, parseSource } from './sourceFiles.ts';
 
@@ -115,7 +115,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   const touched = [...replaced, ...toRemove];
   if (touched.length) await deps.onDocumentsChanged?.(touched.map((source) => ({ collection: req.collection, source })));
   if (pending.length || toRemove.length) {
-    await createVectorIndex(deps.db, deps.space.dimension);
+    await createVectorIndex(deps.db, deps.space.dimension, vectorPrecision(deps.db.kind));
     const before = [...stored.values()].reduce((n, d) => n + d.chunkCount, 0);
     const rewritten = touched.reduce((n, s) => n + stored.get(s)!.chunkCount, 0) + chunks;
     if (!before || rewritten >= ANALYZE_SHARE * before) await deps.store.analyze();

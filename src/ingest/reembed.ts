@@ -1,6 +1,6 @@
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import type { Database } from '../db/database.ts';
-import { checkedDimension, createVectorIndex, dropVectorIndexes, readEmbeddingSpace, type EmbeddingSpace } from '../store/embeddingSpace.ts';
+import { checkedDimension, createVectorIndex, dropVectorIndexes, readEmbeddingSpace, vectorPrecision, type EmbeddingSpace } from '../store/embeddingSpace.ts';
 import { toVectorLiteral } from '../store/knowledgeStore.ts';
 import { embeddingText } from './ingest.ts';
 
@@ -32,7 +32,7 @@ export async function reembed(deps: { db: Database; embeddings: EmbeddingsInterf
       total += r.rows.length;
       lastId = r.rows[r.rows.length - 1]!.id;
     }
-    await createVectorIndex(tx, dim);
+    await createVectorIndex(tx, dim, vectorPrecision(db.kind));
     return total;
   });
 }

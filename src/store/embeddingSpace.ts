@@ -3,20 +3,26 @@ import type { Database, Queryable } from '../db/database.ts';
 
 /**
  * The store records which embedding model its vectors come from. The HNSW index is an
- * expression index over `embedding::halfvec(<dim>)` (partial: rows of that dimension),
- * created for the recorded dimension: half-precision keys make the graph half the size
- * (more of it stays in memory) with the same recall, while the table keeps full-precision
- * vectors for exact distances. The dimension is validated as an integer in range before it
- * is written into DDL.
+ * expression index over `embedding::halfvec(<dim>)` on server PostgreSQL (half-precision
+ * keys make the graph half the size, so more of it stays in memory, at the same recall) and
+ * over `embedding::vector(<dim>)` on PGlite, whose WebAssembly build converts half floats in
+ * software (HNSW builds ~6× slower). The index is partial (rows of the recorded dimension);
+ * the table keeps full-precision vectors for exact distances. The dimension is validated as
+ * an integer in range before it is written into DDL.
  */
 
 /** HNSW build parameters: m = 16, ef_construction = 128 (see BENCHMARKS.md, HNSW recall). */
 export const HNSW_M = 16;
 export const HNSW_EF_CONSTRUCTION = 128;
 
-export const vectorIndexName = (dimension: number) => `chunks_embedding_hnsw_half_${checkedDimension(dimension)}`;
-/** The full-precision index earlier versions built. */
-const legacyIndexName = (dimension: number) => `chunks_embedding_hnsw_${checkedDimension(dimension)}`;
+export type VectorPrecision = 'halfvec' | 'vector';
+
+export const vectorPrecision = (kind: Database['kind']): VectorPrecision => (kind === 'pglite' ? 'vector' : 'halfvec');
+
+export const vectorIndexName = (dimension: number, precision: VectorPrecision) =>
+  precision === 'halfvec' ? `chunks_embedding_hnsw_half_${checkedDimension(dimension)}` : `chunks_embedding_hnsw_${checkedDimension(dimension)}`;
+const other = (precision: VectorPrecision): VectorPrecision => (precision === 'halfvec' ? 'vector' : 'halfvec');
+
 export interface EmbeddingSpace {
   model: string;
   dimension: number;
@@ -58,31 +64,31 @@ export async function ensureEmbeddingSpace(db: Database, wanted: EmbeddingSpace,
   });
 }
 
-/** Drops the HNSW index of the given dimension (and the one earlier versions built). */
+/** Drops the HNSW indexes (either precision) of the given dimension. */
 export async function dropVectorIndexes(db: Queryable, dimension: number): Promise<void> {
-  await db.query(`DROP INDEX IF EXISTS ${vectorIndexName(dimension)}`);
-  await db.query(`DROP INDEX IF EXISTS ${legacyIndexName(dimension)}`);
+  for (const precision of ['halfvec', 'vector'] as const) await db.query(`DROP INDEX IF EXISTS ${vectorIndexName(dimension, precision)}`);
 }
 
-export async function createVectorIndex(db: Queryable, dimension: number): Promise<void> {
+/** Builds the HNSW index for this backend's precision (if missing) and drops the other one. */
+export async function createVectorIndex(db: Queryable, dimension: number, precision: VectorPrecision): Promise<void> {
   const dim = checkedDimension(dimension);
   // Partial on the dimension: an index build also reads row versions an uncommitted
   // re-embed has just replaced, and those must not be cast to the new dimension.
   await db.query(
-    `CREATE INDEX IF NOT EXISTS ${vectorIndexName(dim)} ON chunks USING hnsw ((embedding::halfvec(${dim})) halfvec_cosine_ops)
+    `CREATE INDEX IF NOT EXISTS ${vectorIndexName(dim, precision)} ON chunks USING hnsw ((embedding::${precision}(${dim})) ${precision}_cosine_ops)
        WITH (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION}) WHERE vector_dims(embedding) = ${dim}`,
   );
-  await db.query(`DROP INDEX IF EXISTS ${legacyIndexName(dim)}`);
+  await db.query(`DROP INDEX IF EXISTS ${vectorIndexName(dim, other(precision))}`);
 }
 
 /**
- * A knowledge base built by an earlier version has a full-precision HNSW index, which
- * today's queries (half precision) cannot use: builds the current one and drops the old.
- * Returns whether it did.
+ * A knowledge base built with the other precision's index (a server knowledge base from an
+ * earlier version had a full-precision one), which today's queries cannot use: builds the
+ * current one and drops the old. Returns whether it did.
  */
-export async function upgradeVectorIndex(db: Queryable, dimension: number): Promise<boolean> {
-  const r = await db.query<{ legacy: string | null }>('SELECT to_regclass($1)::text AS legacy', [legacyIndexName(dimension)]);
-  if (!r.rows[0]?.legacy) return false;
-  await createVectorIndex(db, dimension);
+export async function upgradeVectorIndex(db: Queryable, dimension: number, precision: VectorPrecision): Promise<boolean> {
+  const r = await db.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [vectorIndexName(dimension, other(precision))]);
+  if (!r.rows[0]?.found) return false;
+  await createVectorIndex(db, dimension, precision);
   return true;
 }

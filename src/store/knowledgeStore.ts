@@ -1,5 +1,5 @@
 import type { Database, Queryable } from '../db/database.ts';
-import { checkedDimension } from './embeddingSpace.ts';
+import { checkedDimension, vectorPrecision } from './embeddingSpace.ts';
 import { compareIds } from '../retrieval/rrf.ts';
 
 /** BM25F: k1 saturation, b length normalisation, weight of a title/heading occurrence. */
@@ -360,13 +360,15 @@ export class KnowledgeStore {
     const dim = checkedDimension(dimension);
     const { scope, total } = await this.scopeSize(collections);
     const exact = scope <= exactScopeRows && scope < total / 2;
-    // The index orders by half-precision distance; the distance returned is exact. "+ 0"
+    const type = vectorPrecision(this.db.kind);
+    // The index orders by its key's distance (half precision on a server); the distance
+    // returned is exact. "+ 0"
     // keeps the planner off the index: the exact plan reads the scope through the
     // collection index and sorts by distance.
     const r = await this.db.reader().query<{ id: string; distance: number }>(
       `SELECT id, (embedding::vector(${dim}) <=> $1::vector(${dim}))::float8 AS distance FROM chunks
         WHERE collection = ANY($2::text[]) AND vector_dims(embedding) = ${dim}
-        ORDER BY ${exact ? `(embedding::vector(${dim}) <=> $1::vector(${dim})) + 0, id` : `embedding::halfvec(${dim}) <=> $1::halfvec(${dim})`}
+        ORDER BY ${exact ? `(embedding::vector(${dim}) <=> $1::vector(${dim})) + 0, id` : `embedding::${type}(${dim}) <=> $1::${type}(${dim})`}
         LIMIT $3`,
       [toVectorLiteral(embedding), collections, k],
     );

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { migrate } from '../../src/db/migrate.ts';
-import { createVectorIndex, ensureEmbeddingSpace, upgradeVectorIndex, vectorIndexName } from '../../src/store/embeddingSpace.ts';
+import { createVectorIndex, ensureEmbeddingSpace, upgradeVectorIndex, vectorIndexName, vectorPrecision } from '../../src/store/embeddingSpace.ts';
 import { defaultBm25, KnowledgeStore, type NewDocument } from '../../src/store/knowledgeStore.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
 import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
@@ -105,13 +105,15 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
     expect(Number(orphans.rows[0]!.n)).toBe(0);
   });
 
-  it('replaces an earlier full-precision vector index with the half-precision one', async () => {
+  it('keeps one vector index, of the precision this backend uses, and replaces the other', async () => {
+    const precision = vectorPrecision(t.db.kind);
+    const otherPrecision = precision === 'halfvec' ? 'vector' : 'halfvec';
     const indexes = async () => (await t.db.query<{ name: string }>("SELECT indexname AS name FROM pg_indexes WHERE indexname LIKE 'chunks_embedding_hnsw%' ORDER BY 1")).rows.map((r) => r.name);
-    await createVectorIndex(t.db, 32);
-    expect(await upgradeVectorIndex(t.db, 32)).toBe(false);
-    await t.db.query(`DROP INDEX ${vectorIndexName(32)}`);
-    await t.db.query('CREATE INDEX chunks_embedding_hnsw_32 ON chunks USING hnsw ((embedding::vector(32)) vector_cosine_ops) WHERE vector_dims(embedding) = 32');
-    expect(await upgradeVectorIndex(t.db, 32)).toBe(true);
-    expect(await indexes()).toEqual([vectorIndexName(32)]);
+    await createVectorIndex(t.db, 32, precision);
+    expect(await upgradeVectorIndex(t.db, 32, precision)).toBe(false);
+    await createVectorIndex(t.db, 32, otherPrecision);
+    expect(await indexes()).toEqual([vectorIndexName(32, otherPrecision)]);
+    expect(await upgradeVectorIndex(t.db, 32, precision)).toBe(true);
+    expect(await indexes()).toEqual([vectorIndexName(32, precision)]);
   });
 });

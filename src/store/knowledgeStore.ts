@@ -106,9 +106,11 @@ async function removeDocuments(tx: Queryable, collection: string, documentIds: s
 /**
  * Postings of the given (just inserted) chunks: body and title/heading occurrences,
  * tokenised and stemmed by PostgreSQL's english configuration (the one queries go
- * through), each with its impact (see migrations/003). In one statement the chunks'
- * lengths, the terms' document frequencies and the collection's totals are updated from
- * the postings just written, so no step rescans older postings.
+ * through), each with its impact (see migrations/003). In the same statement the terms'
+ * document frequencies and the collection's totals are updated from the postings just
+ * written, so no step rescans older postings. Chunk lengths (body terms) are computed when
+ * the chunks are inserted: updating them afterwards would write every chunk row, and its
+ * HNSW entry, twice.
  */
 async function writePostings(tx: Queryable, collection: string, chunkIds: string[]): Promise<void> {
   if (!chunkIds.length) return;
@@ -125,7 +127,7 @@ async function writePostings(tx: Queryable, collection: string, chunkIds: string
              CROSS JOIN LATERAL unnest(to_tsvector('english', d.title || ' ' || c.heading)) t
              WHERE c.id = ANY($1::bigint[])),
           agg AS (SELECT id, term, sum(body)::real AS tf, sum(head)::real AS tf_head FROM occ GROUP BY id, term),
-          len AS (SELECT id, sum(tf)::real AS length FROM agg GROUP BY id),
+          len AS (SELECT id, length FROM chunks WHERE id = ANY($1::bigint[])),
           batch AS (SELECT count(*) AS n, coalesce(sum(length), 0)::float8 AS total FROM len),
           avg AS (SELECT greatest((coalesce(cs.total_length, 0) + batch.total) / greatest(coalesce(cs.chunk_count, 0) + batch.n, 1), 1) AS avgdl
                     FROM batch LEFT JOIN collection_stats cs ON cs.collection = $2),
@@ -144,7 +146,7 @@ async function writePostings(tx: Queryable, collection: string, chunkIds: string
             SELECT $2, $6::int, batch.total FROM batch
             ON CONFLICT (collection) DO UPDATE SET chunk_count = collection_stats.chunk_count + EXCLUDED.chunk_count,
                                                    total_length = collection_stats.total_length + EXCLUDED.total_length)
-     UPDATE chunks c SET length = len.length FROM len WHERE c.id = len.id`,
+     SELECT count(*) FROM posted`,
     [chunkIds, collection, k1, b, headingBoost, chunkIds.length],
   );
 }
@@ -240,7 +242,9 @@ export class KnowledgeStore {
       const chunkIds = (
         await tx.query<{ id: string }>(
           `INSERT INTO chunks (document_id, collection, ord, heading, anchor, content, length, embedding)
-           SELECT u.doc, $1, u.ord, u.heading, u.anchor, u.content, 0, u.emb::vector
+           SELECT u.doc, $1, u.ord, u.heading, u.anchor, u.content,
+                  (SELECT coalesce(sum(coalesce(array_length(t.positions, 1), 1)), 0) FROM unnest(to_tsvector('english', u.content)) t),
+                  u.emb::vector
              FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(doc, ord, heading, anchor, content, emb)
            RETURNING id`,
           [collection, cols.doc, cols.ord, cols.heading, cols.anchor, cols.content, cols.emb],

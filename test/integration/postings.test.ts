@@ -56,6 +56,17 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
     expect(r.rows.map((x) => x.source)).toEqual(['dense.md', 'medium.md', 'long-a.md', 'long-b.md']);
   });
 
+  it('keeps chunk lengths, posting lengths and collection totals in agreement', async () => {
+    const r = await t.db.query<{ mismatched: string; total_ok: boolean; body_ok: boolean }>(
+      `SELECT (SELECT count(*) FROM chunk_terms ct JOIN chunks c ON c.id = ct.chunk_id WHERE ct.length <> c.length) AS mismatched,
+              (SELECT bool_and(cs.total_length = (SELECT sum(length) FROM chunks WHERE collection = cs.collection)) FROM collection_stats cs) AS total_ok,
+              (SELECT bool_and(c.length = (SELECT coalesce(sum(tf), 0) FROM chunk_terms WHERE chunk_id = c.id)) FROM chunks c) AS body_ok`,
+    );
+    expect(Number(r.rows[0]!.mismatched)).toBe(0);
+    expect(r.rows[0]!.total_ok).toBe(true);
+    expect(r.rows[0]!.body_ok).toBe(true);
+  });
+
   it('reads only the best postings of a common term, and rare terms in full', async () => {
     const all = await store.bm25('lantern', ['lamps'], 10);
     expect(await sources(all.map((h) => h.id))).toEqual(['dense.md', 'medium.md', 'long-a.md', 'long-b.md']);

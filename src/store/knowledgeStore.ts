@@ -103,51 +103,66 @@ async function removeDocuments(tx: Queryable, collection: string, documentIds: s
   await tx.query('DELETE FROM documents WHERE id = ANY($1::bigint[])', [documentIds]);
 }
 
+interface ChunkColumns {
+  doc: string[];
+  ord: number[];
+  heading: string[];
+  anchor: (string | null)[];
+  content: string[];
+  emb: string[];
+}
+
 /**
- * Postings of the given (just inserted) chunks: body and title/heading occurrences,
- * tokenised and stemmed by PostgreSQL's english configuration (the one queries go
- * through), each with its impact (see migrations/003). In the same statement the terms'
- * document frequencies and the collection's totals are updated from the postings just
- * written, so no step rescans older postings. Chunk lengths (body terms) are computed when
- * the chunks are inserted: updating them afterwards would write every chunk row, and its
- * HNSW entry, twice.
+ * Inserts chunks with their postings in one statement: each body is tokenised and stemmed
+ * once by PostgreSQL's english configuration (the one queries go through), giving the
+ * chunk's length and its body postings; title/heading occurrences are added as heading
+ * postings, each posting with its impact (see migrations/003). The terms' document
+ * frequencies and the collection's totals are updated from the postings just written, so
+ * no step rescans older postings and no chunk row is written twice.
  */
-async function writePostings(tx: Queryable, collection: string, chunkIds: string[]): Promise<void> {
-  if (!chunkIds.length) return;
+async function writeChunks(tx: Queryable, collection: string, cols: ChunkColumns): Promise<void> {
+  if (!cols.doc.length) return;
   const { k1, b, headingBoost } = defaultBm25;
   await tx.query("SET LOCAL work_mem = '32MB'");
   await tx.query(
-    `WITH occ AS (
-            SELECT c.id, t.lexeme AS term, coalesce(array_length(t.positions, 1), 1) AS body, 0 AS head
-              FROM chunks c CROSS JOIN LATERAL unnest(to_tsvector('english', c.content)) t
-             WHERE c.id = ANY($1::bigint[])
+    `WITH src AS MATERIALIZED (
+            SELECT u.doc, u.ord, u.heading, u.anchor, u.content, u.emb, v.tsv, l.length
+              FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(doc, ord, heading, anchor, content, emb)
+             CROSS JOIN LATERAL (SELECT to_tsvector('english', u.content) AS tsv) v
+             CROSS JOIN LATERAL (SELECT coalesce(sum(coalesce(array_length(t.positions, 1), 1)), 0)::real AS length FROM unnest(v.tsv) t) l),
+          inserted AS (
+            INSERT INTO chunks (document_id, collection, ord, heading, anchor, content, length, embedding)
+            SELECT doc, $1, ord, heading, anchor, content, length, emb::vector FROM src
+            RETURNING id, document_id, ord),
+          keyed AS (SELECT i.id, s.doc, s.heading, s.tsv, s.length FROM inserted i JOIN src s ON s.doc = i.document_id AND s.ord = i.ord),
+          occ AS (
+            SELECT k.id, t.lexeme AS term, coalesce(array_length(t.positions, 1), 1) AS body, 0 AS head
+              FROM keyed k CROSS JOIN LATERAL unnest(k.tsv) t
             UNION ALL
-            SELECT c.id, t.lexeme, 0, coalesce(array_length(t.positions, 1), 1)
-              FROM chunks c JOIN documents d ON d.id = c.document_id
-             CROSS JOIN LATERAL unnest(to_tsvector('english', d.title || ' ' || c.heading)) t
-             WHERE c.id = ANY($1::bigint[])),
+            SELECT k.id, t.lexeme, 0, coalesce(array_length(t.positions, 1), 1)
+              FROM keyed k JOIN documents d ON d.id = k.doc
+             CROSS JOIN LATERAL unnest(to_tsvector('english', d.title || ' ' || k.heading)) t),
           agg AS (SELECT id, term, sum(body)::real AS tf, sum(head)::real AS tf_head FROM occ GROUP BY id, term),
-          len AS (SELECT id, length FROM chunks WHERE id = ANY($1::bigint[])),
-          batch AS (SELECT count(*) AS n, coalesce(sum(length), 0)::float8 AS total FROM len),
+          batch AS (SELECT count(*) AS n, coalesce(sum(length), 0)::float8 AS total FROM src),
           avg AS (SELECT greatest((coalesce(cs.total_length, 0) + batch.total) / greatest(coalesce(cs.chunk_count, 0) + batch.n, 1), 1) AS avgdl
-                    FROM batch LEFT JOIN collection_stats cs ON cs.collection = $2),
+                    FROM batch LEFT JOIN collection_stats cs ON cs.collection = $1),
           posted AS (
             INSERT INTO chunk_terms (term, chunk_id, collection, tf, tf_head, length, impact)
-            SELECT agg.term, agg.id, $2, agg.tf, agg.tf_head, len.length,
-                   (agg.tf + $5::real * agg.tf_head) / (agg.tf + $5::real * agg.tf_head + $3::real * (1 - $4::real + $4::real * len.length / avg.avgdl))
-              FROM agg JOIN len ON len.id = agg.id CROSS JOIN avg
+            SELECT agg.term, agg.id, $1, agg.tf, agg.tf_head, k.length,
+                   (agg.tf + $10::real * agg.tf_head) / (agg.tf + $10::real * agg.tf_head + $8::real * (1 - $9::real + $9::real * k.length / avg.avgdl))
+              FROM agg JOIN keyed k ON k.id = agg.id CROSS JOIN avg
             RETURNING term),
           df AS (
             INSERT INTO term_stats (collection, term, df)
-            SELECT $2, term, count(*) FROM posted GROUP BY term ORDER BY term
+            SELECT $1, term, count(*) FROM posted GROUP BY term ORDER BY term
             ON CONFLICT (term, collection) DO UPDATE SET df = term_stats.df + EXCLUDED.df),
           totals AS (
             INSERT INTO collection_stats (collection, chunk_count, total_length)
-            SELECT $2, $6::int, batch.total FROM batch
+            SELECT $1, batch.n, batch.total FROM batch
             ON CONFLICT (collection) DO UPDATE SET chunk_count = collection_stats.chunk_count + EXCLUDED.chunk_count,
                                                    total_length = collection_stats.total_length + EXCLUDED.total_length)
-     SELECT count(*) FROM posted`,
-    [chunkIds, collection, k1, b, headingBoost, chunkIds.length],
+     SELECT count(*) FROM inserted`,
+    [collection, cols.doc, cols.ord, cols.heading, cols.anchor, cols.content, cols.emb, k1, b, headingBoost],
   );
 }
 
@@ -227,7 +242,7 @@ export class KnowledgeStore {
         ],
       );
       const idBySource = new Map(inserted.rows.map((r) => [r.source, r.id]));
-      const cols = { doc: [] as string[], ord: [] as number[], heading: [] as string[], anchor: [] as (string | null)[], content: [] as string[], emb: [] as string[] };
+      const cols: ChunkColumns = { doc: [], ord: [], heading: [], anchor: [], content: [], emb: [] };
       for (const d of docs) {
         const id = idBySource.get(d.source)!;
         for (const c of d.chunks) {
@@ -239,18 +254,7 @@ export class KnowledgeStore {
           cols.emb.push(toVectorLiteral(c.embedding));
         }
       }
-      const chunkIds = (
-        await tx.query<{ id: string }>(
-          `INSERT INTO chunks (document_id, collection, ord, heading, anchor, content, length, embedding)
-           SELECT u.doc, $1, u.ord, u.heading, u.anchor, u.content,
-                  (SELECT coalesce(sum(coalesce(array_length(t.positions, 1), 1)), 0) FROM unnest(to_tsvector('english', u.content)) t),
-                  u.emb::vector
-             FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(doc, ord, heading, anchor, content, emb)
-           RETURNING id`,
-          [collection, cols.doc, cols.ord, cols.heading, cols.anchor, cols.content, cols.emb],
-        )
-      ).rows.map((r) => r.id);
-      await writePostings(tx, collection, chunkIds);
+      await writeChunks(tx, collection, cols);
     });
   }
 

@@ -118,7 +118,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     await createVectorIndex(deps.db, deps.space.dimension, vectorPrecision(deps.db.kind));
     const before = [...stored.values()].reduce((n, d) => n + d.chunkCount, 0);
     const rewritten = touched.reduce((n, s) => n + stored.get(s)!.chunkCount, 0) + chunks;
-    if (!before || rewritten >= ANALYZE_SHARE * before) await deps.store.analyze();
+    if (!before || rewritten >= ANALYZE_SHARE * before) await deps.store.refreshStatistics();
   }
 
   return {

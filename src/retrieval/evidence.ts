@@ -1,13 +1,6 @@
-import type { KnowledgeStore, QueryTerm } from '../store/knowledgeStore.ts';
+import type { QueryTerm } from '../store/knowledgeStore.ts';
 import type { RetrievedChunk } from './types.ts';
 
-/**
- * How well the retrieved evidence covers the question, from 0 to 1: the IDF-weighted
- * share of the question's terms found together in one of the top chunks. A term the
- * knowledge base has never seen counts with the highest possible IDF, so a question
- * about lasagna matched only on "good" scores low. Rank fusion scores cannot tell a
- * strong match from the least-bad one; this can.
- */
 export interface EvidenceOptions {
   /** Cosine similarity of the best vector match (omitted in bm25-only mode). */
   topCosine?: number;
@@ -17,13 +10,19 @@ export interface EvidenceOptions {
    * has never seen ("downsides") are phrasing, not a sign of an off-topic question.
    */
   followUp?: boolean;
-  /** The query's terms with their IDF, when already fetched (see KnowledgeStore.queryTerms). */
-  queryTerms?: QueryTerm[];
 }
 
-export async function scoreEvidence(store: KnowledgeStore, query: string, collections: string[], chunks: RetrievedChunk[], options: EvidenceOptions = {}): Promise<number> {
+/**
+ * How well the retrieved evidence covers the question, from 0 to 1: the IDF-weighted
+ * share of the question's terms (`queryTerms`, from KnowledgeStore.queryTerms) found
+ * together in one of the top chunks (each row lists the query terms it contains, see
+ * KnowledgeStore.chunks). A term the knowledge base has never seen counts with the highest
+ * possible IDF, so a question about lasagna matched only on "good" scores low. Rank fusion
+ * scores cannot tell a strong match from the least-bad one; this can.
+ */
+export function scoreEvidence(queryTerms: QueryTerm[], chunks: RetrievedChunk[], options: EvidenceOptions = {}): number {
   const { topCosine, followUp = false } = options;
-  const coverage = await termCoverage(store, query, collections, chunks, followUp, options.queryTerms);
+  const coverage = termCoverage(queryTerms, chunks, followUp);
   if (topCosine === undefined) return coverage;
   // Lexical coverage can be fooled by common words ("write a cover letter"); semantic
   // closeness can be fooled by generic phrasing. Requiring both is more robust.
@@ -31,25 +30,16 @@ export async function scoreEvidence(store: KnowledgeStore, query: string, collec
   return 0.6 * coverage + 0.4 * closeness;
 }
 
-async function termCoverage(store: KnowledgeStore, query: string, collections: string[], chunks: RetrievedChunk[], followUp: boolean, known?: QueryTerm[], top = 3): Promise<number> {
+function termCoverage(all: QueryTerm[], chunks: RetrievedChunk[], followUp: boolean, top = 3): number {
   if (!chunks.length) return 0;
-  const all = known ?? (await store.queryTerms(query, collections));
   const terms = followUp && all.some((t) => t.df > 0) ? all.filter((t) => t.df > 0) : all;
   if (!terms.length) return 0;
   const maxIdf = Math.max(...terms.map((t) => t.idf));
-  const weight = (t: { idf: number; df: number }) => (t.df === 0 ? Math.max(maxIdf, 8) : t.idf);
+  const weight = (t: QueryTerm) => (t.df === 0 ? Math.max(maxIdf, 8) : t.idf);
   const total = terms.reduce((s, t) => s + weight(t), 0);
-  const heads = chunks.slice(0, top);
-  // Rows fetched with the query already say which of its terms they contain.
-  const present = heads.every((c) => c.chunk.query_terms)
-    ? new Map(heads.map((c) => [c.chunk.id, new Set(c.chunk.query_terms)]))
-    : await store.termsInChunks(
-        heads.map((c) => c.chunk.id),
-        terms.map((t) => t.term),
-      );
   let best = 0;
-  for (const c of heads) {
-    const has = present.get(c.chunk.id) ?? new Set<string>();
+  for (const c of chunks.slice(0, top)) {
+    const has = new Set(c.chunk.query_terms);
     const covered = terms.filter((t) => has.has(t.term)).reduce((s, t) => s + weight(t), 0);
     best = Math.max(best, covered / total);
   }

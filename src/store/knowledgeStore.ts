@@ -78,6 +78,9 @@ export interface RankedChunk {
   score: number;
 }
 
+/** BM25's IDF of a term in `df` of `n` chunks, as SQL over the given expressions. */
+const idfSql = (n: string, df: string) => `ln(1 + (${n} - ${df} + 0.5) / (${df} + 0.5))`;
+
 export const toVectorLiteral = (v: number[]): string => `[${v.map((x) => (Number.isFinite(x) ? Math.fround(x) : 0)).join(',')}]`;
 
 /** Subtracts the BM25 statistics of the given documents' chunks, then deletes them. */
@@ -174,11 +177,6 @@ export class KnowledgeStore {
   private readonly scopeSizes = new Map<string, { scope: number; total: number; at: number }>();
 
   constructor(private readonly db: Database) {}
-
-  async documentHashes(collection: string): Promise<Map<string, string>> {
-    const r = await this.db.query<{ source: string; content_hash: string }>('SELECT source, content_hash FROM documents WHERE collection = $1', [collection]);
-    return new Map(r.rows.map((x) => [x.source, x.content_hash]));
-  }
 
   /** Every document of a collection with its content hash, chunk count and source file stat. */
   async documentStates(collection: string): Promise<Map<string, StoredDocument>> {
@@ -296,7 +294,7 @@ export class KnowledgeStore {
                                     ORDER BY ct.impact DESC LIMIT ${limit}) p`;
     const score = (from: string) => `SELECT p.chunk_id, sum(p.idf * p.tf * ($4::float8 + 1) / (p.tf + $4::float8 * (1 - $5::float8 + $5::float8 * p.length / cs.avgdl)))::float8 AS score
                FROM ${from} p CROSS JOIN cs GROUP BY p.chunk_id`;
-    const idfOf = (terms: string, weight: string) => `SELECT t.term, ${weight} * ln(1 + (cs.n - sum(ts.df) + 0.5) / (sum(ts.df) + 0.5)) AS idf
+    const idfOf = (terms: string, weight: string) => `SELECT t.term, ${weight} * ${idfSql('cs.n', 'sum(ts.df)')} AS idf
                FROM ${terms} t JOIN term_stats ts ON ts.term = t.term AND ts.collection = ANY($2::text[]) CROSS JOIN cs
               GROUP BY t.term, cs.n`;
     // Each chunk's first-pass score is aggregated once; feedback terms add their own
@@ -316,7 +314,7 @@ export class KnowledgeStore {
                         CROSS JOIN LATERAL (SELECT sum(df) AS df FROM term_stats ts WHERE ts.term = c.term AND ts.collection = ANY($2::text[])) d
                         CROSS JOIN cs
                        WHERE d.df >= 2
-                       ORDER BY c.w * ln(1 + (cs.n - d.df + 0.5) / (d.df + 0.5)) DESC, c.term
+                       ORDER BY c.w * ${idfSql('cs.n', 'd.df')} DESC, c.term
                        LIMIT $9::int),
             added_idf AS (${idfOf('added', '$10::float8')}),
             added_scores AS (${score(`(${postings('added_idf', 'greatest($7::int / 4, 1)')})`)}),
@@ -337,25 +335,12 @@ export class KnowledgeStore {
     const r = await this.db.reader().query<{ term: string; idf: number; df: number }>(
       `WITH q AS (SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $1))),
             cs AS (SELECT coalesce(sum(chunk_count), 0)::float8 AS n FROM collection_stats WHERE collection = ANY($2::text[]))
-       SELECT q.term, coalesce(sum(ts.df), 0)::int AS df, ln(1 + (cs.n - coalesce(sum(ts.df), 0) + 0.5) / (coalesce(sum(ts.df), 0) + 0.5))::float8 AS idf
+       SELECT q.term, coalesce(sum(ts.df), 0)::int AS df, ${idfSql('cs.n', 'coalesce(sum(ts.df), 0)')}::float8 AS idf
          FROM q CROSS JOIN cs LEFT JOIN term_stats ts ON ts.term = q.term AND ts.collection = ANY($2::text[])
         GROUP BY q.term, cs.n ORDER BY q.term`,
       [query, collections],
     );
     return r.rows.map((x) => ({ term: x.term, idf: Number(x.idf), df: Number(x.df) }));
-  }
-
-  /** Which of the given terms each chunk contains (for evidence scoring). */
-  async termsInChunks(chunkIds: string[], terms: string[]): Promise<Map<string, Set<string>>> {
-    const out = new Map<string, Set<string>>();
-    if (!chunkIds.length || !terms.length) return out;
-    const r = await this.db.reader().query<{ chunk_id: string; term: string }>('SELECT chunk_id, term FROM chunk_terms WHERE chunk_id = ANY($1::bigint[]) AND term = ANY($2::text[])', [chunkIds, terms]);
-    for (const row of r.rows) {
-      const id = String(row.chunk_id);
-      if (!out.has(id)) out.set(id, new Set());
-      out.get(id)!.add(row.term);
-    }
-    return out;
   }
 
   /**
@@ -370,9 +355,8 @@ export class KnowledgeStore {
     const exact = scope <= exactScopeRows && scope < total / 2;
     const type = vectorPrecision(this.db.kind);
     // The index orders by its key's distance (half precision on a server); the distance
-    // returned is exact. "+ 0"
-    // keeps the planner off the index: the exact plan reads the scope through the
-    // collection index and sorts by distance.
+    // returned is exact. "+ 0" keeps the planner off the index: the exact plan reads the
+    // scope through the collection index and sorts by distance.
     const r = await this.db.reader().query<{ id: string; distance: number }>(
       `SELECT id, (embedding::vector(${dim}) <=> $1::vector(${dim}))::float8 AS distance FROM chunks
         WHERE collection = ANY($2::text[]) AND vector_dims(embedding) = ${dim}
@@ -409,7 +393,7 @@ export class KnowledgeStore {
    * After a bulk change: refreshes planner statistics and the visibility map (VACUUM), so
    * BM25 reads postings from the covering index alone, without visiting the table.
    */
-  async analyze(): Promise<void> {
+  async refreshStatistics(): Promise<void> {
     await this.db.query('VACUUM (ANALYZE) chunks, chunk_terms, term_stats');
   }
 

@@ -93,7 +93,7 @@ describe.each(backends)('knowledge base on %s', (_name, open) => {
     await fs.rm(path.join(folder, 'replication.md'));
     const s = await ingest(deps(), { inputs: [folder], collection: 'docs', prune: true });
     expect(s.removed).toBe(1);
-    expect((await store.documentHashes('docs')).has('replication.md')).toBe(false);
+    expect((await store.documentStates('docs')).has('replication.md')).toBe(false);
   });
 
   it('refuses a binary or invalid UTF-8 file with one clear error and writes nothing', async () => {

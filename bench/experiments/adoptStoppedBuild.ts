@@ -10,12 +10,10 @@
  */
 import { loadGloveTable } from '../../src/embeddings/gloveTable.ts';
 import { LocalEmbeddings } from '../../src/embeddings/localEmbeddings.ts';
-import { vectorPrecision, createVectorIndex } from '../../src/store/embeddingSpace.ts';
 import pg from 'pg';
 import { cacheDir } from '../lib/benchConfig.ts';
-import { GENERATOR_VERSION, SCOPED_SHARE, sourceFingerprint, type CorpusBuild } from '../lib/corpus.ts';
-import { ADMIN_URL, databaseUrl, openPg, relationSizes } from '../lib/databases.ts';
-import { timed } from '../lib/stats.ts';
+import { finishCorpus, GENERATOR_VERSION, SCOPED_SHARE, sourceFingerprint } from '../lib/corpus.ts';
+import { ADMIN_URL, databaseUrl, openPg } from '../lib/databases.ts';
 
 const [from, label, loadSeconds] = process.argv.slice(2);
 if (!from || !label || !loadSeconds) throw new Error('usage: adoptStoppedBuild.ts <database> <label> <load seconds>');
@@ -35,11 +33,8 @@ try {
   const counts = (await fresh.query<{ chunks: string; documents: string; scoped: string; manual: string }>(
     "SELECT (SELECT count(*) FROM chunks) AS chunks, (SELECT count(*) FROM documents) AS documents, (SELECT count(*) FROM chunks WHERE collection = 'scoped') AS scoped, (SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.source NOT LIKE 'generated/%') AS manual",
   )).rows[0]!;
-  console.log(`${from}: ${counts.chunks} chunks; building the HNSW index`);
-  const index = await timed(() => createVectorIndex(fresh, embeddings.dimension, vectorPrecision(fresh.kind)));
-  console.log(`  index ${(index.ms / 1000).toFixed(0)} s; VACUUM (ANALYZE)`);
-  const vacuum = await timed(() => fresh.query('VACUUM (ANALYZE)'));
-  const build: CorpusBuild = {
+  console.log(`${from}: ${counts.chunks} chunks; building the HNSW index, then VACUUM (ANALYZE)`);
+  const build = await finishCorpus(fresh, {
     size: Number(counts.chunks),
     fingerprint: await sourceFingerprint(),
     chunks: Number(counts.chunks),
@@ -49,15 +44,10 @@ try {
     embeddingModel: embeddings.modelName,
     dimension: embeddings.dimension,
     loadMs: Number(loadSeconds) * 1000,
-    indexMs: index.ms,
-    vacuumAnalyzeMs: vacuum.ms,
-    sizes: await relationSizes(fresh),
     generator: GENERATOR_VERSION,
     maintenanceWorkMem,
-  };
-  await fresh.query('CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value jsonb NOT NULL)');
-  await fresh.query("INSERT INTO bench_meta (key, value) VALUES ('build', $1::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", [JSON.stringify(build)]);
-  console.log(`  vacuum ${(vacuum.ms / 1000).toFixed(0)} s; scoped share ${(Number(counts.scoped) / Number(counts.chunks)).toFixed(3)} (target ${SCOPED_SHARE})`);
+  });
+  console.log(`  index ${(build.indexMs / 1000).toFixed(0)} s, vacuum ${(build.vacuumAnalyzeMs / 1000).toFixed(0)} s; scoped share ${(Number(counts.scoped) / Number(counts.chunks)).toFixed(3)} (target ${SCOPED_SHARE})`);
 } finally {
   await fresh.close();
 }

@@ -79,6 +79,19 @@ async function readMeta(db: PgDatabase): Promise<CorpusBuild | undefined> {
 }
 
 /**
+ * What follows loading a corpus: the project's HNSW index, VACUUM (ANALYZE), relation sizes,
+ * and the build record that lets a later run reuse the corpus.
+ */
+export async function finishCorpus(db: PgDatabase, loaded: Omit<CorpusBuild, 'indexMs' | 'vacuumAnalyzeMs' | 'sizes'>): Promise<CorpusBuild> {
+  const index = await timed(() => createVectorIndex(db, loaded.dimension, vectorPrecision(db.kind)));
+  const vacuum = await timed(() => db.query('VACUUM (ANALYZE)'));
+  const build: CorpusBuild = { ...loaded, indexMs: index.ms, vacuumAnalyzeMs: vacuum.ms, sizes: await relationSizes(db) };
+  await db.query('CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value jsonb NOT NULL)');
+  await db.query("INSERT INTO bench_meta (key, value) VALUES ('build', $1::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", [JSON.stringify(build)]);
+  return build;
+}
+
+/**
  * A corpus of `size` chunks on server PostgreSQL: the real manual (collection 'default')
  * plus generated pages, SCOPED_SHARE of all chunks in collection 'scoped' (for filtered
  * search). Written through KnowledgeStore.writeDocuments, so postings and BM25 statistics
@@ -174,9 +187,7 @@ export async function ensureCorpus(size: number, log: (s: string) => void): Prom
       await pending;
     });
     log(`  ${name}: ${counts.chunks} chunks loaded in ${(load.ms / 1000).toFixed(0)} s; building the HNSW index`);
-    const index = await timed(() => createVectorIndex(db, embeddings.dimension, vectorPrecision(db.kind)));
-    const vacuum = await timed(() => db.query('VACUUM (ANALYZE)'));
-    const build: CorpusBuild = {
+    const build = await finishCorpus(db, {
       size,
       fingerprint,
       chunks: counts.chunks,
@@ -186,14 +197,9 @@ export async function ensureCorpus(size: number, log: (s: string) => void): Prom
       embeddingModel: embeddings.modelName,
       dimension: embeddings.dimension,
       loadMs: load.ms,
-      indexMs: index.ms,
-      vacuumAnalyzeMs: vacuum.ms,
-      sizes: await relationSizes(db),
       generator: GENERATOR_VERSION,
       maintenanceWorkMem,
-    };
-    await db.query('CREATE TABLE bench_meta (key text PRIMARY KEY, value jsonb NOT NULL)');
-    await db.query("INSERT INTO bench_meta (key, value) VALUES ('build', $1::jsonb)", [JSON.stringify(build)]);
+    });
     return { name, url, build, reused: false };
   } finally {
     await db.close();

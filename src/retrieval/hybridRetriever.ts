@@ -1,7 +1,7 @@
 import { BaseRetriever, type BaseRetrieverInput } from '@langchain/core/retrievers';
 import { Document } from '@langchain/core/documents';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
-import { defaultBm25, type Bm25Params, type KnowledgeStore } from '../store/knowledgeStore.ts';
+import { defaultBm25, type Bm25Params, type ChunkRow, type KnowledgeStore } from '../store/knowledgeStore.ts';
 import { limitPerDocument, reciprocalRankFusion } from './rrf.ts';
 import { scoreEvidence } from './evidence.ts';
 import type { Retrieval, RetrievedChunk } from './types.ts';
@@ -71,7 +71,7 @@ export class HybridRetriever extends BaseRetriever {
     const { feedbackTerms, feedbackDocs, feedbackWeight } = this.settings;
     // Feedback is part of the hybrid recipe; `bm25` mode stays plain BM25 for comparison.
     const feedback = this.mode === 'hybrid' ? { terms: feedbackTerms, chunks: feedbackDocs, weight: feedbackWeight } : undefined;
-    return this.store.bm25(query, cols, candidates, this.settings.bm25, feedback);
+    return this.store.bm25(query, cols, candidates, this.settings.bm25, feedback, { rows: true });
   }
 
   override async _getRelevantDocuments(query: string): Promise<Document[]> {
@@ -109,12 +109,15 @@ export class HybridRetriever extends BaseRetriever {
     // Independent round trips run together: the lexical list, the vector list and the
     // query terms' statistics (for the evidence score); the rows then come with the query
     // terms each contains.
+    // Independent round trips run together: the lexical list and the vector list, each
+    // with its chunks' rows, and the query terms' statistics (for the evidence score).
     const [lexical, vector, queryTerms] = await Promise.all([
-      useLexical ? (this.mode === 'seed' ? this.store.tsRank(query, cols, candidates) : this.lexical(query, cols, candidates)) : Promise.resolve([]),
-      useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vector(v, this.dimension, cols, candidates)) : Promise.resolve([]),
+      useLexical ? (this.mode === 'seed' ? this.store.tsRank(query, cols, candidates, { rows: true }) : this.lexical(query, cols, candidates)) : Promise.resolve([]),
+      useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vector(v, this.dimension, cols, candidates, { rowsFor: query })) : Promise.resolve([]),
       this.store.queryTerms(query, cols),
     ]);
-    const rows = await this.store.chunks([...new Set([...lexical, ...vector].map((x) => x.id))], query);
+    const rows = new Map<string, ChunkRow>();
+    for (const x of [...lexical, ...vector]) if (x.row) rows.set(x.id, x.row);
     const fused = reciprocalRankFusion(
       [
         { ids: lexical.map((x) => x.id), weight: this.mode === 'seed' ? 1 : this.settings.weightBm25 },

@@ -76,10 +76,33 @@ export interface QueryTerm {
 export interface RankedChunk {
   id: string;
   score: number;
+  /** The chunk's row, when the search was asked to return rows. */
+  row?: ChunkRow;
 }
 
 /** BM25's IDF of a term in `df` of `n` chunks, as SQL over the given expressions. */
 const idfSql = (n: string, df: string) => `ln(1 + (${n} - ${df} + 0.5) / (${df} + 0.5))`;
+
+/** First-pass chunks that pseudo-relevance feedback re-scores (see bm25()). */
+const feedbackPool = 200;
+
+const rowColumns = 'c.id::text AS id, c.document_id::text AS document_id, c.collection, d.source, d.title, d.url, c.heading, c.anchor, c.content, d.content_hash';
+/** Which of the query's terms (given as parameter `param`) chunk `c` contains. */
+const queryTermsColumn = (param: string) =>
+  `ARRAY(SELECT ct.term FROM chunk_terms ct WHERE ct.chunk_id = c.id AND ct.term = ANY(tsvector_to_array(to_tsvector('english', ${param}))) ORDER BY ct.term) AS query_terms`;
+/**
+ * The ranked list `list` (chunk_id, score), best first; with `rowsFor` (the parameter
+ * holding the query), each chunk's row and the query terms it contains come in the same
+ * statement.
+ */
+const listed = (list: string, rowsFor?: string) =>
+  rowsFor === undefined
+    ? `SELECT r.chunk_id AS id, r.score FROM ${list} r ORDER BY r.score DESC, r.chunk_id`
+    : `SELECT r.score, ${rowColumns}, ${queryTermsColumn(rowsFor)} FROM ${list} r JOIN chunks c ON c.id = r.chunk_id JOIN documents d ON d.id = c.document_id ORDER BY r.score DESC, r.chunk_id`;
+
+type RankedRow = { id: string; score: number } & Partial<ChunkRow>;
+const ranked = (r: { rows: RankedRow[] }): RankedChunk[] =>
+  r.rows.map(({ score, ...row }) => ({ id: String(row.id), score: Number(score), ...(row.document_id === undefined ? {} : { row: { ...row, id: String(row.id) } as ChunkRow }) }));
 
 export const toVectorLiteral = (v: number[]): string => `[${v.map((x) => (Number.isFinite(x) ? Math.fround(x) : 0)).join(',')}]`;
 
@@ -280,14 +303,20 @@ export class KnowledgeStore {
    *
    * With `feedback`, pseudo-relevance feedback runs in the same statement: the `terms`
    * heaviest terms (tf × idf, seen in at least two chunks) of the `chunks` best first-pass
-   * chunks join the query with `weight` (a quarter of the postings each: they re-rank more
-   * than they find), and the ranking is recomputed.
+   * chunks join the query with `weight`, each read to an eighth of the postings (they
+   * re-rank more than they find). Feedback scores are added to the first-pass scores of the
+   * `feedbackPool` best first-pass chunks; a chunk below that pool reached only through
+   * feedback terms keeps its feedback score alone. (Summing feedback into every first-pass
+   * chunk, thousands for common terms, doubled the statement's time and changed no ranking
+   * on the dev questions.)
+   *
+   * With `rows`, each result carries its chunk row, with the query terms it contains.
    */
-  async bm25(query: string, collections: string[], k: number, params: Bm25Params = defaultBm25, feedback?: Feedback): Promise<RankedChunk[]> {
+  async bm25(query: string, collections: string[], k: number, params: Bm25Params = defaultBm25, feedback?: Feedback, options: { rows?: boolean } = {}): Promise<RankedChunk[]> {
     const { k1, b, headingBoost, postingsPerTerm } = params;
     const withFeedback = !!feedback && feedback.terms > 0 && feedback.chunks > 0;
     // $1 query, $2 collections, $3 k, $4 k1, $5 b, $6 heading weight, $7 postings per term,
-    // then $8..$10 feedback chunks, terms, weight.
+    // then $8..$11 feedback chunks, terms, weight, pool.
     const postings = (idf: string, limit: string) => `SELECT ${idf}.idf, p.* FROM ${idf} CROSS JOIN unnest($2::text[]) AS col(name)
                CROSS JOIN LATERAL (SELECT ct.chunk_id, ct.tf + $6::float8 * ct.tf_head AS tf, ct.length FROM chunk_terms ct
                                     WHERE ct.term = ${idf}.term AND ct.collection = col.name
@@ -297,8 +326,6 @@ export class KnowledgeStore {
     const idfOf = (terms: string, weight: string) => `SELECT t.term, ${weight} * ${idfSql('cs.n', 'sum(ts.df)')} AS idf
                FROM ${terms} t JOIN term_stats ts ON ts.term = t.term AND ts.collection = ANY($2::text[]) CROSS JOIN cs
               GROUP BY t.term, cs.n`;
-    // Each chunk's first-pass score is aggregated once; feedback terms add their own
-    // per-chunk scores to it.
     const sql = `WITH asked AS (SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $1))),
             cs AS (SELECT sum(chunk_count)::float8 AS n, sum(total_length)::float8 / greatest(sum(chunk_count), 1) AS avgdl
                      FROM collection_stats WHERE collection = ANY($2::text[])),
@@ -306,7 +333,8 @@ export class KnowledgeStore {
             first AS (${score(`(${postings('idf', '$7::int')})`)})${
               withFeedback
                 ? `,
-            top AS (SELECT chunk_id FROM first ORDER BY score DESC, chunk_id LIMIT $8::int),
+            pool AS MATERIALIZED (SELECT chunk_id, score FROM first ORDER BY score DESC, chunk_id LIMIT $11::int),
+            top AS (SELECT chunk_id FROM pool ORDER BY score DESC, chunk_id LIMIT $8::int),
             candidates AS (SELECT term, sum(tf + tf_head) AS w FROM chunk_terms
                             WHERE chunk_id IN (SELECT chunk_id FROM top) AND length(term) > 2 AND term NOT IN (SELECT term FROM asked)
                             GROUP BY term),
@@ -317,17 +345,15 @@ export class KnowledgeStore {
                        ORDER BY c.w * ${idfSql('cs.n', 'd.df')} DESC, c.term
                        LIMIT $9::int),
             added_idf AS (${idfOf('added', '$10::float8')}),
-            added_scores AS (${score(`(${postings('added_idf', 'greatest($7::int / 4, 1)')})`)}),
-            scores AS (SELECT chunk_id, sum(score) AS score FROM (SELECT * FROM first UNION ALL SELECT * FROM added_scores) s GROUP BY chunk_id)`
+            added_scores AS (${score(`(${postings('added_idf', 'greatest($7::int / 8, 1)')})`)}),
+            scores AS (SELECT chunk_id, sum(score) AS score FROM (SELECT * FROM pool UNION ALL SELECT * FROM added_scores) s GROUP BY chunk_id)`
                 : ''
-            }
-       SELECT chunk_id, score FROM ${withFeedback ? 'scores' : 'first'}
-        ORDER BY score DESC, chunk_id
-        LIMIT $3`;
+            },
+            ranked AS (SELECT chunk_id, score FROM ${withFeedback ? 'scores' : 'first'} ORDER BY score DESC, chunk_id LIMIT $3)
+       ${listed('ranked', options.rows ? '$1' : undefined)}`;
     const values: unknown[] = [query, collections, k, k1, b, headingBoost, postingsPerTerm];
-    if (withFeedback) values.push(feedback.chunks, feedback.terms, feedback.weight);
-    const r = await this.db.reader().query<{ chunk_id: string; score: number }>(sql, values);
-    return r.rows.map((x) => ({ id: String(x.chunk_id), score: Number(x.score) }));
+    if (withFeedback) values.push(feedback.chunks, feedback.terms, feedback.weight, Math.max(feedbackPool, k));
+    return ranked(await this.db.reader().query<RankedRow>(sql, values));
   }
 
   /** Query terms with their IDF, and terms the collections do not contain at all. */
@@ -349,26 +375,26 @@ export class KnowledgeStore {
    * rows): there a graph walk must discard most of what it visits and misses true
    * neighbours, while an exact scan of the scope is both cheap and complete.
    */
-  async vector(embedding: number[], dimension: number, collections: string[], k: number, exactScopeRows = 20_000): Promise<RankedChunk[]> {
+  async vector(embedding: number[], dimension: number, collections: string[], k: number, options: { exactScopeRows?: number; rowsFor?: string } = {}): Promise<RankedChunk[]> {
+    const { exactScopeRows = 20_000, rowsFor } = options;
     const dim = checkedDimension(dimension);
     const { scope, total } = await this.scopeSize(collections);
     const exact = scope <= exactScopeRows && scope < total / 2;
     const type = vectorPrecision(this.db.kind);
-    // The index orders by its key's distance (half precision on a server); the distance
-    // returned is exact. "+ 0" keeps the planner off the index: the exact plan reads the
-    // scope through the collection index and sorts by distance.
-    const r = await this.db.reader().query<{ id: string; distance: number }>(
-      `SELECT id, (embedding::vector(${dim}) <=> $1::vector(${dim}))::float8 AS distance FROM chunks
+    // The index orders by its key's distance (half precision on a server); the score
+    // returned is the exact cosine. "+ 0" keeps the planner off the index: the exact plan
+    // reads the scope through the collection index and sorts by distance.
+    const nearest = `SELECT id AS chunk_id, (1 - (embedding::vector(${dim}) <=> $1::vector(${dim})))::float8 AS score FROM chunks
         WHERE collection = ANY($2::text[]) AND vector_dims(embedding) = ${dim}
         ORDER BY ${exact ? `(embedding::vector(${dim}) <=> $1::vector(${dim})) + 0, id` : `embedding::${type}(${dim}) <=> $1::${type}(${dim})`}
-        LIMIT $3`,
-      [toVectorLiteral(embedding), collections, k],
+        LIMIT $3`;
+    const r = await this.db.reader().query<RankedRow>(
+      `WITH nearest AS (${nearest}) ${listed('nearest', rowsFor === undefined ? undefined : '$4')}`,
+      rowsFor === undefined ? [toVectorLiteral(embedding), collections, k] : [toVectorLiteral(embedding), collections, k, rowsFor],
     );
     // Iterative index scans (relaxed order) and half-precision keys may return neighbours
     // slightly out of exact order.
-    return r.rows
-      .map((x) => ({ id: String(x.id), score: 1 - Number(x.distance) }))
-      .sort((a, b) => b.score - a.score || compareIds(a.id, b.id));
+    return ranked(r).sort((a, b) => b.score - a.score || compareIds(a.id, b.id));
   }
 
   /**
@@ -398,14 +424,15 @@ export class KnowledgeStore {
   }
 
   /** The seed recipe's lexical half: plainto_tsquery + ts_rank over to_tsvector(content). */
-  async tsRank(query: string, collections: string[], k: number): Promise<RankedChunk[]> {
-    const r = await this.db.reader().query<{ id: string; score: number }>(
-      `SELECT id, ts_rank(to_tsvector('english', content), plainto_tsquery('english', $1))::float8 AS score FROM chunks
+  async tsRank(query: string, collections: string[], k: number, options: { rows?: boolean } = {}): Promise<RankedChunk[]> {
+    const matched = `SELECT id AS chunk_id, ts_rank(to_tsvector('english', content), plainto_tsquery('english', $1))::float8 AS score FROM chunks
         WHERE collection = ANY($2::text[]) AND to_tsvector('english', content) @@ plainto_tsquery('english', $1)
-        ORDER BY score DESC, id LIMIT $3`,
+        ORDER BY score DESC, id LIMIT $3`;
+    const r = await this.db.reader().query<RankedRow>(
+      `WITH matched AS (${matched}) ${listed('matched', options.rows ? '$1' : undefined)}`,
       [query, collections, k],
     );
-    return r.rows.map((x) => ({ id: String(x.id), score: Number(x.score) }));
+    return ranked(r);
   }
 
   /**
@@ -415,12 +442,7 @@ export class KnowledgeStore {
   async chunks(ids: string[], query?: string): Promise<Map<string, ChunkRow>> {
     if (!ids.length) return new Map();
     const r = await this.db.reader().query<ChunkRow>(
-      `SELECT c.id::text AS id, c.document_id::text AS document_id, c.collection, d.source, d.title, d.url, c.heading, c.anchor, c.content, d.content_hash${
-        query === undefined
-          ? ''
-          : `,
-              ARRAY(SELECT ct.term FROM chunk_terms ct WHERE ct.chunk_id = c.id AND ct.term IN (SELECT lexeme FROM unnest(to_tsvector('english', $2))) ORDER BY ct.term) AS query_terms`
-      }
+      `SELECT ${rowColumns}${query === undefined ? '' : `, ${queryTermsColumn('$2')}`}
          FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ANY($1::bigint[])`,
       query === undefined ? [ids] : [ids, query],
     );

@@ -93,6 +93,27 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
     expect(expanded[0]!.score).toBeGreaterThan(plain[0]!.score);
   });
 
+  it('returns each ranked chunk with its row and the query terms it contains, as chunks() does', async () => {
+    const query = 'lantern zephyr';
+    for (const hits of [
+      await store.bm25(query, ['lamps'], 10, defaultBm25, { chunks: 1, terms: 3, weight: 0.3 }, { rows: true }),
+      await store.vector(embeddings.embedSync(query), 32, ['lamps'], 3, { rowsFor: query }),
+      await store.tsRank(query, ['lamps'], 3, { rows: true }),
+    ]) {
+      expect(hits.length).toBeGreaterThan(0);
+      const separate = await store.chunks(
+        hits.map((h) => h.id),
+        query,
+      );
+      for (const h of hits) expect(h.row).toEqual(separate.get(h.id));
+    }
+    const bare = await store.bm25(query, ['lamps'], 10);
+    expect(bare.every((h) => h.row === undefined)).toBe(true);
+    expect((await store.bm25(query, ['lamps'], 10, defaultBm25, undefined, { rows: true })).map((h) => h.id)).toEqual(bare.map((h) => h.id));
+    const longB = (await store.bm25(query, ['lamps'], 10, defaultBm25, undefined, { rows: true })).find((h) => h.row!.source === 'long-b.md')!;
+    expect(longB.row!.query_terms).toEqual(['lantern', 'zephyr']);
+  });
+
   it('answers a small scope of a larger table by exact search', async () => {
     const query = embeddings.embedSync('capacitor resonance');
     const rows = await t.db.query<{ id: string; embedding: string }>("SELECT id::text AS id, embedding::text AS embedding FROM chunks WHERE collection = 'other'");

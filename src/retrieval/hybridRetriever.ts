@@ -1,7 +1,7 @@
 import { BaseRetriever, type BaseRetrieverInput } from '@langchain/core/retrievers';
 import { Document } from '@langchain/core/documents';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
-import { defaultBm25, type Bm25Params, type ChunkRow, type KnowledgeStore } from '../store/knowledgeStore.ts';
+import { defaultBm25, type Bm25Params, type ChunkRow, type KnowledgeStore, type QueryTerm, type RankedChunk } from '../store/knowledgeStore.ts';
 import { limitPerDocument, reciprocalRankFusion } from './rrf.ts';
 import { scoreEvidence } from './evidence.ts';
 import type { Retrieval, RetrievedChunk } from './types.ts';
@@ -67,11 +67,15 @@ export class HybridRetriever extends BaseRetriever {
     this.settings = { ...defaultRetrievalSettings, ...input.settings };
   }
 
-  private lexical(query: string, cols: string[], candidates: number) {
+  /** The lexical list with its rows, and the query terms' statistics. */
+  private lexical(query: string, cols: string[], candidates: number): Promise<{ hits: RankedChunk[]; queryTerms: QueryTerm[] }> {
+    if (this.mode === 'seed') {
+      return Promise.all([this.store.tsRank(query, cols, candidates, { rows: true }), this.store.queryTerms(query, cols)]).then(([hits, queryTerms]) => ({ hits, queryTerms }));
+    }
     const { feedbackTerms, feedbackDocs, feedbackWeight } = this.settings;
     // Feedback is part of the hybrid recipe; `bm25` mode stays plain BM25 for comparison.
     const feedback = this.mode === 'hybrid' ? { terms: feedbackTerms, chunks: feedbackDocs, weight: feedbackWeight } : undefined;
-    return this.store.bm25(query, cols, candidates, this.settings.bm25, feedback, { rows: true });
+    return this.store.bm25WithRows(query, cols, candidates, this.settings.bm25, feedback);
   }
 
   override async _getRelevantDocuments(query: string): Promise<Document[]> {
@@ -106,15 +110,11 @@ export class HybridRetriever extends BaseRetriever {
     const cols = this.collections;
     const useLexical = this.mode !== 'vector';
     const useVector = this.mode !== 'bm25';
-    // Independent round trips run together: the lexical list, the vector list and the
-    // query terms' statistics (for the evidence score); the rows then come with the query
-    // terms each contains.
-    // Independent round trips run together: the lexical list and the vector list, each
-    // with its chunks' rows, and the query terms' statistics (for the evidence score).
-    const [lexical, vector, queryTerms] = await Promise.all([
-      useLexical ? (this.mode === 'seed' ? this.store.tsRank(query, cols, candidates, { rows: true }) : this.lexical(query, cols, candidates)) : Promise.resolve([]),
+    // The lexical and the vector list run together, each bringing its chunks' rows; the
+    // lexical statement also brings the query terms' statistics (for the evidence score).
+    const [{ hits: lexical, queryTerms }, vector] = await Promise.all([
+      useLexical ? this.lexical(query, cols, candidates) : this.store.queryTerms(query, cols).then((queryTerms) => ({ hits: [], queryTerms })),
       useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vector(v, this.dimension, cols, candidates, { rowsFor: query })) : Promise.resolve([]),
-      this.store.queryTerms(query, cols),
     ]);
     const rows = new Map<string, ChunkRow>();
     for (const x of [...lexical, ...vector]) if (x.row) rows.set(x.id, x.row);

@@ -95,10 +95,20 @@ const queryTermsColumn = (param: string) =>
  * holding the query), each chunk's row and the query terms it contains come in the same
  * statement.
  */
-const listed = (list: string, rowsFor?: string) =>
+const listed = (list: string, rowsFor?: string, extraColumn?: string) =>
   rowsFor === undefined
     ? `SELECT r.chunk_id AS id, r.score FROM ${list} r ORDER BY r.score DESC, r.chunk_id`
-    : `SELECT r.score, ${rowColumns}, ${queryTermsColumn(rowsFor)} FROM ${list} r JOIN chunks c ON c.id = r.chunk_id JOIN documents d ON d.id = c.document_id ORDER BY r.score DESC, r.chunk_id`;
+    : `SELECT r.score, ${rowColumns}, ${queryTermsColumn(rowsFor)}${extraColumn ? `, ${extraColumn}` : ''} FROM ${list} r JOIN chunks c ON c.id = r.chunk_id JOIN documents d ON d.id = c.document_id ORDER BY r.score DESC, r.chunk_id`;
+
+/**
+ * Each term of `terms` (a relation of distinct query lexemes) with its document frequency
+ * and IDF over the collections in parameter `collectionsParam`; 0 for unknown terms.
+ */
+const queryTermStats = (terms: string, collectionsParam: string) => `SELECT q.term, coalesce(sum(ts.df), 0)::int AS df, ${idfSql('n.n', 'coalesce(sum(ts.df), 0)')}::float8 AS idf
+    FROM ${terms} q CROSS JOIN (SELECT coalesce(sum(chunk_count), 0)::float8 AS n FROM collection_stats WHERE collection = ANY(${collectionsParam}::text[])) n
+    LEFT JOIN term_stats ts ON ts.term = q.term AND ts.collection = ANY(${collectionsParam}::text[])
+   GROUP BY q.term, n.n ORDER BY q.term`;
+const toQueryTerm = (x: QueryTerm): QueryTerm => ({ term: x.term, idf: Number(x.idf), df: Number(x.df) });
 
 type RankedRow = { id: string; score: number } & Partial<ChunkRow>;
 const ranked = (r: { rows: RankedRow[] }): RankedChunk[] =>
@@ -190,6 +200,51 @@ async function writeChunks(tx: Queryable, collection: string, cols: ChunkColumns
      SELECT count(*) FROM inserted`,
     [collection, cols.doc, cols.ord, cols.heading, cols.anchor, cols.content, cols.emb, k1, b, headingBoost],
   );
+}
+
+/** The BM25 statement and its parameters (see KnowledgeStore.bm25). */
+function bm25Statement(query: string, collections: string[], k: number, params: Bm25Params, feedback: Feedback | undefined, rows: boolean): [string, unknown[]] {
+  const { k1, b, headingBoost, postingsPerTerm } = params;
+  const withFeedback = !!feedback && feedback.terms > 0 && feedback.chunks > 0;
+  // $1 query, $2 collections, $3 k, $4 k1, $5 b, $6 heading weight, $7 postings per term,
+  // then $8..$11 feedback chunks, terms, weight, pool.
+  const postings = (idf: string, limit: string) => `SELECT ${idf}.idf, p.* FROM ${idf} CROSS JOIN unnest($2::text[]) AS col(name)
+             CROSS JOIN LATERAL (SELECT ct.chunk_id, ct.tf + $6::float8 * ct.tf_head AS tf, ct.length FROM chunk_terms ct
+                                  WHERE ct.term = ${idf}.term AND ct.collection = col.name
+                                  ORDER BY ct.impact DESC LIMIT ${limit}) p`;
+  const score = (from: string) => `SELECT p.chunk_id, sum(p.idf * p.tf * ($4::float8 + 1) / (p.tf + $4::float8 * (1 - $5::float8 + $5::float8 * p.length / cs.avgdl)))::float8 AS score
+             FROM ${from} p CROSS JOIN cs GROUP BY p.chunk_id`;
+  const idfOf = (terms: string, weight: string) => `SELECT t.term, ${weight} * ${idfSql('cs.n', 'sum(ts.df)')} AS idf
+             FROM ${terms} t JOIN term_stats ts ON ts.term = t.term AND ts.collection = ANY($2::text[]) CROSS JOIN cs
+            GROUP BY t.term, cs.n`;
+  const sql = `WITH asked AS (SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $1))),
+          cs AS (SELECT sum(chunk_count)::float8 AS n, sum(total_length)::float8 / greatest(sum(chunk_count), 1) AS avgdl
+                   FROM collection_stats WHERE collection = ANY($2::text[])),
+          idf AS (${idfOf('asked', '1.0::float8')}),
+          first AS (${score(`(${postings('idf', '$7::int')})`)})${
+            withFeedback
+              ? `,
+          pool AS MATERIALIZED (SELECT chunk_id, score FROM first ORDER BY score DESC, chunk_id LIMIT $11::int),
+          top AS (SELECT chunk_id FROM pool ORDER BY score DESC, chunk_id LIMIT $8::int),
+          candidates AS (SELECT term, sum(tf + tf_head) AS w FROM chunk_terms
+                          WHERE chunk_id IN (SELECT chunk_id FROM top) AND length(term) > 2 AND term NOT IN (SELECT term FROM asked)
+                          GROUP BY term),
+          added AS (SELECT c.term FROM candidates c
+                      CROSS JOIN LATERAL (SELECT sum(df) AS df FROM term_stats ts WHERE ts.term = c.term AND ts.collection = ANY($2::text[])) d
+                      CROSS JOIN cs
+                     WHERE d.df >= 2
+                     ORDER BY c.w * ${idfSql('cs.n', 'd.df')} DESC, c.term
+                     LIMIT $9::int),
+          added_idf AS (${idfOf('added', '$10::float8')}),
+          added_scores AS (${score(`(${postings('added_idf', 'greatest($7::int / 8, 1)')})`)}),
+          scores AS (SELECT chunk_id, sum(score) AS score FROM (SELECT * FROM pool UNION ALL SELECT * FROM added_scores) s GROUP BY chunk_id)`
+              : ''
+          },
+          ranked AS (SELECT chunk_id, score FROM ${withFeedback ? 'scores' : 'first'} ORDER BY score DESC, chunk_id LIMIT $3)
+     ${listed('ranked', rows ? '$1' : undefined, rows ? `(SELECT json_agg(t) FROM (${queryTermStats('asked', '$2')}) t) AS query_term_stats` : undefined)}`;
+  const values: unknown[] = [query, collections, k, k1, b, headingBoost, postingsPerTerm];
+  if (withFeedback) values.push(feedback.chunks, feedback.terms, feedback.weight, Math.max(feedbackPool, k));
+  return [sql, values];
 }
 
 /**
@@ -310,63 +365,30 @@ export class KnowledgeStore {
    * chunk, thousands for common terms, doubled the statement's time and changed no ranking
    * on the dev questions.)
    *
-   * With `rows`, each result carries its chunk row, with the query terms it contains.
+   * bm25WithRows() runs the same search and also returns the rows and the query's terms.
    */
-  async bm25(query: string, collections: string[], k: number, params: Bm25Params = defaultBm25, feedback?: Feedback, options: { rows?: boolean } = {}): Promise<RankedChunk[]> {
-    const { k1, b, headingBoost, postingsPerTerm } = params;
-    const withFeedback = !!feedback && feedback.terms > 0 && feedback.chunks > 0;
-    // $1 query, $2 collections, $3 k, $4 k1, $5 b, $6 heading weight, $7 postings per term,
-    // then $8..$11 feedback chunks, terms, weight, pool.
-    const postings = (idf: string, limit: string) => `SELECT ${idf}.idf, p.* FROM ${idf} CROSS JOIN unnest($2::text[]) AS col(name)
-               CROSS JOIN LATERAL (SELECT ct.chunk_id, ct.tf + $6::float8 * ct.tf_head AS tf, ct.length FROM chunk_terms ct
-                                    WHERE ct.term = ${idf}.term AND ct.collection = col.name
-                                    ORDER BY ct.impact DESC LIMIT ${limit}) p`;
-    const score = (from: string) => `SELECT p.chunk_id, sum(p.idf * p.tf * ($4::float8 + 1) / (p.tf + $4::float8 * (1 - $5::float8 + $5::float8 * p.length / cs.avgdl)))::float8 AS score
-               FROM ${from} p CROSS JOIN cs GROUP BY p.chunk_id`;
-    const idfOf = (terms: string, weight: string) => `SELECT t.term, ${weight} * ${idfSql('cs.n', 'sum(ts.df)')} AS idf
-               FROM ${terms} t JOIN term_stats ts ON ts.term = t.term AND ts.collection = ANY($2::text[]) CROSS JOIN cs
-              GROUP BY t.term, cs.n`;
-    const sql = `WITH asked AS (SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $1))),
-            cs AS (SELECT sum(chunk_count)::float8 AS n, sum(total_length)::float8 / greatest(sum(chunk_count), 1) AS avgdl
-                     FROM collection_stats WHERE collection = ANY($2::text[])),
-            idf AS (${idfOf('asked', '1.0::float8')}),
-            first AS (${score(`(${postings('idf', '$7::int')})`)})${
-              withFeedback
-                ? `,
-            pool AS MATERIALIZED (SELECT chunk_id, score FROM first ORDER BY score DESC, chunk_id LIMIT $11::int),
-            top AS (SELECT chunk_id FROM pool ORDER BY score DESC, chunk_id LIMIT $8::int),
-            candidates AS (SELECT term, sum(tf + tf_head) AS w FROM chunk_terms
-                            WHERE chunk_id IN (SELECT chunk_id FROM top) AND length(term) > 2 AND term NOT IN (SELECT term FROM asked)
-                            GROUP BY term),
-            added AS (SELECT c.term FROM candidates c
-                        CROSS JOIN LATERAL (SELECT sum(df) AS df FROM term_stats ts WHERE ts.term = c.term AND ts.collection = ANY($2::text[])) d
-                        CROSS JOIN cs
-                       WHERE d.df >= 2
-                       ORDER BY c.w * ${idfSql('cs.n', 'd.df')} DESC, c.term
-                       LIMIT $9::int),
-            added_idf AS (${idfOf('added', '$10::float8')}),
-            added_scores AS (${score(`(${postings('added_idf', 'greatest($7::int / 8, 1)')})`)}),
-            scores AS (SELECT chunk_id, sum(score) AS score FROM (SELECT * FROM pool UNION ALL SELECT * FROM added_scores) s GROUP BY chunk_id)`
-                : ''
-            },
-            ranked AS (SELECT chunk_id, score FROM ${withFeedback ? 'scores' : 'first'} ORDER BY score DESC, chunk_id LIMIT $3)
-       ${listed('ranked', options.rows ? '$1' : undefined)}`;
-    const values: unknown[] = [query, collections, k, k1, b, headingBoost, postingsPerTerm];
-    if (withFeedback) values.push(feedback.chunks, feedback.terms, feedback.weight, Math.max(feedbackPool, k));
-    return ranked(await this.db.reader().query<RankedRow>(sql, values));
+  async bm25(query: string, collections: string[], k: number, params: Bm25Params = defaultBm25, feedback?: Feedback): Promise<RankedChunk[]> {
+    return ranked(await this.db.reader().query<RankedRow>(...bm25Statement(query, collections, k, params, feedback, false)));
+  }
+
+  /**
+   * bm25() with each hit's chunk row (with the query terms it contains) and the query's
+   * term statistics (as queryTerms() gives them), in the same statement.
+   */
+  async bm25WithRows(query: string, collections: string[], k: number, params: Bm25Params = defaultBm25, feedback?: Feedback): Promise<{ hits: RankedChunk[]; queryTerms: QueryTerm[] }> {
+    const r = await this.db.reader().query<RankedRow & { query_term_stats: QueryTerm[] }>(...bm25Statement(query, collections, k, params, feedback, true));
+    // No hit means no query term occurs in the scope; the separate statement still lists them.
+    const queryTerms = r.rows.length ? r.rows[0]!.query_term_stats.map(toQueryTerm) : await this.queryTerms(query, collections);
+    return { hits: ranked({ rows: r.rows.map(({ query_term_stats: _, ...row }) => row) }), queryTerms };
   }
 
   /** Query terms with their IDF, and terms the collections do not contain at all. */
   async queryTerms(query: string, collections: string[]): Promise<QueryTerm[]> {
-    const r = await this.db.reader().query<{ term: string; idf: number; df: number }>(
-      `WITH q AS (SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $1))),
-            cs AS (SELECT coalesce(sum(chunk_count), 0)::float8 AS n FROM collection_stats WHERE collection = ANY($2::text[]))
-       SELECT q.term, coalesce(sum(ts.df), 0)::int AS df, ${idfSql('cs.n', 'coalesce(sum(ts.df), 0)')}::float8 AS idf
-         FROM q CROSS JOIN cs LEFT JOIN term_stats ts ON ts.term = q.term AND ts.collection = ANY($2::text[])
-        GROUP BY q.term, cs.n ORDER BY q.term`,
+    const r = await this.db.reader().query<QueryTerm>(
+      `WITH q AS (SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $1))) ${queryTermStats('q', '$2')}`,
       [query, collections],
     );
-    return r.rows.map((x) => ({ term: x.term, idf: Number(x.idf), df: Number(x.df) }));
+    return r.rows.map(toQueryTerm);
   }
 
   /**

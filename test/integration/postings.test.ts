@@ -95,11 +95,8 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
 
   it('returns each ranked chunk with its row and the query terms it contains, as chunks() does', async () => {
     const query = 'lantern zephyr';
-    for (const hits of [
-      await store.bm25(query, ['lamps'], 10, defaultBm25, { chunks: 1, terms: 3, weight: 0.3 }, { rows: true }),
-      await store.vector(embeddings.embedSync(query), 32, ['lamps'], 3, { rowsFor: query }),
-      await store.tsRank(query, ['lamps'], 3, { rows: true }),
-    ]) {
+    const withRows = await store.bm25WithRows(query, ['lamps'], 10, defaultBm25, { chunks: 1, terms: 3, weight: 0.3 });
+    for (const hits of [withRows.hits, await store.vector(embeddings.embedSync(query), 32, ['lamps'], 3, { rowsFor: query }), await store.tsRank(query, ['lamps'], 3, { rows: true })]) {
       expect(hits.length).toBeGreaterThan(0);
       const separate = await store.chunks(
         hits.map((h) => h.id),
@@ -107,11 +104,21 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
       );
       for (const h of hits) expect(h.row).toEqual(separate.get(h.id));
     }
-    const bare = await store.bm25(query, ['lamps'], 10);
-    expect(bare.every((h) => h.row === undefined)).toBe(true);
-    expect((await store.bm25(query, ['lamps'], 10, defaultBm25, undefined, { rows: true })).map((h) => h.id)).toEqual(bare.map((h) => h.id));
-    const longB = (await store.bm25(query, ['lamps'], 10, defaultBm25, undefined, { rows: true })).find((h) => h.row!.source === 'long-b.md')!;
-    expect(longB.row!.query_terms).toEqual(['lantern', 'zephyr']);
+    expect(withRows.hits.map((h) => h.id)).toEqual((await store.bm25(query, ['lamps'], 10, defaultBm25, { chunks: 1, terms: 3, weight: 0.3 })).map((h) => h.id));
+    expect(withRows.queryTerms).toEqual(await store.queryTerms(query, ['lamps']));
+    expect(withRows.queryTerms.map((t) => [t.term, t.df])).toEqual([
+      ['lantern', 4],
+      ['zephyr', 1],
+    ]);
+    expect(withRows.hits.find((h) => h.row!.source === 'long-b.md')!.row!.query_terms).toEqual(['lantern', 'zephyr']);
+    expect((await store.bm25(query, ['lamps'], 10)).every((h) => h.row === undefined)).toBe(true);
+    // Nothing matches: the statistics still list the terms, as unknown ones.
+    const none = await store.bm25WithRows('quasar nebula', ['lamps'], 10);
+    expect(none.hits).toEqual([]);
+    expect(none.queryTerms.map((t) => [t.term, t.df])).toEqual([
+      ['nebula', 0],
+      ['quasar', 0],
+    ]);
   });
 
   it('answers a small scope of a larger table by exact search', async () => {

@@ -31,18 +31,25 @@ export const sizeLabel = (n: number) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}
 /**
  * The schema and the write path the corpus was built with: a kept corpus is rebuilt when
  * the migrations or KnowledgeStore's write code change (read queries may change freely:
- * they do not alter what is stored).
+ * they do not alter what is stored; a missing marker hashes the whole file, so a renamed
+ * function rebuilds rather than reuses).
  */
 export async function sourceFingerprint(): Promise<string> {
   const h = createHash('sha256');
   const migrations = path.join(repoRoot, 'migrations');
   for (const f of (await fs.readdir(migrations)).sort()) h.update(f).update(await fs.readFile(path.join(migrations, f)));
   const store = await fs.readFile(path.join(repoRoot, 'src', 'store', 'knowledgeStore.ts'), 'utf8');
-  // The module-level helpers before the class (removeDocuments) and writeDocuments itself.
-  const head = store.slice(0, store.indexOf('export class KnowledgeStore'));
-  const start = store.indexOf('async writeDocuments(');
-  const end = store.indexOf('\n  async ', start + 1);
-  h.update(head).update(start >= 0 ? store.slice(start, end > 0 ? end : undefined) : store);
+  // The write path: the module-level write helpers, the BM25 constants the postings' impacts
+  // are computed with, and writeDocuments itself.
+  const slice = (from: string, to: string) => {
+    const start = store.indexOf(from);
+    const end = start < 0 ? -1 : store.indexOf(to, start + from.length);
+    return start < 0 ? store : store.slice(start, end > 0 ? end : undefined);
+  };
+  h.update(slice('export const defaultBm25', '\n'));
+  h.update(slice('async function removeDocuments(', '\n}\n'));
+  h.update(slice('async function writeChunks(', '\n}\n'));
+  h.update(slice('async writeDocuments(', '\n  async '));
   // And how the vector index is built (createVectorIndex and its parameters).
   h.update(await fs.readFile(path.join(repoRoot, 'src', 'store', 'embeddingSpace.ts')));
   return h.digest('hex').slice(0, 16);

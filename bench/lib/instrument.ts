@@ -22,15 +22,17 @@ export class TimeLedger {
 
 /**
  * A short, stable label for a SQL statement: its first words, whitespace collapsed. A
- * WITH query is labelled by its final SELECT, so two CTE queries do not share a label.
+ * WITH query is labelled by its first CTE's name and its final SELECT, so two CTE queries
+ * do not share a label.
  */
 export function statementLabel(sql: string): string {
   let flat = sql.replace(/\s+/g, ' ').trim();
   if (/^WITH /i.test(flat)) {
+    const first = /^WITH (\w+)/i.exec(flat)?.[1] ?? '';
     const last = flat.toUpperCase().lastIndexOf(') SELECT ');
-    if (last > 0) flat = `WITH … ${flat.slice(last + 2)}`;
+    if (last > 0) flat = `WITH ${first} … ${flat.slice(last + 2)}`;
   }
-  return /^(INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|CREATE INDEX( IF NOT EXISTS)? \w+|(WITH … )?SELECT .{0,40})/i.exec(flat)?.[0] ?? flat.slice(0, 50);
+  return /^(INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|CREATE INDEX( IF NOT EXISTS)? \w+|(WITH \w* … )?SELECT .{0,40})/i.exec(flat)?.[0] ?? flat.slice(0, 50);
 }
 
 /** Anything that books time: a TimeLedger, or a switch that forwards to the current one. */

@@ -8,7 +8,7 @@ import { parseMarkdown, parsePlainText } from './markdownParser.ts';
 import type { Chunk } from './types.ts';
 
 /** Bumped when parsing or chunking changes, so every document is re-processed once. */
-export const PARSER_VERSION = '6';
+export const PARSER_VERSION = '7';
 export const MAX_FILE_BYTES = 20 * 1024 * 1024;
 
 const KINDS: Record<string, 'html' | 'markdown' | 'text'> = {

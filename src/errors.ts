@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'db/no_pgvector'
   | 'db/migration_failed'
   | 'store/model_mismatch'
+  | 'store/concurrent_change'
   | 'embeddings/unavailable'
   | 'llm/unavailable'
   | 'rate/limited'
@@ -28,6 +29,7 @@ const defaultMessages: Record<ErrorCode, string> = {
   'db/no_pgvector': 'The PostgreSQL server has no pgvector extension: run scripts/install-pgvector.sh on the server.',
   'db/migration_failed': 'The database schema could not be updated.',
   'store/model_mismatch': 'The knowledge base was embedded with a different model.',
+  'store/concurrent_change': 'Another ingest changed these documents at the same time; run the ingest again.',
   'embeddings/unavailable': 'The embedding model is unavailable, try again shortly.',
   'llm/unavailable': 'The language model is unavailable.',
   'rate/limited': 'You are asking too quickly; please wait a moment.',

@@ -32,7 +32,7 @@ export async function withApp<T>(fn: (app: App) => Promise<T>, opts: { sample?: 
 }
 
 export function summaryLine(s: IngestSummary): string {
-  return `ingested ${s.collection}: ${s.added} added, ${s.changed} changed, ${s.unchanged} unchanged, ${s.removed} removed; ${s.chunks} chunks (${s.embedded} embedded) in ${s.seconds.toFixed(1)}s`;
+  return `ingested ${s.collection}: ${s.added} added, ${s.changed} changed, ${s.unchanged} unchanged, ${s.removed} removed; ${s.chunks} chunks (${s.embedded} embedded${s.reused ? `, ${s.reused} unchanged` : ''}) in ${s.seconds.toFixed(1)}s`;
 }
 
 /** Adds commands defined outside the core (adapters/cli.ts adds `serve` and `discord`). */

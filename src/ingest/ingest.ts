@@ -1,7 +1,8 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import type { Database } from '../db/database.ts';
-import type { KnowledgeStore, NewDocument } from '../store/knowledgeStore.ts';
+import { chunkDigest, type KnowledgeStore, type NewChunk, type NewDocument, type StoredChunks } from '../store/knowledgeStore.ts';
+import type { Chunk } from './types.ts';
 import { createVectorIndex, ensureEmbeddingSpace, vectorPrecision, type EmbeddingSpace } from '../store/embeddingSpace.ts';
 import { findChangedSources, type ChangedSource } from './changedSources.ts';
 import { listSourceFiles, parseSource } from './sourceFiles.ts';
@@ -22,8 +23,12 @@ export interface IngestSummary {
   changed: number;
   unchanged: number;
   removed: number;
+  /** Chunks of the added and changed documents. */
   chunks: number;
+  /** Of those, chunks embedded and indexed... */
   embedded: number;
+  /** ...and chunks an edited document kept unchanged from its stored version. */
+  reused: number;
   seconds: number;
 }
 
@@ -68,6 +73,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   const base = req.baseUrl ? (req.baseUrl.endsWith('/') ? req.baseUrl : req.baseUrl + '/') : undefined;
 
   let embedded = 0;
+  let reused = 0;
   let chunks = 0;
   /** Parses and embeds one batch, yielding between documents so an overlapping write keeps going. */
   const prepare = async (batch: ChangedSource[]): Promise<NewDocument[]> => {
@@ -76,18 +82,29 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
       parsed.push({ ...parseSource(s), stat: s.stat });
       await yieldToEventLoop();
     }
-    const texts = parsed.flatMap((d) => d.chunks.map((c) => embeddingText(d.title, c.heading, c.content)));
-    const vectors = texts.length ? await deps.embeddings.embedDocuments(texts) : [];
-    if (vectors.length !== texts.length) throw new Error(`the embedding model returned ${vectors.length} vectors for ${texts.length} texts`);
-    embedded += texts.length;
+    // An edited document keeps the chunks it did not change: only the others are embedded.
+    const edited = parsed.filter((d) => stored.has(d.source)).map((d) => d.source);
+    const before = edited.length ? await deps.store.storedChunks(req.collection, edited) : new Map<string, StoredChunks>();
+    const reuse = parsed.map((d) => matchStoredChunks(d.title, d.chunks, before.get(d.source)));
+    const fresh = parsed.flatMap((d, i) => d.chunks.filter((_c, j) => reuse[i]![j] === undefined).map((c) => embeddingText(d.title, c.heading, c.content)));
+    const vectors = fresh.length ? await deps.embeddings.embedDocuments(fresh) : [];
+    if (vectors.length !== fresh.length) throw new Error(`the embedding model returned ${vectors.length} vectors for ${fresh.length} texts`);
+    embedded += fresh.length;
     let v = 0;
-    return parsed.map((d) => ({
+    return parsed.map((d, i) => ({
       source: d.source,
       title: d.title,
       url: base ? new URL(d.source, base).href : undefined,
       contentHash: d.contentHash,
       sourceStat: d.stat,
-      chunks: d.chunks.map((c) => ({ ...c, embedding: vectors[v++]! })),
+      chunks: d.chunks.map((c, j): NewChunk => {
+        const storedId = reuse[i]![j];
+        if (storedId !== undefined) {
+          reused++;
+          return { ...c, storedId };
+        }
+        return { ...c, embedding: vectors[v++]! };
+      }),
     }));
   };
 
@@ -129,6 +146,22 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     removed: toRemove.length,
     chunks,
     embedded,
+    reused,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * For each chunk of an edited document, the id of an identical stored chunk it can keep
+ * (same heading, content and anchor), each stored chunk used once; none when the title
+ * changed, since every chunk's embedding and heading postings include it.
+ */
+export function matchStoredChunks(title: string, chunks: Chunk[], stored: StoredChunks | undefined): (string | undefined)[] {
+  if (!stored || stored.title !== title) return chunks.map(() => undefined);
+  const free = new Map<string, string[]>();
+  for (const c of stored.chunks) {
+    const key = `${c.anchor ?? ''}\0${c.digest}`;
+    free.set(key, [...(free.get(key) ?? []), c.id]);
+  }
+  return chunks.map((c) => free.get(`${c.anchor ?? ''}\0${chunkDigest(c.heading, c.content)}`)?.shift());
 }

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Database, Queryable } from '../db/database.ts';
+import { KbError } from '../errors.ts';
 import { checkedDimension, vectorPrecision } from './embeddingSpace.ts';
 import { compareIds } from '../retrieval/rrf.ts';
 
@@ -20,13 +22,26 @@ export interface Feedback {
 
 export const defaultBm25: Bm25Params = { k1: 1.2, b: 0.75, headingBoost: 4, postingsPerTerm: 2000 };
 
-export interface NewChunk {
-  ord: number;
-  heading: string;
-  anchor?: string;
-  content: string;
-  embedding: number[];
+/**
+ * A chunk to write: either new, with its embedding, or identical to a chunk the document
+ * already has (`storedId`, see storedChunks()), which keeps its row, its vector and its
+ * postings and only moves to `ord`.
+ */
+export type NewChunk = { ord: number; heading: string; anchor?: string; content: string } & ({ embedding: number[]; storedId?: undefined } | { storedId: string; embedding?: undefined });
+
+/** A stored document's chunks as storedChunks() lists them, for reuse by an edited version. */
+export interface StoredChunks {
+  title: string;
+  chunks: { id: string; anchor: string | null; digest: string }[];
 }
+
+/**
+ * What a chunk's embedding and postings are computed from, besides the document title:
+ * its heading and its content. Must agree with chunkDigestSql (both hash the same UTF-8
+ * bytes with MD5, which here only tells edits apart).
+ */
+export const chunkDigest = (heading: string, content: string): string => createHash('md5').update(`${heading}\x1f${content}`, 'utf8').digest('hex');
+const chunkDigestSql = (c: string) => `md5(${c}.heading || chr(31) || ${c}.content)`;
 
 export interface NewDocument {
   source: string;
@@ -122,22 +137,65 @@ async function removeDocuments(tx: Queryable, collection: string, documentIds: s
   // Chunk ids first: every statement below then goes through an index whatever the
   // planner's statistics say (a first large ingest runs before any ANALYZE).
   const chunks = await tx.query<{ id: string; length: number }>('SELECT id, length FROM chunks WHERE document_id = ANY($1::bigint[])', [documentIds]);
-  const chunkIds = chunks.rows.map((r) => r.id);
-  const totalLength = chunks.rows.reduce((sum, r) => sum + Number(r.length), 0);
-  if (chunkIds.length) {
-    const emptied = await tx.query<{ term: string; df: number }>(
-      `WITH gone AS (DELETE FROM chunk_terms WHERE chunk_id = ANY($2::bigint[]) RETURNING term),
-            n AS (SELECT term, count(*)::int AS n FROM gone GROUP BY term)
-       UPDATE term_stats ts SET df = ts.df - n.n FROM n WHERE ts.collection = $1 AND ts.term = n.term
-       RETURNING ts.term, ts.df`,
-      [collection, chunkIds],
-    );
-    const unused = emptied.rows.filter((r) => Number(r.df) <= 0).map((r) => r.term);
-    if (unused.length) await tx.query('DELETE FROM term_stats WHERE collection = $1 AND term = ANY($2::text[])', [collection, unused]);
-    await tx.query('UPDATE collection_stats SET chunk_count = chunk_count - $2, total_length = total_length - $3 WHERE collection = $1', [collection, chunkIds.length, totalLength]);
-  }
+  await removeChunkStatistics(tx, collection, chunks.rows);
   await tx.query('DELETE FROM documents WHERE id = ANY($1::bigint[])', [documentIds]);
 }
+
+/** Deletes the postings of the given chunks and subtracts them from the BM25 statistics (the chunk rows stay). */
+async function removeChunkStatistics(tx: Queryable, collection: string, chunks: { id: string; length: number }[]): Promise<void> {
+  if (!chunks.length) return;
+  const chunkIds = chunks.map((r) => r.id);
+  const totalLength = chunks.reduce((sum, r) => sum + Number(r.length), 0);
+  const emptied = await tx.query<{ term: string; df: number }>(
+    `WITH gone AS (DELETE FROM chunk_terms WHERE chunk_id = ANY($2::bigint[]) RETURNING term),
+          n AS (SELECT term, count(*)::int AS n FROM gone GROUP BY term)
+     UPDATE term_stats ts SET df = ts.df - n.n FROM n WHERE ts.collection = $1 AND ts.term = n.term
+     RETURNING ts.term, ts.df`,
+    [collection, chunkIds],
+  );
+  const unused = emptied.rows.filter((r) => Number(r.df) <= 0).map((r) => r.term);
+  if (unused.length) await tx.query('DELETE FROM term_stats WHERE collection = $1 AND term = ANY($2::text[])', [collection, unused]);
+  await tx.query('UPDATE collection_stats SET chunk_count = chunk_count - $2, total_length = total_length - $3 WHERE collection = $1', [collection, chunkIds.length, totalLength]);
+}
+
+/**
+ * Edits documents in place: keeps the chunks that are reused (moving them to their new
+ * ord), deletes the others with their postings, and updates the document rows. Fails, with
+ * nothing written, when a reused chunk is no longer there (another ingest replaced it).
+ */
+async function updateDocuments(tx: Queryable, collection: string, docs: { id: string; doc: NewDocument }[]): Promise<void> {
+  if (!docs.length) return;
+  const kept = new Map<string, number>();
+  for (const { doc } of docs) for (const c of doc.chunks) if (c.storedId !== undefined) kept.set(c.storedId, c.ord);
+  const current = await tx.query<{ id: string; length: number }>('SELECT id::text AS id, length FROM chunks WHERE document_id = ANY($1::bigint[])', [docs.map((d) => d.id)]);
+  const found = current.rows.filter((r) => kept.has(r.id)).length;
+  if (found !== kept.size) throw new KbError('store/concurrent_change');
+  const stale = current.rows.filter((r) => !kept.has(r.id));
+  await removeChunkStatistics(tx, collection, stale);
+  if (stale.length) await tx.query('DELETE FROM chunks WHERE id = ANY($1::bigint[])', [stale.map((r) => r.id)]);
+  // ord is in no index: moving a chunk is a HOT update that leaves its HNSW entry alone.
+  await tx.query('UPDATE chunks c SET ord = u.ord FROM unnest($1::bigint[], $2::int[]) AS u(id, ord) WHERE c.id = u.id AND c.ord <> u.ord', [[...kept.keys()], [...kept.values()]]);
+  await tx.query(
+    `UPDATE documents d SET title = u.title, url = u.url, content_hash = u.hash, chunk_count = u.n, source_size = u.size, source_mtime_ms = u.mtime, parser_version = u.parser, updated_at = now()
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::float8[], $8::text[]) AS u(id, title, url, hash, n, size, mtime, parser)
+      WHERE d.id = u.id`,
+    [
+      docs.map((d) => d.id),
+      ...documentColumns(docs.map((d) => d.doc)),
+    ],
+  );
+}
+
+/** title, url, content hash, chunk count, source size, mtime and parser version, as parallel arrays. */
+const documentColumns = (docs: NewDocument[]): unknown[][] => [
+  docs.map((d) => d.title),
+  docs.map((d) => d.url ?? null),
+  docs.map((d) => d.contentHash),
+  docs.map((d) => d.chunks.length),
+  docs.map((d) => d.sourceStat?.size ?? null),
+  docs.map((d) => d.sourceStat?.mtimeMs ?? null),
+  docs.map((d) => d.sourceStat?.parserVersion ?? null),
+];
 
 interface ChunkColumns {
   doc: string[];
@@ -292,36 +350,39 @@ export class KnowledgeStore {
     );
   }
 
-  /** Replaces (or adds) the given documents, and removes `removeSources`, atomically. */
+  /**
+   * Replaces (or adds) the given documents, and removes `removeSources`, atomically. A
+   * document that reuses stored chunks (`storedId`) is edited in place: only its other
+   * chunks are written.
+   */
   async writeDocuments(collection: string, docs: NewDocument[], removeSources: string[] = []): Promise<void> {
     await this.db.transaction(async (tx) => {
       const sources = [...docs.map((d) => d.source), ...removeSources];
-      const old = await tx.query<{ id: string }>('SELECT id FROM documents WHERE collection = $1 AND source = ANY($2::text[]) ORDER BY id FOR UPDATE', [collection, sources]);
-      await removeDocuments(tx, collection, old.rows.map((r) => r.id));
-      if (!docs.length) return;
+      const old = await tx.query<{ id: string; source: string }>('SELECT id::text AS id, source FROM documents WHERE collection = $1 AND source = ANY($2::text[]) ORDER BY id FOR UPDATE', [collection, sources]);
+      const oldBySource = new Map(old.rows.map((r) => [r.source, r.id]));
+      const editing = docs.filter((d) => d.chunks.some((c) => c.storedId !== undefined));
+      const edited = new Set(editing.map((d) => d.source));
+      if (editing.some((d) => !oldBySource.has(d.source))) throw new KbError('store/concurrent_change');
+      await removeDocuments(tx, collection, old.rows.filter((r) => !edited.has(r.source)).map((r) => r.id));
+      await updateDocuments(tx, collection, editing.map((doc) => ({ id: oldBySource.get(doc.source)!, doc })));
 
-      const inserted = await tx.query<{ id: string; source: string }>(
-        `INSERT INTO documents (collection, source, title, url, content_hash, chunk_count, source_size, source_mtime_ms, parser_version)
-         SELECT $1, u.source, u.title, u.url, u.hash, u.n, u.size, u.mtime, u.parser
-           FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::float8[], $9::text[]) AS u(source, title, url, hash, n, size, mtime, parser)
-         RETURNING id, source`,
-        [
-          collection,
-          docs.map((d) => d.source),
-          docs.map((d) => d.title),
-          docs.map((d) => d.url ?? null),
-          docs.map((d) => d.contentHash),
-          docs.map((d) => d.chunks.length),
-          docs.map((d) => d.sourceStat?.size ?? null),
-          docs.map((d) => d.sourceStat?.mtimeMs ?? null),
-          docs.map((d) => d.sourceStat?.parserVersion ?? null),
-        ],
-      );
-      const idBySource = new Map(inserted.rows.map((r) => [r.source, r.id]));
+      const added = docs.filter((d) => !edited.has(d.source));
+      const idBySource = new Map(editing.map((d) => [d.source, oldBySource.get(d.source)!]));
+      if (added.length) {
+        const inserted = await tx.query<{ id: string; source: string }>(
+          `INSERT INTO documents (collection, source, title, url, content_hash, chunk_count, source_size, source_mtime_ms, parser_version)
+           SELECT $1, u.source, u.title, u.url, u.hash, u.n, u.size, u.mtime, u.parser
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::float8[], $9::text[]) AS u(source, title, url, hash, n, size, mtime, parser)
+           RETURNING id, source`,
+          [collection, added.map((d) => d.source), ...documentColumns(added)],
+        );
+        for (const r of inserted.rows) idBySource.set(r.source, r.id);
+      }
       const cols: ChunkColumns = { doc: [], ord: [], heading: [], anchor: [], content: [], emb: [] };
       for (const d of docs) {
         const id = idBySource.get(d.source)!;
         for (const c of d.chunks) {
+          if (c.embedding === undefined) continue;
           cols.doc.push(id);
           cols.ord.push(c.ord);
           cols.heading.push(c.heading);
@@ -332,6 +393,29 @@ export class KnowledgeStore {
       }
       await writeChunks(tx, collection, cols);
     });
+  }
+
+  /**
+   * The stored chunks of the given sources (those the collection has), each with its anchor
+   * and digest (chunkDigest), so an edited version of a document can keep the chunks it
+   * did not change instead of embedding and indexing them again.
+   */
+  async storedChunks(collection: string, sources: string[]): Promise<Map<string, StoredChunks>> {
+    const out = new Map<string, StoredChunks>();
+    if (!sources.length) return out;
+    const r = await this.db.query<{ source: string; title: string; id: string; anchor: string | null; digest: string }>(
+      `SELECT d.source, d.title, c.id::text AS id, c.anchor, ${chunkDigestSql('c')} AS digest
+         FROM documents d JOIN chunks c ON c.document_id = d.id
+        WHERE d.collection = $1 AND d.source = ANY($2::text[])
+        ORDER BY d.source, c.ord`,
+      [collection, sources],
+    );
+    for (const x of r.rows) {
+      let doc = out.get(x.source);
+      if (!doc) out.set(x.source, (doc = { title: x.title, chunks: [] }));
+      doc.chunks.push({ id: x.id, anchor: x.anchor, digest: x.digest });
+    }
+    return out;
   }
 
   /** Current content hashes of the given documents, keyed `collection/source`. */

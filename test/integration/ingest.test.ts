@@ -12,6 +12,8 @@ import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
 const space = { model: 'fake-32', dimension: 32 };
 /** A modification time well outside the window in which a file counts as still changing. */
 const OLD = new Date('2024-01-02T03:04:05Z');
+/** Another such time, for an edit that keeps the file's size. */
+const OLDER = new Date('2023-06-07T08:09:10Z');
 
 async function writeFolder(files: Record<string, string>, mtime = OLD): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-ingest-'));
@@ -95,6 +97,73 @@ describe.each(backends)('ingest on %s', (_name, open) => {
     // So a same-size edit within the same timestamp tick is still caught next time.
     await fs.writeFile(path.join(folder, 'fresh.md'), '# Fresh\n\nfrash words here');
     expect(await ingest(deps(), { inputs: [folder], collection: 'racy' })).toMatchObject({ changed: 1 });
+  });
+
+  it('keeps the unchanged chunks of an edited page: only new text is embedded, and the index equals a fresh ingest', async () => {
+    const section = (h: string, body: string) => `## ${h}\n\n${body}\n`;
+    const v1 = ['# Handbook', section('Naïve locks', 'Readers take a shared lock — déjà vu for writers.'), section('Vacuum', 'Vacuum reclaims dead tuples.'), section('Stale', 'This section goes away.'), section('Indexes', 'A btree index orders keys.')].join('\n');
+    const v2 = ['# Handbook', section('Naïve locks', 'Readers take a shared lock — déjà vu for writers.'), section('Freezing', 'Freezing protects against wraparound of transaction ids.'), section('Vacuum', 'Vacuum reclaims dead tuples and updates the visibility map.'), section('Indexes', 'A btree index orders keys.')].join('\n');
+    folder = await writeFolder({ 'guide.md': v1, 'other.md': '# Other\n\nOther words about tuples.' });
+    await ingest(deps(), { inputs: [folder], collection: 'edit' });
+    const idsBefore = await t.db.query<{ heading: string; id: string }>("SELECT c.heading, c.id::text AS id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.collection = 'edit' AND d.source = 'guide.md'");
+    const before = new Map(idsBefore.rows.map((r) => [r.heading, r.id]));
+
+    await fs.writeFile(path.join(folder, 'guide.md'), v2);
+    await fs.utimes(path.join(folder, 'guide.md'), OLD, OLD);
+    const texts = embeddings.texts;
+    const s = await ingest(deps(), { inputs: [folder], collection: 'edit' });
+    // Two sections kept (one with non-ASCII text: the SQL and Node digests agree), one new, one edited.
+    expect(s).toMatchObject({ changed: 1, unchanged: 1, chunks: 4, embedded: 2, reused: 2 });
+    expect(embeddings.texts - texts).toBe(2);
+    const after = await t.db.query<{ heading: string; id: string; ord: number }>("SELECT c.heading, c.id::text AS id, c.ord FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.collection = 'edit' AND d.source = 'guide.md' ORDER BY c.ord");
+    expect(after.rows.map((r) => r.heading)).toEqual(['Naïve locks', 'Freezing', 'Vacuum', 'Indexes']);
+    expect(after.rows.find((r) => r.heading === 'Naïve locks')!.id).toBe(before.get('Naïve locks'));
+    expect(after.rows.find((r) => r.heading === 'Indexes')!.id).toBe(before.get('Indexes'));
+    expect(after.rows.find((r) => r.heading === 'Vacuum')!.id).not.toBe(before.get('Vacuum'));
+
+    // Everything BM25 reads is what a first ingest of the edited folder writes.
+    await ingest(deps(), { inputs: [folder], collection: 'fresh' });
+    const state = async (collection: string) => ({
+      documents: (await t.db.query("SELECT source, title, content_hash, chunk_count FROM documents WHERE collection = $1 ORDER BY source", [collection])).rows,
+      chunks: (await t.db.query('SELECT d.source, c.ord, c.heading, c.anchor, c.content, c.length, c.embedding::text AS embedding FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.collection = $1 ORDER BY d.source, c.ord', [collection])).rows,
+      postings: (await t.db.query('SELECT d.source, c.ord, p.term, p.tf, p.tf_head, p.length FROM chunk_terms p JOIN chunks c ON c.id = p.chunk_id JOIN documents d ON d.id = c.document_id WHERE p.collection = $1 ORDER BY 1, 2, 3', [collection])).rows,
+      terms: (await t.db.query('SELECT term, df FROM term_stats WHERE collection = $1 ORDER BY term', [collection])).rows,
+      totals: (await t.db.query('SELECT chunk_count, total_length FROM collection_stats WHERE collection = $1', [collection])).rows,
+    });
+    expect(await state('edit')).toEqual(await state('fresh'));
+    expect((await store.bm25('wraparound', ['edit'], 5)).length).toBe(1);
+    expect(await store.bm25('goes away', ['edit'], 5)).toEqual([]);
+  });
+
+  it('embeds every chunk of an edited page whose title changed', async () => {
+    folder = await writeFolder({ 'p.md': '# Old title\n\n## One\n\nfirst part\n\n## Two\n\nsecond part\n' });
+    await ingest(deps(), { inputs: [folder], collection: 'retitle' });
+    await fs.writeFile(path.join(folder, 'p.md'), '# New title\n\n## One\n\nfirst part\n\n## Two\n\nsecond part\n');
+    await fs.utimes(path.join(folder, 'p.md'), OLDER, OLDER);
+    expect(await ingest(deps(), { inputs: [folder], collection: 'retitle' })).toMatchObject({ changed: 1, chunks: 2, embedded: 2, reused: 0 });
+  });
+
+  it('refuses, with nothing written, an edit whose kept chunk another ingest removed meanwhile', async () => {
+    folder = await writeFolder({ 'a.md': '# A\n\n## One\n\nfirst part\n\n## Two\n\nsecond part\n' });
+    await ingest(deps(), { inputs: [folder], collection: 'race' });
+    const stored = await store.storedChunks('race', ['a.md']);
+    const [kept, gone] = stored.get('a.md')!.chunks;
+    // Another ingest replaced the chunk this edit meant to keep.
+    await t.db.query('DELETE FROM chunk_terms WHERE chunk_id = $1', [gone!.id]);
+    await t.db.query('DELETE FROM chunks WHERE id = $1', [gone!.id]);
+    const edit: NewDocument = {
+      source: 'a.md',
+      title: 'A',
+      contentHash: 'edited',
+      chunks: [
+        { ord: 0, heading: 'One', content: 'first part', storedId: kept!.id },
+        { ord: 1, heading: 'Two', content: 'second part', storedId: gone!.id },
+        { ord: 2, heading: 'Three', content: 'third part', embedding: embeddings.embedSync('third part') },
+      ],
+    };
+    await expect(store.writeDocuments('race', [edit])).rejects.toMatchObject({ code: 'store/concurrent_change' });
+    expect((await documentsOf('race')).map((d) => [d.source, d.chunk_count, Number(d.n)])).toEqual([['a.md', 2, 1]]);
+    expect(await store.bm25('third', ['race'], 5)).toEqual([]);
   });
 
   it('embeds the next batch while the previous one is written, one write at a time, in order', async () => {

@@ -208,7 +208,8 @@ interface ChunkColumns {
 
 /**
  * Inserts chunks with their postings in one statement: each body is tokenised and stemmed
- * once by PostgreSQL's english configuration (the one queries go through), giving the
+ * once by PostgreSQL's english configuration (the one queries go through; `OFFSET 0` keeps
+ * the planner from inlining to_tsvector into each of its two uses), giving the
  * chunk's length and its body postings; title/heading occurrences are added as heading
  * postings, each posting with its impact (see migrations/003). The terms' document
  * frequencies and the collection's totals are updated from the postings just written, so
@@ -222,7 +223,7 @@ async function writeChunks(tx: Queryable, collection: string, cols: ChunkColumns
     `WITH src AS MATERIALIZED (
             SELECT u.doc, u.ord, u.heading, u.anchor, u.content, u.emb, v.tsv, l.length
               FROM unnest($2::bigint[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(doc, ord, heading, anchor, content, emb)
-             CROSS JOIN LATERAL (SELECT to_tsvector('english', u.content) AS tsv) v
+             CROSS JOIN LATERAL (SELECT to_tsvector('english', u.content) AS tsv OFFSET 0) v
              CROSS JOIN LATERAL (SELECT coalesce(sum(coalesce(array_length(t.positions, 1), 1)), 0)::real AS length FROM unnest(v.tsv) t) l),
           inserted AS (
             INSERT INTO chunks (document_id, collection, ord, heading, anchor, content, length, embedding)
@@ -245,6 +246,7 @@ async function writeChunks(tx: Queryable, collection: string, cols: ChunkColumns
             SELECT agg.term, agg.id, $1, agg.tf, agg.tf_head, k.length,
                    (agg.tf + $10::real * agg.tf_head) / (agg.tf + $10::real * agg.tf_head + $8::real * (1 - $9::real + $9::real * k.length / avg.avgdl))
               FROM agg JOIN keyed k ON k.id = agg.id CROSS JOIN avg
+             ORDER BY 1, 7 DESC -- in the impact index's order: neighbouring inserts touch the same pages
             RETURNING term),
           df AS (
             INSERT INTO term_stats (collection, term, df)

@@ -39,6 +39,8 @@ export interface IngestDeps {
   space: EmbeddingSpace;
   /** Called after documents were replaced or removed (answer-cache invalidation). */
   onDocumentsChanged?: (docs: { collection: string; source: string }[]) => Promise<void>;
+  /** Batches written at the same time, each in its own transaction (default 2; 1 on PGlite, which has one connection). */
+  writers?: number;
 }
 
 const BATCH_DOCUMENTS = 64;
@@ -58,7 +60,9 @@ export const embeddingText = (title: string, heading: string, content: string) =
  * and mtime match the last ingest are not read at all). Unchanged documents (same content
  * hash) cost no embedding work; changed ones are replaced whole, in batches, each batch one
  * transaction. Batches are pipelined: the next batch is parsed and embedded while
- * PostgreSQL writes the current one, with one write in flight at a time, in order.
+ * PostgreSQL writes the previous ones, `writers` batches at a time on their own
+ * connections. A failed write stops the run after the writes in flight have finished:
+ * every batch is either committed whole or not at all, and running again completes it.
  */
 export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<IngestSummary> {
   const started = performance.now();
@@ -109,23 +113,43 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   };
 
   req.onProgress?.(0, pending.length);
+  const writers = Math.max(1, deps.writers ?? (deps.db.kind === 'pglite' ? 1 : 2));
+  const writing = new Set<Promise<void>>();
+  let written = 0;
+  let failure: { error: unknown } | undefined;
   let next = pending.length ? prepare(pending.slice(0, BATCH_DOCUMENTS)) : undefined;
-  for (let i = 0; next; i += BATCH_DOCUMENTS) {
-    const docs = await next;
-    const write = deps.store.writeDocuments(req.collection, docs);
+  for (let i = 0; next && !failure; i += BATCH_DOCUMENTS) {
+    let docs: NewDocument[];
+    try {
+      docs = await next;
+    } catch (err) {
+      // Writes already started still finish (each is a whole batch), then the run stops.
+      await Promise.all(writing);
+      throw err;
+    }
     const j = i + BATCH_DOCUMENTS;
     next = j < pending.length ? prepare(pending.slice(j, j + BATCH_DOCUMENTS)) : undefined;
     // A failure of the next batch surfaces when it is awaited; until then it must not
     // count as unhandled (which would end the process while this write runs).
     next?.catch(() => undefined);
-    try {
-      await write;
-    } catch (err) {
-      await next?.catch(() => undefined);
-      throw err;
-    }
-    chunks += docs.reduce((n, d) => n + d.chunks.length, 0);
-    req.onProgress?.(Math.min(j, pending.length), pending.length);
+    const write = deps.store.writeDocuments(req.collection, docs).then(
+      () => {
+        chunks += docs.reduce((n, d) => n + d.chunks.length, 0);
+        written += docs.length;
+        req.onProgress?.(written, pending.length);
+      },
+      (error: unknown) => {
+        failure ??= { error };
+      },
+    );
+    writing.add(write);
+    void write.then(() => writing.delete(write));
+    if (writing.size >= writers) await Promise.race(writing);
+  }
+  await Promise.all(writing);
+  if (failure) {
+    await next?.catch(() => undefined);
+    throw failure.error;
   }
   if (toRemove.length) await deps.store.removeDocuments(req.collection, toRemove);
   const replaced = pending.filter((d) => stored.has(d.file.source)).map((d) => d.file.source);

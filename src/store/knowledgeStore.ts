@@ -98,6 +98,9 @@ export interface RankedChunk {
 /** BM25's IDF of a term in `df` of `n` chunks, as SQL over the given expressions. */
 const idfSql = (n: string, df: string) => `ln(1 + (${n} - ${df} + 0.5) / (${df} + 0.5))`;
 
+/** Tries of a batch write that PostgreSQL aborted to break a deadlock. */
+const WRITE_ATTEMPTS = 3;
+
 /** First-pass chunks that pseudo-relevance feedback re-scores (see bm25()). */
 const feedbackPool = 200;
 
@@ -358,6 +361,18 @@ export class KnowledgeStore {
    * chunks are written.
    */
   async writeDocuments(collection: string, docs: NewDocument[], removeSources: string[] = []): Promise<void> {
+    // Batches written at the same time can deadlock on term_stats rows (a removal and an
+    // insert lock terms in different orders); PostgreSQL then aborts one, which runs again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.writeBatch(collection, docs, removeSources);
+      } catch (err) {
+        if (attempt >= WRITE_ATTEMPTS || (err as { code?: string } | null)?.code !== '40P01') throw err;
+      }
+    }
+  }
+
+  private async writeBatch(collection: string, docs: NewDocument[], removeSources: string[]): Promise<void> {
     await this.db.transaction(async (tx) => {
       const sources = [...docs.map((d) => d.source), ...removeSources];
       const old = await tx.query<{ id: string; source: string }>('SELECT id::text AS id, source FROM documents WHERE collection = $1 AND source = ANY($2::text[]) ORDER BY id FOR UPDATE', [collection, sources]);

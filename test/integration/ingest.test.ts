@@ -28,9 +28,9 @@ async function writeFolder(files: Record<string, string>, mtime = OLD): Promise<
 const pages = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`page-${String(i).padStart(3, '0')}.md`, `# Page ${i}\n\nThe page numbered ${i} talks about tuple ${i} and vacuum.`]));
 
 /** Wraps a database so the test can make one statement fail inside its transaction. */
-function failingDatabase(inner: Database, shouldFail: (sql: string) => boolean): Database {
+function failingDatabase(inner: Database, shouldFail: (sql: string) => boolean, error = new Error('injected failure')): Database {
   const wrap = (q: Queryable): Queryable => ({
-    query: (sql, params) => (shouldFail(sql) ? Promise.reject(new Error('injected failure')) : q.query(sql, params)),
+    query: (sql, params) => (shouldFail(sql) ? Promise.reject(error) : q.query(sql, params)),
   });
   return { kind: inner.kind, query: (sql, params) => inner.query(sql, params), reader: () => inner.reader(), transaction: (fn) => inner.transaction((tx) => fn(wrap(tx))), close: () => inner.close() };
 }
@@ -166,7 +166,7 @@ describe.each(backends)('ingest on %s', (_name, open) => {
     expect(await store.bm25('third', ['race'], 5)).toEqual([]);
   });
 
-  it('embeds the next batch while the previous one is written, one write at a time, in order', async () => {
+  it('with one writer, embeds the next batch while the previous one is written, one write at a time, in order', async () => {
     folder = await writeFolder(pages(150));
     const events: string[] = [];
     let embedCalls = 0;
@@ -195,7 +195,7 @@ describe.each(backends)('ingest on %s', (_name, open) => {
       }
     })(t.db);
     const progress: Array<[number, number]> = [];
-    const s = await ingest({ db: t.db, store: pipelinedStore, embeddings: tracked, space }, { inputs: [folder], collection: 'pipe', onProgress: (done, total) => progress.push([done, total]) });
+    const s = await ingest({ db: t.db, store: pipelinedStore, embeddings: tracked, space, writers: 1 }, { inputs: [folder], collection: 'pipe', onProgress: (done, total) => progress.push([done, total]) });
     expect(s).toMatchObject({ added: 150, embedded: 150, chunks: 150 });
     expect(events).toEqual([
       'embed 0',
@@ -212,17 +212,71 @@ describe.each(backends)('ingest on %s', (_name, open) => {
     expect((await documentsOf('pipe')).every((d) => Number(d.n) === d.chunk_count)).toBe(true);
   });
 
+  it('with two writers, writes two batches at a time, each whole, with the same result as one writer', async () => {
+    folder = await writeFolder(pages(300));
+    let inFlight = 0;
+    let most = 0;
+    const concurrentStore = new (class extends KnowledgeStore {
+      override async writeDocuments(collection: string, docs: NewDocument[], removeSources?: string[]) {
+        most = Math.max(most, ++inFlight);
+        try {
+          await super.writeDocuments(collection, docs, removeSources);
+        } finally {
+          inFlight--;
+        }
+      }
+    })(t.db);
+    const progress: number[] = [];
+    const s = await ingest({ db: t.db, store: concurrentStore, embeddings, space, writers: 2 }, { inputs: [folder], collection: 'two', onProgress: (done) => progress.push(done) });
+    expect(s).toMatchObject({ added: 300, embedded: 300, chunks: 300 });
+    // PGlite runs in this thread, so a write there is done before the next batch is ready.
+    expect(most).toBe(t.db.kind === 'pglite' ? 1 : 2);
+    expect(progress.at(-1)).toBe(300);
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+    await ingest({ ...deps(), writers: 1 }, { inputs: [folder], collection: 'one' });
+    const stats = async (collection: string) => ({
+      terms: (await t.db.query('SELECT term, df FROM term_stats WHERE collection = $1 ORDER BY term', [collection])).rows,
+      totals: (await t.db.query('SELECT chunk_count, total_length FROM collection_stats WHERE collection = $1', [collection])).rows,
+      postings: (await t.db.query('SELECT count(*)::int AS n FROM chunk_terms WHERE collection = $1', [collection])).rows,
+    });
+    expect(await stats('two')).toEqual(await stats('one'));
+  });
+
+  it('writes a batch again when PostgreSQL aborted it to break a deadlock', async () => {
+    folder = await writeFolder(pages(10));
+    let chunkInserts = 0;
+    const deadlock = Object.assign(new Error('deadlock detected'), { code: '40P01' });
+    const db = failingDatabase(t.db, (sql) => /INSERT INTO chunks\b/.test(sql) && ++chunkInserts === 1, deadlock);
+    expect(await ingest({ db, store: new KnowledgeStore(db), embeddings, space }, { inputs: [folder], collection: 'deadlock' })).toMatchObject({ added: 10 });
+    expect(chunkInserts).toBe(2);
+    const stored = await documentsOf('deadlock');
+    expect(stored).toHaveLength(10);
+    expect(stored.every((d) => Number(d.n) === d.chunk_count)).toBe(true);
+  });
+
   it('keeps each batch atomic when a write fails while the next batch is embedded', async () => {
     folder = await writeFolder(pages(150));
     let chunkInserts = 0;
     // The second batch's chunk insert fails after its documents were inserted in the same transaction.
     const db = failingDatabase(t.db, (sql) => /INSERT INTO chunks\b/.test(sql) && ++chunkInserts === 2);
-    await expect(ingest({ db, store: new KnowledgeStore(db), embeddings, space }, { inputs: [folder], collection: 'atomic' })).rejects.toThrow('injected failure');
+    await expect(ingest({ db, store: new KnowledgeStore(db), embeddings, space, writers: 1 }, { inputs: [folder], collection: 'atomic' })).rejects.toThrow('injected failure');
     const stored = await documentsOf('atomic');
     expect(stored.map((d) => d.source)).toEqual(Object.keys(pages(64)));
     expect(stored.every((d) => Number(d.n) === d.chunk_count && d.chunk_count > 0)).toBe(true);
     // Running again finishes the job: the committed batch is unchanged, the rest is added.
     expect(await ingest(deps(), { inputs: [folder], collection: 'atomic' })).toMatchObject({ added: 86, unchanged: 64 });
+  });
+
+  it('with two writers, a failed batch leaves every other batch whole, and running again completes the folder', async () => {
+    folder = await writeFolder(pages(300));
+    let chunkInserts = 0;
+    const db = failingDatabase(t.db, (sql) => /INSERT INTO chunks\b/.test(sql) && ++chunkInserts === 2);
+    await expect(ingest({ db, store: new KnowledgeStore(db), embeddings, space, writers: 2 }, { inputs: [folder], collection: 'atomic2' })).rejects.toThrow('injected failure');
+    const stored = await documentsOf('atomic2');
+    expect(stored.length % 64 === 0 || stored.length === 300 - 64).toBe(true);
+    expect(stored.length).toBeLessThan(300);
+    expect(stored.every((d) => Number(d.n) === d.chunk_count && d.chunk_count > 0)).toBe(true);
+    expect(await ingest(deps(), { inputs: [folder], collection: 'atomic2' })).toMatchObject({ added: 300 - stored.length, unchanged: stored.length });
   });
 
   it('reports an embedding failure of the next batch after the current batch is committed', async () => {

@@ -1,6 +1,7 @@
 /**
  * EXPERIMENT on a kept bench corpus (not part of `npm run bench`):
- * `node bin/tsx.js bench/experiments/hnswBuildParams.ts 100k 16:64,16:200,32:200`
+ * `node bin/tsx.js bench/experiments/hnswBuildParams.ts 100k 16:64,16:200,32:200 [40,100]`
+ * (the last argument: the ef_search values to measure)
  *
  * Rebuilds the project's HNSW index (same name and expression, so KnowledgeStore.vector
  * uses it) with other m / ef_construction values, measures build time, size and recall@10
@@ -18,6 +19,7 @@ import { overlap, recallQueries, VectorProbe, type Probe } from '../suites/recal
 
 const size = parseSize(process.argv[2] ?? '100k');
 const variants = (process.argv[3] ?? '16:64,16:200').split(',').map((v) => v.split(':').map(Number) as [number, number]);
+const efSearches = (process.argv[4] ?? '40,100').split(',').map(Number);
 const local = new LocalEmbeddings(await loadGloveTable(cacheDir));
 const dim = checkedDimension(local.dimension);
 const index = vectorIndexName(dim, 'halfvec');
@@ -29,7 +31,7 @@ try {
   await session.query("SET maintenance_work_mem = '1GB'");
   const exact: Probe[] = [];
   for (const v of vectors) exact.push(await probe.run({ enable_indexscan: 'off' }, v, ['default'], 10));
-  console.log(`| m | ef_construction | build s | index MB | recall@10 dev, ef_search 40 | generated, 40 | dev, 100 | generated, 100 |\n|---:|---:|---:|---:|---:|---:|---:|---:|`);
+  console.log(`| m | ef_construction | build s | index MB | ${efSearches.map((ef) => `recall@10 dev, ef_search ${ef} | generated, ${ef}`).join(' | ')} |\n|---:|---:|---:|---:|${efSearches.map(() => '---:|---:|').join('')}`);
   for (const [m, efc] of variants) {
     await session.query(`DROP INDEX IF EXISTS ${index}`);
     const t0 = performance.now();
@@ -37,12 +39,12 @@ try {
     const buildS = (performance.now() - t0) / 1000;
     const mbytes = Number((await session.query<{ b: string }>(`SELECT pg_relation_size('${index}') AS b`)).rows[0]!.b) / 1048576;
     const cells: string[] = [];
-    for (const ef of [40, 100]) {
+    for (const ef of efSearches) {
       const recalls: number[] = [];
       for (const [i, v] of vectors.entries()) recalls.push(overlap(await probe.run({ 'hnsw.ef_search': String(ef) }, v, ['default'], 10), exact[i]!));
       cells.push(fmt(mean(recalls.slice(0, 40)), 3), fmt(mean(recalls.slice(40)), 3));
     }
-    console.log(`| ${m} | ${efc} | ${fmt(buildS, 1)} | ${fmt(mbytes, 0)} | ${cells[0]} | ${cells[1]} | ${cells[2]} | ${cells[3]} |`);
+    console.log(`| ${m} | ${efc} | ${fmt(buildS, 1)} | ${fmt(mbytes, 0)} | ${cells.join(' | ')} |`);
   }
 } finally {
   await session.query(`DROP INDEX IF EXISTS ${index}`);

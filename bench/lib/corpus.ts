@@ -48,6 +48,9 @@ export async function sourceFingerprint(): Promise<string> {
   };
   h.update(slice('export const defaultBm25', '\n'));
   h.update(slice('async function removeDocuments(', '\n}\n'));
+  h.update(slice('async function removeChunkStatistics(', '\n}\n'));
+  h.update(slice('async function updateDocuments(', '\n}\n'));
+  h.update(slice('const documentColumns', '\n];\n'));
   h.update(slice('async function writeChunks(', '\n}\n'));
   h.update(slice('async writeDocuments(', '\n  async '));
   // And how the vector index is built (createVectorIndex and its parameters).

@@ -2,10 +2,10 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import type { Database } from '../db/database.ts';
 import { chunkDigest, type KnowledgeStore, type NewChunk, type NewDocument, type StoredChunks } from '../store/knowledgeStore.ts';
-import type { Chunk } from './types.ts';
 import { createVectorIndex, ensureEmbeddingSpace, vectorPrecision, type EmbeddingSpace } from '../store/embeddingSpace.ts';
 import { findChangedSources, type ChangedSource } from './changedSources.ts';
 import { listSourceFiles, parseSource } from './sourceFiles.ts';
+import type { Chunk } from './types.ts';
 
 export interface IngestRequest {
   inputs: string[];
@@ -58,7 +58,8 @@ export const embeddingText = (title: string, heading: string, content: string) =
  * Ingests files into a collection. Every new or changed file is read and validated before
  * anything is written, so a bad file stops the run with nothing changed (files whose size
  * and mtime match the last ingest are not read at all). Unchanged documents (same content
- * hash) cost no embedding work; changed ones are replaced whole, in batches, each batch one
+ * hash) cost no embedding work; of a changed one, only the chunks that changed are embedded
+ * and indexed (see matchStoredChunks). Documents are written in batches, each batch one
  * transaction. Batches are pipelined: the next batch is parsed and embedded while
  * PostgreSQL writes the previous ones, `writers` batches at a time on their own
  * connections. A failed write stops the run after the writes in flight have finished:
@@ -127,6 +128,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
       await Promise.all(writing);
       throw err;
     }
+    if (failure) break;
     const j = i + BATCH_DOCUMENTS;
     next = j < pending.length ? prepare(pending.slice(j, j + BATCH_DOCUMENTS)) : undefined;
     // A failure of the next batch surfaces when it is awaited; until then it must not

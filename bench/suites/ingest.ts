@@ -101,7 +101,7 @@ function ledgerTable(title: string, ledger: TimeLedger, totalMs: number, note: s
       ...booked.slice(0, 10).map((e) => [e.label, fmt(e.ms / 1000, 3), `${fmt((100 * e.ms) / totalMs, 0)}%`, String(e.calls)]),
       rest >= 0
         ? ['reading, hashing, parsing, chunking (not booked above)', fmt(rest / 1000, 3), `${fmt((100 * rest) / totalMs, 0)}%`, '–']
-        : ['overlap: booked steps that ran at the same time (embedding the next batch while a batch is written)', fmt(rest / 1000, 3), '–', '–'],
+        : ['overlap: booked steps that ran at the same time (embedding the next batch while two batches are written)', fmt(rest / 1000, 3), '–', '–'],
       ['total', fmt(totalMs / 1000, 3), '100%', '–'],
     ],
     notes: [note],
@@ -192,7 +192,7 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
       ],
       notes: [
         "PGVectorStore has no change detection: re-ingesting means deleting the folder's rows and adding every chunk again (with its HNSW index present, as deployed); its times exclude parsing",
-        'ours skips files whose size and mtime match the last ingest, reads and hashes the rest, then parses, embeds and rewrites only changed pages (the edited copy keeps the untouched files\' mtimes)',
+        'ours skips files whose size and mtime match the last ingest, reads and hashes the rest, then parses the changed pages and embeds and writes only their changed chunks (the edited copy keeps the untouched files\' mtimes)',
       ],
     });
     const editedLedger = slowPhases.ledgers.get('edited')!;
@@ -200,7 +200,7 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
       name: 'ingest',
       tables: [
         full,
-        ledgerTable('Where ours spends a full ingest (server PostgreSQL, through the parts, each statement timed)', partsLedger, partsMs, `PGVectorStore.addDocuments of the same chunks: ${fmt(lc.ms.full / 1000)} s in this run, embedding included`),
+        ledgerTable('Where ours spends a full ingest (server PostgreSQL, through the parts, each statement timed)', partsLedger, partsMs, `PGVectorStore.addDocuments of the same chunks: ${fmt(lc.ms.full / 1000)} s in this run, embedding included; statement times of the two concurrent writers add up, so shares exceed 100%`),
         reingest('Re-ingest, local embeddings, server PostgreSQL', server, lc, [['(PGlite, ours) unchanged / 1% edited', `${fmt(lite.ms.unchanged / 1000)} / ${fmt(lite.ms.edited / 1000)}`, '–', '–']]),
         reingest(`Re-ingest, slow embedder (OpenAI-compatible fake, +${o.slowDelayMs} ms per request, batchSize ${o.embedBatch}), server PostgreSQL`, slowOurs, slowLc, [
           ['embedding requests, all three runs', String(requests.ours), String(requests.langchain), '–'],

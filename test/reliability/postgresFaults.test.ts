@@ -173,7 +173,9 @@ describe('an ingest batch whose backend is terminated mid-transaction', () => {
     paused.beforeStatement = async (_tx, _n, sql) => {
       if (sql.includes('INSERT INTO chunk_terms') && ++chunkTermInserts === 2) await gate.wait();
     };
-    const run = ingest({ db: paused, store: new KnowledgeStore(paused), embeddings, space }, { inputs: [folder], collection }).then(
+    // One writer, so "the second batch" is the second to write (two concurrent writers are
+    // covered by test/integration/ingest.test.ts).
+    const run = ingest({ db: paused, store: new KnowledgeStore(paused), embeddings, space, writers: 1 }, { inputs: [folder], collection }).then(
       () => undefined,
       (err: unknown) => err,
     );

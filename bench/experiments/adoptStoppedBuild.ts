@@ -6,7 +6,8 @@
  * Does what ensureCorpus does after loading (the project's createVectorIndex, then VACUUM
  * (ANALYZE), then the bench_meta record), and renames the database to bench_corpus_<label>,
  * which `npm run bench -- --sizes <label> --keep` then reuses. The load time is given on the
- * command line (it is whatever the stopped run took).
+ * command line (it is whatever the stopped run took). Also finishes a corpus whose load
+ * completed but whose index build failed (label = its own size).
  */
 import { loadGloveTable } from '../../src/embeddings/gloveTable.ts';
 import { LocalEmbeddings } from '../../src/embeddings/localEmbeddings.ts';
@@ -51,8 +52,10 @@ try {
 } finally {
   await fresh.close();
 }
-const admin = new pg.Client({ connectionString: ADMIN_URL });
-await admin.connect();
-await admin.query(`ALTER DATABASE ${from} RENAME TO ${to}`);
-await admin.end();
-console.log(`renamed ${from} to ${to}`);
+if (from !== to) {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`ALTER DATABASE ${from} RENAME TO ${to}`);
+  await admin.end();
+  console.log(`renamed ${from} to ${to}`);
+}

@@ -128,7 +128,8 @@ export async function ensureCorpus(size: number, log: (s: string) => void): Prom
   // Enough for the HNSW graph to be built in memory (1M chunks need more than 1GB).
   const maintenanceWorkMem = size > 300_000 ? '3GB' : '1GB';
   const url = await recreateDatabase(name, { maintenance_work_mem: maintenanceWorkMem });
-  const db = openPg(url);
+  // No 10-minute statement limit here: the HNSW build of a 1M corpus takes longer.
+  const db = openPg(url, 10, 4 * 3_600_000);
   try {
     await migrate(db);
     const space = { model: embeddings.modelName, dimension: embeddings.dimension };

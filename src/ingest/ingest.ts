@@ -160,7 +160,8 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   if (pending.length || toRemove.length) {
     await createVectorIndex(deps.db, deps.space.dimension, vectorPrecision(deps.db.kind));
     const before = [...stored.values()].reduce((n, d) => n + d.chunkCount, 0);
-    const rewritten = touched.reduce((n, s) => n + stored.get(s)!.chunkCount, 0) + chunks;
+    // Chunks deleted plus chunks written; a reused chunk was neither.
+    const rewritten = touched.reduce((n, s) => n + stored.get(s)!.chunkCount, 0) + chunks - 2 * reused;
     if (!before || rewritten >= ANALYZE_SHARE * before) await deps.store.refreshStatistics();
   }
 

@@ -47,6 +47,15 @@ describe.each(backends)('ingest on %s', (_name, open) => {
       [collection],
     )).rows;
 
+  /** Everything BM25 and vector search read for a collection, without row ids. */
+  const indexState = async (collection: string) => ({
+    documents: (await t.db.query("SELECT source, title, content_hash, chunk_count FROM documents WHERE collection = $1 ORDER BY source", [collection])).rows,
+    chunks: (await t.db.query('SELECT d.source, c.ord, c.heading, c.anchor, c.content, c.length, c.embedding::text AS embedding FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.collection = $1 ORDER BY d.source, c.ord', [collection])).rows,
+    postings: (await t.db.query('SELECT d.source, c.ord, p.term, p.tf, p.tf_head, p.length FROM chunk_terms p JOIN chunks c ON c.id = p.chunk_id JOIN documents d ON d.id = c.document_id WHERE p.collection = $1 ORDER BY 1, 2, 3', [collection])).rows,
+    terms: (await t.db.query('SELECT term, df FROM term_stats WHERE collection = $1 ORDER BY term', [collection])).rows,
+    totals: (await t.db.query('SELECT chunk_count, total_length FROM collection_stats WHERE collection = $1', [collection])).rows,
+  });
+
   beforeAll(async () => {
     t = await open();
     await migrate(t.db);
@@ -123,16 +132,33 @@ describe.each(backends)('ingest on %s', (_name, open) => {
 
     // Everything BM25 reads is what a first ingest of the edited folder writes.
     await ingest(deps(), { inputs: [folder], collection: 'fresh' });
-    const state = async (collection: string) => ({
-      documents: (await t.db.query("SELECT source, title, content_hash, chunk_count FROM documents WHERE collection = $1 ORDER BY source", [collection])).rows,
-      chunks: (await t.db.query('SELECT d.source, c.ord, c.heading, c.anchor, c.content, c.length, c.embedding::text AS embedding FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.collection = $1 ORDER BY d.source, c.ord', [collection])).rows,
-      postings: (await t.db.query('SELECT d.source, c.ord, p.term, p.tf, p.tf_head, p.length FROM chunk_terms p JOIN chunks c ON c.id = p.chunk_id JOIN documents d ON d.id = c.document_id WHERE p.collection = $1 ORDER BY 1, 2, 3', [collection])).rows,
-      terms: (await t.db.query('SELECT term, df FROM term_stats WHERE collection = $1 ORDER BY term', [collection])).rows,
-      totals: (await t.db.query('SELECT chunk_count, total_length FROM collection_stats WHERE collection = $1', [collection])).rows,
-    });
-    expect(await state('edit')).toEqual(await state('fresh'));
+    expect(await indexState('edit')).toEqual(await indexState('fresh'));
     expect((await store.bm25('wraparound', ['edit'], 5)).length).toBe(1);
     expect(await store.bm25('goes away', ['edit'], 5)).toEqual([]);
+  });
+
+  it('refreshes planner statistics after rewriting a fifth of the chunks, not after edits that keep most of them', async () => {
+    const page = (i: number, extra: string) => `# Page ${i}\n\n` + Array.from({ length: 10 }, (_, j) => `## Part ${j}\n\npart ${j} of page ${i} about vacuum\n`).join('\n') + extra;
+    const files = (extra: (i: number) => string) => Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`p${i}.md`, page(i, extra(i))]));
+    folder = await writeFolder(files(() => ''));
+    let refreshes = 0;
+    const counting = new (class extends KnowledgeStore {
+      override async refreshStatistics() {
+        refreshes++;
+        await super.refreshStatistics();
+      }
+    })(t.db);
+    const run = () => ingest({ ...deps(), store: counting }, { inputs: [folder], collection: 'analyze' });
+    await run();
+    expect(refreshes).toBe(1);
+    // Every page edited, but only one new section each: 5 of 50 chunks written.
+    for (const [name, text] of Object.entries(files((i) => `\n## Added\n\nnew words ${i}\n`))) await fs.writeFile(path.join(folder, name), text);
+    expect(await run()).toMatchObject({ changed: 5, embedded: 5, reused: 50 });
+    expect(refreshes).toBe(1);
+    // Every section rewritten.
+    for (const [name, text] of Object.entries(files((i) => `\n## Added\n\nnew words ${i}\n`))) await fs.writeFile(path.join(folder, name), text.replaceAll('about vacuum', 'about analyze'));
+    expect(await run()).toMatchObject({ changed: 5, reused: 5 });
+    expect(refreshes).toBe(2);
   });
 
   it('embeds every chunk of an edited page whose title changed', async () => {
@@ -241,12 +267,7 @@ describe.each(backends)('ingest on %s', (_name, open) => {
     expect(progress.at(-1)).toBe(300);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);
     await ingest({ ...deps(), writers: 1 }, { inputs: [folder], collection: 'one' });
-    const stats = async (collection: string) => ({
-      terms: (await t.db.query('SELECT term, df FROM term_stats WHERE collection = $1 ORDER BY term', [collection])).rows,
-      totals: (await t.db.query('SELECT chunk_count, total_length FROM collection_stats WHERE collection = $1', [collection])).rows,
-      postings: (await t.db.query('SELECT count(*)::int AS n FROM chunk_terms WHERE collection = $1', [collection])).rows,
-    });
-    expect(await stats('two')).toEqual(await stats('one'));
+    expect(await indexState('two')).toEqual(await indexState('one'));
   });
 
   it('writes a batch again when PostgreSQL aborted it to break a deadlock', async () => {

@@ -158,7 +158,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   const touched = [...replaced, ...toRemove];
   if (touched.length) await deps.onDocumentsChanged?.(touched.map((source) => ({ collection: req.collection, source })));
   if (pending.length || toRemove.length) {
-    await createVectorIndex(deps.db, deps.space.dimension, vectorPrecision(deps.db.kind));
+    await deps.db.transaction((tx) => createVectorIndex(tx, deps.space.dimension, vectorPrecision(deps.db.kind)));
     const before = [...stored.values()].reduce((n, d) => n + d.chunkCount, 0);
     // Chunks deleted plus chunks written; a reused chunk was neither.
     const rewritten = touched.reduce((n, s) => n + stored.get(s)!.chunkCount, 0) + chunks - 2 * reused;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { migrate } from '../../src/db/migrate.ts';
-import { createVectorIndex, ensureEmbeddingSpace, upgradeVectorIndex, vectorIndexName, vectorPrecision } from '../../src/store/embeddingSpace.ts';
+import { builtEfConstruction, createVectorIndex, ensureEmbeddingSpace, hnswEfConstruction, SMALL_INDEX_ROWS, upgradeVectorIndex, vectorIndexName, vectorPrecision } from '../../src/store/embeddingSpace.ts';
 import { defaultBm25, KnowledgeStore, type NewDocument } from '../../src/store/knowledgeStore.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
 import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
@@ -154,5 +154,31 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
     expect(await indexes()).toEqual([vectorIndexName(32, otherPrecision)]);
     expect(await upgradeVectorIndex(t.db, 32, precision)).toBe(true);
     expect(await indexes()).toEqual([vectorIndexName(32, precision)]);
+  });
+
+  it('builds a small table\'s vector index with ef_construction 64 and rebuilds it once the table outgrows it', async () => {
+    const precision = vectorPrecision(t.db.kind);
+    const name = vectorIndexName(32, precision);
+    const oid = async () => (await t.db.query<{ oid: string }>('SELECT to_regclass($1)::oid::text AS oid', [name])).rows[0]!.oid;
+    await t.db.query(`DROP INDEX IF EXISTS ${name}`);
+    await t.db.transaction((tx) => createVectorIndex(tx, 32, precision));
+    expect(await builtEfConstruction(t.db, name)).toBe(64);
+    const small = await oid();
+    // Still small: left alone.
+    await t.db.transaction((tx) => createVectorIndex(tx, 32, precision, SMALL_INDEX_ROWS));
+    expect(await oid()).toBe(small);
+    // Grown: rebuilt under the same name with the large-table value; searches still work.
+    await t.db.transaction((tx) => createVectorIndex(tx, 32, precision, SMALL_INDEX_ROWS + 1));
+    expect(await builtEfConstruction(t.db, name)).toBe(hnswEfConstruction(precision, SMALL_INDEX_ROWS + 1));
+    expect(hnswEfConstruction(precision, SMALL_INDEX_ROWS + 1)).toBeGreaterThan(64);
+    expect(await oid()).not.toBe(small);
+    expect(await builtEfConstruction(t.db, `${name}_rebuild`)).toBeUndefined();
+    const hits = await store.vector(embeddings.embedSync('lantern lantern lantern'), 32, ['lamps', 'other'], 2);
+    expect(hits).toHaveLength(2);
+    // A swap interrupted between dropping the old index and renaming the new one is finished.
+    await t.db.query(`ALTER INDEX ${name} RENAME TO ${name}_rebuild`);
+    await t.db.transaction((tx) => createVectorIndex(tx, 32, precision));
+    expect(await builtEfConstruction(t.db, name)).toBe(hnswEfConstruction(precision, SMALL_INDEX_ROWS + 1));
+    expect(await builtEfConstruction(t.db, `${name}_rebuild`)).toBeUndefined();
   });
 });

@@ -132,7 +132,20 @@ type RankedRow = { id: string; score: number } & Partial<ChunkRow>;
 const ranked = (r: { rows: RankedRow[] }): RankedChunk[] =>
   r.rows.map(({ score, ...row }) => ({ id: String(row.id), score: Number(score), ...(row.document_id === undefined ? {} : { row: { ...row, id: String(row.id) } as ChunkRow }) }));
 
-export const toVectorLiteral = (v: number[]): string => `[${v.map((x) => (Number.isFinite(x) ? Math.fround(x) : 0)).join(',')}]`;
+/**
+ * pgvector's text form of a vector, each component rounded to single precision (what the
+ * column stores) and written with 9 significant digits, which always read back as the same
+ * single-precision value: a third shorter than a double's digits, for the client to build
+ * and PostgreSQL to parse.
+ */
+export const toVectorLiteral = (v: number[]): string => {
+  let s = '[';
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    s += (i ? ',' : '') + (Number.isFinite(x) ? Math.fround(x).toPrecision(9) : '0');
+  }
+  return s + ']';
+};
 
 /** Subtracts the BM25 statistics of the given documents' chunks, then deletes them. */
 async function removeDocuments(tx: Queryable, collection: string, documentIds: string[]): Promise<void> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { limitPerDocument, reciprocalRankFusion } from '../../src/retrieval/rrf.ts';
+import { toVectorLiteral } from '../../src/store/knowledgeStore.ts';
 
 describe('reciprocal rank fusion', () => {
   it('adds weighted reciprocal ranks keyed by chunk id', () => {
@@ -22,5 +23,19 @@ describe('reciprocal rank fusion', () => {
   it('does not let one document fill every slot', () => {
     const items = [{ d: 'x' }, { d: 'x' }, { d: 'x' }, { d: 'y' }, { d: 'z' }];
     expect(limitPerDocument(items, (i) => i.d, 2, 4).map((i) => i.d)).toEqual(['x', 'x', 'y', 'z']);
+  });
+});
+
+describe('vector literals', () => {
+  it('write each component so that it reads back as the same single-precision value', () => {
+    const v = [0.1, -1 / 3, 1e-8, 123456.789, 0, -0.000123456789, Math.PI];
+    const literal = toVectorLiteral(v);
+    const back = literal.slice(1, -1).split(',').map(Number);
+    expect(back.map((x) => Math.fround(x))).toEqual(v.map((x) => Math.fround(x)));
+    expect(literal.length).toBeLessThan(`[${v.map((x) => Math.fround(x)).join(',')}]`.length);
+  });
+
+  it('write non-finite components as 0', () => {
+    expect(toVectorLiteral([Number.NaN, Number.POSITIVE_INFINITY, 1])).toBe('[0,0,1.00000000]');
   });
 });

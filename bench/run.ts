@@ -31,6 +31,7 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'hybrid,bm25,vector,seed' },
     'slow-delay-ms': { type: 'string', default: '50' },
     'embed-batch': { type: 'string', default: '512' },
+    repeat: { type: 'string', default: '3' },
     'ef-search': { type: 'string', default: '40,100,200,300,400' },
     tag: { type: 'string' },
     'extrapolate-with': { type: 'string' },
@@ -48,6 +49,7 @@ if (values.help) {
   --ef-search <list>     hnsw.ef_search values for the recall suite (default 40,100,200,300,400; 40 is pgvector's default, the project sets 300)
   --slow-delay-ms <n>    delay the fake embedding API adds per request (default 50)
   --embed-batch <n>      OpenAIEmbeddings batchSize for the slow embedder (default 512, LangChain's default)
+  --repeat <n>           full ingests of the manual per system for the ingest ratio, medians reported (default 3)
   --keep                 keep the bench_* databases (corpora are reused by the next run)
   --tag <name>           write bench/results/<suite>-<name>.json instead of <suite>.json
   --extrapolate-with <f> add the retrieval figures of an earlier results file to the 1M extrapolation`);
@@ -73,7 +75,7 @@ console.log(`machine: ${machine.nproc} cores (${machine.cpuModel}), node ${machi
 console.log(`code: ${machine.gitHead}${machine.gitModified.length ? ` + uncommitted changes to ${machine.gitModified.join(', ')}` : ''}; PostgreSQL ${Object.entries(machine.postgresSettings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 
 const runners: Record<SuiteName, () => Promise<SuiteResult>> = {
-  ingest: () => runIngestSuite({ keep, slowDelayMs: Number(values['slow-delay-ms']), embedBatch: Number(values['embed-batch']) }),
+  ingest: () => runIngestSuite({ keep, slowDelayMs: Number(values['slow-delay-ms']), embedBatch: Number(values['embed-batch']), repeat: Math.max(1, Number(values.repeat)) }),
   retrieval: () =>
     runRetrievalSuite({
       sizes,

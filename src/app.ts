@@ -8,7 +8,7 @@ import { PgDatabase } from './db/pgDatabase.ts';
 import { PgliteDatabase } from './db/pgliteDatabase.ts';
 import { createEmbeddings } from './embeddings/createEmbeddings.ts';
 import { KbError, isConnectionError } from './errors.ts';
-import { ingest, type IngestRequest, type IngestSummary } from './ingest/ingest.ts';
+import { ingest, REMOTE_EMBED_AHEAD, type IngestRequest, type IngestSummary } from './ingest/ingest.ts';
 import type { Logger } from './logger.ts';
 import { HybridRetriever, type RetrievalMode } from './retrieval/hybridRetriever.ts';
 import { readEmbeddingSpace, upgradeVectorIndex, vectorPrecision, type EmbeddingSpace } from './store/embeddingSpace.ts';
@@ -153,7 +153,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       memory,
       logger,
       retriever,
-      ingest: (req) => ingest({ db, store, embeddings, space, onDocumentsChanged: async (docs) => void (await answerCache.invalidateDocuments(docs)) }, req),
+      ingest: (req) => ingest({ db, store, embeddings, space, embedAhead: provider.remote ? REMOTE_EMBED_AHEAD : 1, onDocumentsChanged: async (docs) => void (await answerCache.invalidateDocuments(docs)) }, req),
       reembed: () => reembed({ db, embeddings, space }),
       async ensureSampleKnowledgeBase() {
         const { documents } = await store.stats();

@@ -8,7 +8,7 @@ import type { Database } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { loadGloveTable } from '../../src/embeddings/gloveTable.ts';
 import { LocalEmbeddings } from '../../src/embeddings/localEmbeddings.ts';
-import { ingest, type IngestRequest, type IngestSummary } from '../../src/ingest/ingest.ts';
+import { ingest, REMOTE_EMBED_AHEAD, type IngestRequest, type IngestSummary } from '../../src/ingest/ingest.ts';
 import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
 import { benchConfig, cacheDir } from '../lib/benchConfig.ts';
 import { databaseUrl, dropDatabase, explainAnalyze, openPg, recreateDatabase, silentLogger } from '../lib/databases.ts';
@@ -187,7 +187,8 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
       const pgdb = openPg(await recreateDatabase('bench_ingest_slow_ours'));
       await migrate(pgdb);
       const db = timedDatabase(pgdb, slowPhases);
-      const deps = { db, store: new KnowledgeStore(db), embeddings: new TimedEmbeddings(slow, slowPhases), space: { model: 'openai:fake-local', dimension } };
+      // embedAhead as createApp sets it for a remote embedder.
+      const deps = { db, store: new KnowledgeStore(db), embeddings: new TimedEmbeddings(slow, slowPhases), space: { model: 'openai:fake-local', dimension }, embedAhead: REMOTE_EMBED_AHEAD };
       let before = (await fake.stats()).requests;
       slowOurs = await ourRuns((r) => ingest(deps, r), editedCopy.dir, slowPhases).finally(() => pgdb.close());
       requests.ours = (await fake.stats()).requests - before;

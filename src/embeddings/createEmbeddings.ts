@@ -9,13 +9,15 @@ import { LocalEmbeddings } from './localEmbeddings.ts';
 export interface EmbeddingsSetup {
   embeddings: EmbeddingsInterface;
   space: EmbeddingSpace;
+  /** Behind a network API (requests can overlap) rather than computed in this process. */
+  remote: boolean;
 }
 
 /** Local GloVe (default, offline) or OpenAI-compatible embeddings, with their dimension. */
 export async function createEmbeddings(config: Config): Promise<EmbeddingsSetup> {
   if (config.embeddings.provider === 'local') {
     const local = new LocalEmbeddings(await loadGloveTable(config.cacheDir));
-    return { embeddings: local, space: { model: local.modelName, dimension: local.dimension } };
+    return { embeddings: local, space: { model: local.modelName, dimension: local.dimension }, remote: false };
   }
   const embeddings = new OpenAIEmbeddings({
     model: config.embeddings.model,
@@ -30,5 +32,5 @@ export async function createEmbeddings(config: Config): Promise<EmbeddingsSetup>
   } catch (err) {
     throw new KbError('embeddings/unavailable', `The embedding model ${config.embeddings.model} could not be reached: ${(err as Error).message}`, { cause: err });
   }
-  return { embeddings, space: { model: `openai:${config.embeddings.model}`, dimension } };
+  return { embeddings, space: { model: `openai:${config.embeddings.model}`, dimension }, remote: true };
 }

@@ -41,7 +41,16 @@ export interface IngestDeps {
   onDocumentsChanged?: (docs: { collection: string; source: string }[]) => Promise<void>;
   /** Batches written at the same time, each in its own transaction (default 2; 1 on PGlite, which has one connection). */
   writers?: number;
+  /**
+   * Batches parsed and embedded ahead of the writes (default 1). A remote embedder gains from
+   * several requests in flight (REMOTE_EMBED_AHEAD); a local one only from one, since more
+   * would share the same thread and delay the batch the writers wait for.
+   */
+  embedAhead?: number;
 }
+
+/** Embedding requests in flight during an ingest with a remote (OpenAI-compatible) embedder. */
+export const REMOTE_EMBED_AHEAD = 4;
 
 const BATCH_DOCUMENTS = 64;
 /**
@@ -60,8 +69,8 @@ export const embeddingText = (title: string, heading: string, content: string) =
  * and mtime match the last ingest are not read at all). Unchanged documents (same content
  * hash) cost no embedding work; of a changed one, only the chunks that changed are embedded
  * and indexed (see matchStoredChunks). Documents are written in batches, each batch one
- * transaction. Batches are pipelined: the next batch is parsed and embedded while
- * PostgreSQL writes the previous ones, `writers` batches at a time on their own
+ * transaction. Batches are pipelined: the next `embedAhead` batches are parsed and embedded
+ * while PostgreSQL writes the previous ones, `writers` batches at a time on their own
  * connections. A failed write stops the run after the writes in flight have finished:
  * every batch is either committed whole or not at all, and running again completes it.
  */
@@ -115,25 +124,36 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
 
   req.onProgress?.(0, pending.length);
   const writers = Math.max(1, deps.writers ?? (deps.db.kind === 'pglite' ? 1 : 2));
+  const ahead = Math.max(1, deps.embedAhead ?? 1);
   const writing = new Set<Promise<void>>();
   let written = 0;
   let failure: { error: unknown } | undefined;
-  let next = pending.length ? prepare(pending.slice(0, BATCH_DOCUMENTS)) : undefined;
-  for (let i = 0; next && !failure; i += BATCH_DOCUMENTS) {
+  /** Batches being parsed and embedded, in order. */
+  const prepared: Promise<NewDocument[]>[] = [];
+  let nextStart = 0;
+  const prepareAhead = () => {
+    while (prepared.length < ahead && nextStart < pending.length) {
+      const batch = prepare(pending.slice(nextStart, nextStart + BATCH_DOCUMENTS));
+      // A failure surfaces when the batch is awaited; until then it must not count as
+      // unhandled (which would end the process while a write runs).
+      batch.catch(() => undefined);
+      prepared.push(batch);
+      nextStart += BATCH_DOCUMENTS;
+    }
+  };
+  prepareAhead();
+  while (prepared.length && !failure) {
     let docs: NewDocument[];
     try {
-      docs = await next;
+      docs = await prepared.shift()!;
     } catch (err) {
       // Writes already started still finish (each is a whole batch), then the run stops.
       await Promise.all(writing);
+      await Promise.all(prepared.map((p) => p.catch(() => undefined)));
       throw err;
     }
     if (failure) break;
-    const j = i + BATCH_DOCUMENTS;
-    next = j < pending.length ? prepare(pending.slice(j, j + BATCH_DOCUMENTS)) : undefined;
-    // A failure of the next batch surfaces when it is awaited; until then it must not
-    // count as unhandled (which would end the process while this write runs).
-    next?.catch(() => undefined);
+    prepareAhead();
     const write = deps.store.writeDocuments(req.collection, docs).then(
       () => {
         chunks += docs.reduce((n, d) => n + d.chunks.length, 0);
@@ -150,7 +170,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   }
   await Promise.all(writing);
   if (failure) {
-    await next?.catch(() => undefined);
+    await Promise.all(prepared.map((p) => p.catch(() => undefined)));
     throw failure.error;
   }
   if (toRemove.length) await deps.store.removeDocuments(req.collection, toRemove);

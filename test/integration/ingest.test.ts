@@ -270,6 +270,50 @@ describe.each(backends)('ingest on %s', (_name, open) => {
     expect(await indexState('two')).toEqual(await indexState('one'));
   });
 
+  it('with embedAhead, keeps that many embedding requests in flight and writes the same as one ahead', async () => {
+    folder = await writeFolder(pages(300));
+    let inFlight = 0;
+    let most = 0;
+    const slow = new (class extends FakeEmbeddings {
+      override async embedDocuments(texts: string[]) {
+        most = Math.max(most, ++inFlight);
+        try {
+          // A remote embedder's latency: the requests can only overlap if they are sent together.
+          await new Promise((resolve) => setTimeout(resolve, 40));
+          return await super.embedDocuments(texts);
+        } finally {
+          inFlight--;
+        }
+      }
+    })(32);
+    const progress: number[] = [];
+    const s = await ingest({ ...deps(), embeddings: slow, embedAhead: 3 }, { inputs: [folder], collection: 'ahead', onProgress: (done) => progress.push(done) });
+    expect(s).toMatchObject({ added: 300, embedded: 300, chunks: 300 });
+    expect(most).toBe(3);
+    expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+    most = 0;
+    await ingest({ ...deps(), embeddings: slow }, { inputs: [folder], collection: 'one-ahead' });
+    expect(most).toBe(1);
+    expect(await indexState('ahead')).toEqual(await indexState('one-ahead'));
+  });
+
+  it('with embedAhead, a failed embedding stops the run with every written batch whole', async () => {
+    folder = await writeFolder(pages(300));
+    let calls = 0;
+    const failing = new (class extends FakeEmbeddings {
+      override async embedDocuments(texts: string[]) {
+        if (calls++ === 2) throw new Error('embedding service failed');
+        return super.embedDocuments(texts);
+      }
+    })(32);
+    await expect(ingest({ ...deps(), embeddings: failing, embedAhead: 3 }, { inputs: [folder], collection: 'ahead-fail' })).rejects.toThrow('embedding service failed');
+    const stored = await documentsOf('ahead-fail');
+    expect(stored.length % 64).toBe(0);
+    expect(stored.length).toBeLessThanOrEqual(128);
+    expect(stored.every((d) => Number(d.n) === d.chunk_count && d.chunk_count > 0)).toBe(true);
+    expect(await ingest(deps(), { inputs: [folder], collection: 'ahead-fail' })).toMatchObject({ added: 300 - stored.length, unchanged: stored.length });
+  });
+
   it('writes a batch again when PostgreSQL aborted it to break a deadlock', async () => {
     folder = await writeFolder(pages(10));
     let chunkInserts = 0;

@@ -23,8 +23,9 @@ export interface Database extends Queryable {
 /**
  * Candidates the HNSW graph walk keeps (hnsw.ef_search): with the project's index (m = 16,
  * ef_construction by size, see hnswEfConstruction) this gives recall@10 of about 0.96
- * against exact search at 100k chunks and 0.997 on the manual alone (BENCHMARKS.md). Filtered searches keep walking until they have enough rows
- * (pgvector 0.8 iterative scans, relaxed order).
+ * against exact search at 100k chunks and 0.997 on the manual alone (BENCHMARKS.md).
+ * Filtered searches keep walking until they have enough rows (pgvector 0.8 iterative scans,
+ * relaxed order).
  */
 export const DEFAULT_EF_SEARCH = 300;
 

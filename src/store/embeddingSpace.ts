@@ -103,7 +103,8 @@ export async function createVectorIndex(db: Queryable, dimension: number, precis
   if (built === undefined) {
     // A rebuild that was swapped in only halfway (outside a transaction) left the new index.
     if ((await builtEfConstruction(db, rebuilding)) !== undefined) await db.query(`ALTER INDEX ${rebuilding} RENAME TO ${name}`);
-    else await build(name);
+    // IF NOT EXISTS: a caller outside a transaction is not serialised by the lock.
+    else await build(`IF NOT EXISTS ${name}`);
   } else if (built < wanted) {
     await db.query(`DROP INDEX IF EXISTS ${rebuilding}`);
     await build(rebuilding);

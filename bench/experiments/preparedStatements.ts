@@ -20,7 +20,7 @@ import { cacheDir } from '../lib/benchConfig.ts';
 import { parseSize, sizeLabel } from '../lib/corpus.ts';
 import { databaseUrl, silentLogger } from '../lib/databases.ts';
 import { inDomainQuestions } from '../lib/questions.ts';
-import { fmt, percentile } from '../lib/stats.ts';
+import { fmt, summarize } from '../lib/stats.ts';
 
 const size = parseSize(process.argv[2] ?? '100k');
 const rounds = Number(process.argv[3] ?? 5);
@@ -66,7 +66,8 @@ try {
   const plans = await named.query<{ name: string; generic_plans: string; custom_plans: string; statement: string }>('SELECT name, generic_plans, custom_plans, statement FROM pg_prepared_statements');
   console.log(`| statement (${sizeLabel(size)}) | n | unnamed p50 | unnamed p95 | prepared p50 | prepared p95 |\n|---|---:|---:|---:|---:|---:|`);
   for (const [label, t] of times) {
-    console.log(`| \`${label}…\` | ${t.unnamed.length} | ${fmt(percentile(t.unnamed.sort((a, b) => a - b), 50))} | ${fmt(percentile(t.unnamed, 95))} | ${fmt(percentile(t.named.sort((a, b) => a - b), 50))} | ${fmt(percentile(t.named, 95))} |`);
+    const [u, n] = [summarize(t.unnamed), summarize(t.named)];
+    console.log(`| \`${label}…\` | ${u.n} | ${fmt(u.p50)} | ${fmt(u.p95)} | ${fmt(n.p50)} | ${fmt(n.p95)} |`);
   }
   for (const p of plans.rows) console.log(`${kind(p.statement)}: generic plans ${p.generic_plans}, custom plans ${p.custom_plans}`);
 } finally {

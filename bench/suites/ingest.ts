@@ -17,7 +17,7 @@ import { explainingDatabase, TimedEmbeddings, TimeLedger, timedDatabase, type Bo
 import { openLangChainBaseline, toLangChainDocuments } from '../lib/langchainBaseline.ts';
 import { copyWithEdits, loadManual, MANUAL_DIR, type LoadedManual } from '../lib/manual.ts';
 import type { SuiteResult, Table } from '../lib/report.ts';
-import { fmt, ratio, timed } from '../lib/stats.ts';
+import { fmt, ratio, summarize, timed } from '../lib/stats.ts';
 
 const COLLECTION = 'pg';
 const EDITED_FILES = 12;
@@ -86,11 +86,6 @@ async function langChainFullRun(url: string, embeddings: EmbeddingsInterface, di
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
 /** Replays the slowest call of each of the costliest write statements under EXPLAIN, rolled back. */
 async function explainWrites(db: Database, ledger: TimeLedger, count: number): Promise<Array<{ title: string; text: string }>> {
   const out: Array<{ title: string; text: string }> = [];
@@ -155,8 +150,8 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
       fullRuns.ours.push(await timed(() => app.ingest({ inputs: [MANUAL_DIR], collection: COLLECTION })).then((r) => r.ms).finally(() => app.close()));
       fullRuns.lc.push(await langChainFullRun(await recreateDatabase('bench_ingest_lc'), local, local.dimension, manual));
     }
-    server.ms.full = median(fullRuns.ours);
-    lc.ms.full = median(fullRuns.lc);
+    server.ms.full = summarize(fullRuns.ours).p50;
+    lc.ms.full = summarize(fullRuns.lc).p50;
 
     // Where a full ingest spends its time: the same ingest through the parts, every statement timed.
     const partsDb = openPg(await recreateDatabase('bench_ingest_parts'));

@@ -149,7 +149,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     } catch (err) {
       // Writes already started still finish (each is a whole batch), then the run stops.
       await Promise.all(writing);
-      await Promise.all(prepared.map((p) => p.catch(() => undefined)));
+      await Promise.allSettled(prepared);
       throw err;
     }
     if (failure) break;
@@ -170,7 +170,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   }
   await Promise.all(writing);
   if (failure) {
-    await Promise.all(prepared.map((p) => p.catch(() => undefined)));
+    await Promise.allSettled(prepared);
     throw failure.error;
   }
   if (toRemove.length) await deps.store.removeDocuments(req.collection, toRemove);

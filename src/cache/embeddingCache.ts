@@ -23,7 +23,8 @@ export function decodeVector(s: string): number[] | undefined {
 
 /**
  * Wraps another embedding model and remembers its vectors in the KeyValueStore, so the
- * same question (or unchanged chunk on re-ingest) never pays for a second provider call.
+ * same question (or chunk during a re-run of `kb reembed`) never pays for a second
+ * provider call. The ingest does not use it (see createApp).
  * Vectors are stored as base64 Float32 (a third of the JSON size); a fresh vector is
  * rounded the same way before it is returned, so a text gets the identical vector
  * whether it was a hit or a miss.

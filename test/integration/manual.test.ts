@@ -3,6 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createApp, type App } from '../../src/app.ts';
+import { EmbeddingCache } from '../../src/cache/embeddingCache.ts';
+import { embeddingText } from '../../src/ingest/ingest.ts';
 import { evaluate, readQuestions } from '../../src/eval/evaluate.ts';
 import { createServerDatabase, silentLogger, type TestDatabase } from '../support/databases.ts';
 
@@ -55,6 +57,18 @@ describe('the PostgreSQL manual, local embeddings, server PostgreSQL', () => {
     expect(retrieved[1]!.filter(brinPage).length).toBeGreaterThanOrEqual(2);
     expect(retrieved[2]!.some((s) => /^btree/.test(s) || s === 'indexes-types.html')).toBe(true);
   }, 60_000);
+
+  it('keeps chunk vectors in PostgreSQL only: the embedding cache holds the questions', async () => {
+    const cache = app.embeddings;
+    expect(cache).toBeInstanceOf(EmbeddingCache);
+    const r = await app.db.query<{ title: string; heading: string; content: string }>(
+      "SELECT d.title, c.heading, c.content FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.source = 'indexes-partial.html' ORDER BY c.ord LIMIT 1",
+    );
+    const chunk = r.rows[0]!;
+    expect(await app.kv.get((cache as EmbeddingCache).keyFor(embeddingText(chunk.title, chunk.heading, chunk.content)))).toBeUndefined();
+    await app.retriever(['default']).invoke('how do I create a partial index');
+    expect(await app.kv.get((cache as EmbeddingCache).keyFor('how do I create a partial index'))).toBeDefined();
+  });
 
   it('re-ingests the unchanged manual with no embedding work', async () => {
     const s = await app.ingest({ inputs: [MANUAL], collection: 'default', baseUrl: 'https://www.postgresql.org/docs/15/' });

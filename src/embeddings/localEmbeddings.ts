@@ -19,12 +19,13 @@ export class LocalEmbeddings extends Embeddings {
   readonly dimension: number;
   private readonly weights: Float32Array;
   private readonly oovCache = new Map<string, Float32Array>();
+  private readonly slotCache = new Map<string, number>();
 
   private readonly options: Required<LocalEmbeddingOptions>;
 
   constructor(private readonly table: GloveTable, params: EmbeddingsParams = {}, private readonly sifA = 1e-3, options: LocalEmbeddingOptions = {}) {
     super(params);
-    this.options = { stopwords: true, oovWeight: 1, hashDims: 156, hashWeight: 0.3, ...options };
+    this.options = { stopwords: true, oovWeight: 1, hashDims: 156, hashWeight: 0.3, slotCacheWords: 100_000, ...options };
     this.dimension = table.dimension + this.options.hashDims;
     const harmonic = Math.log(table.size) + 0.5772;
     this.weights = new Float32Array(table.size);
@@ -84,10 +85,21 @@ export class LocalEmbeddings extends Embeddings {
     return out;
   }
 
-  /** Feature hashing of a word's stem into the lexical part of the vector. */
+  /**
+   * Feature hashing of a word's stem into the lexical part of the vector. Stemming and MD5
+   * were half the cost of an embedding, so each word's slot is remembered (a signed index:
+   * -1 - index for sign -1).
+   */
   private hashSlot(token: string): { index: number; sign: number } {
-    const h = createHash('md5').update(stemmer(token)).digest();
-    return { index: h.readUInt32LE(0) % this.options.hashDims, sign: h[4]! & 1 ? 1 : -1 };
+    let slot = this.slotCache.get(token);
+    if (slot === undefined) {
+      const h = createHash('md5').update(stemmer(token)).digest();
+      const index = h.readUInt32LE(0) % this.options.hashDims;
+      slot = h[4]! & 1 ? index : -1 - index;
+      if (this.slotCache.size >= this.options.slotCacheWords) this.slotCache.clear();
+      this.slotCache.set(token, slot);
+    }
+    return slot >= 0 ? { index: slot, sign: 1 } : { index: -1 - slot, sign: -1 };
   }
 
   private oovVector(token: string): Float32Array {
@@ -117,6 +129,8 @@ export interface LocalEmbeddingOptions {
   /** Share of the cosine that comes from the hashed lexical part. */
   hashWeight?: number;
   oovWeight?: number;
+  /** Words whose hash slot is remembered (100,000: a few MB); the memo starts over when full. */
+  slotCacheWords?: number;
 }
 
 /** Function words that say nothing about a text's topic. */

@@ -19,7 +19,7 @@ export class LocalEmbeddings extends Embeddings {
   readonly dimension: number;
   private readonly weights: Float32Array;
   private readonly oovCache = new Map<string, Float32Array>();
-  private readonly slotCache = new Map<string, number>();
+  private readonly slotCache = new Map<string, HashSlot>();
 
   private readonly options: Required<LocalEmbeddingOptions>;
 
@@ -88,24 +88,21 @@ export class LocalEmbeddings extends Embeddings {
   /**
    * Feature hashing of a word's stem into the lexical part of the vector. Stemming and MD5
    * were most of an embedding's cost (the manual took 2.67 s to embed, 0.53 s with the memo),
-   * so each word's slot is remembered (a signed index: -1 - index for sign -1).
+   * so each word's slot is remembered.
    */
-  private hashSlot(token: string): { index: number; sign: number } {
-    let slot = this.slotCache.get(token);
-    if (slot === undefined) {
+  private hashSlot(token: string): HashSlot {
+    return remembered(this.slotCache, this.options.slotCacheWords, token, () => {
       const h = createHash('md5').update(stemmer(token)).digest();
-      const index = h.readUInt32LE(0) % this.options.hashDims;
-      slot = h[4]! & 1 ? index : -1 - index;
-      if (this.slotCache.size >= this.options.slotCacheWords) this.slotCache.clear();
-      this.slotCache.set(token, slot);
-    }
-    return slot >= 0 ? { index: slot, sign: 1 } : { index: -1 - slot, sign: -1 };
+      return { index: h.readUInt32LE(0) % this.options.hashDims, sign: h[4]! & 1 ? 1 : -1 };
+    });
   }
 
   private oovVector(token: string): Float32Array {
-    let v = this.oovCache.get(token);
-    if (v) return v;
-    v = new Float32Array(this.dimension);
+    return remembered(this.oovCache, 50_000, token, () => this.pseudoRandomVector(token));
+  }
+
+  private pseudoRandomVector(token: string): Float32Array {
+    const v = new Float32Array(this.dimension);
     let seed = createHash('sha256').update(token).digest();
     let norm = 0;
     for (let i = 0; i < this.dimension; i++) {
@@ -116,10 +113,24 @@ export class LocalEmbeddings extends Embeddings {
     }
     norm = Math.sqrt(norm);
     for (let i = 0; i < this.dimension; i++) v[i]! /= norm;
-    if (this.oovCache.size > 50000) this.oovCache.clear();
-    this.oovCache.set(token, v);
     return v;
   }
+}
+
+interface HashSlot {
+  readonly index: number;
+  readonly sign: 1 | -1;
+}
+
+/** The memo's value for `key`, computed on a miss; a full memo starts over. */
+function remembered<V>(memo: Map<string, V>, limit: number, key: string, compute: () => V): V {
+  let value = memo.get(key);
+  if (value === undefined) {
+    value = compute();
+    if (memo.size >= limit) memo.clear();
+    memo.set(key, value);
+  }
+  return value;
 }
 
 export interface LocalEmbeddingOptions {
@@ -129,7 +140,7 @@ export interface LocalEmbeddingOptions {
   /** Share of the cosine that comes from the hashed lexical part. */
   hashWeight?: number;
   oovWeight?: number;
-  /** Words whose hash slot is remembered (default 100,000, under 10 MB); the memo starts over when full. */
+  /** Words whose hash slot is remembered (default 100,000, about 10 MB); the memo starts over when full. */
   slotCacheWords?: number;
 }
 

@@ -59,15 +59,15 @@ describe('the PostgreSQL manual, local embeddings, server PostgreSQL', () => {
   }, 60_000);
 
   it('keeps chunk vectors in PostgreSQL only: the embedding cache holds the questions', async () => {
-    const cache = app.embeddings;
+    const cache = app.embeddings as EmbeddingCache;
     expect(cache).toBeInstanceOf(EmbeddingCache);
     const r = await app.db.query<{ title: string; heading: string; content: string }>(
       "SELECT d.title, c.heading, c.content FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.source = 'indexes-partial.html' ORDER BY c.ord LIMIT 1",
     );
     const chunk = r.rows[0]!;
-    expect(await app.kv.get((cache as EmbeddingCache).keyFor(embeddingText(chunk.title, chunk.heading, chunk.content)))).toBeUndefined();
+    expect(await app.kv.get(cache.keyFor(embeddingText(chunk.title, chunk.heading, chunk.content)))).toBeUndefined();
     await app.retriever(['default']).invoke('how do I create a partial index');
-    expect(await app.kv.get((cache as EmbeddingCache).keyFor('how do I create a partial index'))).toBeDefined();
+    expect(await app.kv.get(cache.keyFor('how do I create a partial index'))).toBeDefined();
   });
 
   it('re-ingests the unchanged manual with no embedding work', async () => {

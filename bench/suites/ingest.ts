@@ -9,7 +9,7 @@ import { migrate } from '../../src/db/migrate.ts';
 import { loadGloveTable } from '../../src/embeddings/gloveTable.ts';
 import { LocalEmbeddings } from '../../src/embeddings/localEmbeddings.ts';
 import { ingest, REMOTE_EMBED_AHEAD, type IngestRequest, type IngestSummary } from '../../src/ingest/ingest.ts';
-import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
+import { KnowledgeStore, WRITE_WORK_MEM } from '../../src/store/knowledgeStore.ts';
 import { benchConfig, cacheDir } from '../lib/benchConfig.ts';
 import { databaseUrl, dropDatabase, explainAnalyze, openPg, recreateDatabase, silentLogger } from '../lib/databases.ts';
 import { startFakeOpenAI } from '../lib/fakeOpenAI.ts';
@@ -94,6 +94,8 @@ async function explainWrites(db: Database, ledger: TimeLedger, count: number): P
     const call = ledger.slowest.get(w.label)!;
     const text = await db
       .transaction(async (tx) => {
+        // The same work_mem as the timed write (without it the replay's sorts spill to disk).
+        if (/INSERT INTO chunk_terms/.test(call.sql)) await tx.query(`SET LOCAL work_mem = '${WRITE_WORK_MEM}'`);
         if (/INSERT INTO chunk_terms/.test(w.label)) await tx.query('DELETE FROM chunk_terms WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ANY($1::bigint[]))', [call.params![0]]);
         // The timed run wrote its chunks before the HNSW index existed; so does the replay
         // (the DROP is rolled back with it).

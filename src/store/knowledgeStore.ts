@@ -222,6 +222,9 @@ interface ChunkColumns {
   emb: string[];
 }
 
+/** work_mem of a batch write: a batch's postings (~55k rows for 64 pages) sort and aggregate in memory. */
+export const WRITE_WORK_MEM = '32MB';
+
 /**
  * Inserts chunks with their postings in one statement: each body is tokenised and stemmed
  * once by PostgreSQL's english configuration (the one queries go through; `OFFSET 0` keeps
@@ -234,7 +237,7 @@ interface ChunkColumns {
 async function writeChunks(tx: Queryable, collection: string, cols: ChunkColumns): Promise<void> {
   if (!cols.doc.length) return;
   const { k1, b, headingBoost } = defaultBm25;
-  await tx.query("SET LOCAL work_mem = '32MB'");
+  await tx.query(`SET LOCAL work_mem = '${WRITE_WORK_MEM}'`);
   await tx.query(
     `WITH src AS MATERIALIZED (
             SELECT u.doc, u.ord, u.heading, u.anchor, u.content, u.emb, v.tsv, l.length

@@ -96,7 +96,6 @@ async function explainWrites(db: Database, ledger: TimeLedger, count: number): P
       .transaction(async (tx) => {
         // The same work_mem as the timed write (without it the replay's sorts spill to disk).
         if (/INSERT INTO chunk_terms/.test(call.sql)) await tx.query(`SET LOCAL work_mem = '${WRITE_WORK_MEM}'`);
-        if (/INSERT INTO chunk_terms/.test(w.label)) await tx.query('DELETE FROM chunk_terms WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ANY($1::bigint[]))', [call.params![0]]);
         // The timed run wrote its chunks before the HNSW index existed; so does the replay
         // (the DROP is rolled back with it).
         if (/INSERT INTO chunks/.test(call.sql)) {

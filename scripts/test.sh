@@ -11,10 +11,9 @@ if [ ! -d /usr/share/doc/postgresql-doc-15/html ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo_cmd apt-get install -y -qq postgresql-doc-15 >/dev/null 2>&1 || { $sudo_cmd apt-get update -qq >/dev/null && $sudo_cmd apt-get install -y -qq postgresql-doc-15 >/dev/null; }
 fi
-# `npm install` (honouring package-lock.json) rather than `npm ci`: this machine's npm
-# records only the current platform's optional packages in the lock, which `npm ci` rejects.
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm install --no-audit --no-fund
+# Exactly the locked packages (`npm ci`), reinstalled only when the lock changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --engine-strict
 fi
 pg_isready -h 127.0.0.1 -p 5432 -q || { echo "test: PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 1; }
 redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null || { echo "test: Redis is not answering on 127.0.0.1:6379" >&2; exit 1; }

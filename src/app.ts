@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ChatOpenAI } from '@langchain/openai';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import type { Config } from './config.ts';
-import type { Database } from './db/database.ts';
+import { runMaintenance, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { PgDatabase } from './db/pgDatabase.ts';
 import { PgliteDatabase } from './db/pgliteDatabase.ts';
@@ -86,7 +86,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     const feedback = new FeedbackStore(db);
     const stored = await readEmbeddingSpace(db);
     const precision = vectorPrecision(db.kind);
-    if (stored && (await upgradeVectorIndex(db, stored.dimension, precision))) logger.info({ dimension: stored.dimension, precision }, 'rebuilt the vector index');
+    if (stored && (await runMaintenance(db, (tx) => upgradeVectorIndex(tx, stored.dimension, precision)))) logger.info({ dimension: stored.dimension, precision }, 'rebuilt the vector index');
     const chatModel = config.llm
       ? new ChatOpenAI({
           model: config.llm.model,

@@ -17,7 +17,19 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** A database for read-only retrieval (a replica when one is configured). */
   reader(): Queryable;
+  /**
+   * Runs maintenance (index builds, VACUUM, migrations, re-embedding) on a connection without
+   * the query statement timeout, in one transaction unless `transaction: false` (VACUUM cannot
+   * run in one). Backends with no timeout leave it out; use `runMaintenance`.
+   */
+  maintenance?<T>(fn: (q: Queryable) => Promise<T>, opts?: { transaction?: boolean }): Promise<T>;
   close(): Promise<void>;
+}
+
+/** `db.maintenance` where the backend has one, else a plain transaction (or the database itself). */
+export function runMaintenance<T>(db: Database, fn: (q: Queryable) => Promise<T>, opts: { transaction?: boolean } = {}): Promise<T> {
+  if (db.maintenance) return db.maintenance(fn, opts);
+  return opts.transaction === false ? fn(db) : db.transaction(fn);
 }
 
 /**

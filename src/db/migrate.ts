@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { KbError } from '../errors.ts';
-import type { Database } from './database.ts';
+import { runMaintenance, type Database } from './database.ts';
 
 const migrationsDir = path.resolve(import.meta.dirname, '..', '..', 'migrations');
 const LOCK_KEY = 724_111_001; // advisory lock id shared by every process running migrations
@@ -13,7 +13,7 @@ const LOCK_KEY = 724_111_001; // advisory lock id shared by every process runnin
 export async function migrate(db: Database): Promise<string[]> {
   const files = (await fs.readdir(migrationsDir)).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
   try {
-    return await db.transaction(async (tx) => {
+    return await runMaintenance(db, async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
       await tx.query('CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
       const done = new Set((await tx.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));

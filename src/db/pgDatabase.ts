@@ -14,6 +14,11 @@ export interface PgOptions {
   efSearch?: number;
 }
 
+const sessionOptions = (settings: Record<string, string>) =>
+  Object.entries(settings)
+    .map(([k, v]) => `-c ${k}=${v}`)
+    .join(' ');
+
 function makePool(url: string, o: PgOptions, role: string): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
@@ -25,9 +30,7 @@ function makePool(url: string, o: PgOptions, role: string): pg.Pool {
     // bound keeps a silent network partition from hanging a query (and an answer) forever.
     query_timeout: o.statementTimeoutMs + 1000,
     application_name: 'kb-bot',
-    options: Object.entries(vectorSessionSettings(o.efSearch))
-      .map(([k, v]) => `-c ${k}=${v}`)
-      .join(' '),
+    options: sessionOptions(vectorSessionSettings(o.efSearch)),
   });
   // An idle client that loses its connection emits 'error' on the pool; without a
   // listener that would crash the process.
@@ -60,7 +63,7 @@ export class PgDatabase implements Database {
   private readonly primary: PoolQueryable;
   private readonly replica: PoolQueryable;
 
-  constructor(o: PgOptions) {
+  constructor(private readonly o: PgOptions) {
     this.pool = makePool(o.url, o, 'primary');
     this.primary = new PoolQueryable(this.pool);
     this.readPool = o.readUrl ? makePool(o.readUrl, o, 'replica') : undefined;
@@ -100,6 +103,45 @@ export class PgDatabase implements Database {
       return wrap(err);
     } finally {
       client.release(broken ? true : undefined);
+    }
+  }
+
+  /**
+   * Maintenance runs on its own connection with no statement timeout (server side, and no
+   * client-side query timeout): an HNSW build or VACUUM of a large table takes minutes, and
+   * cancelling it after the batches committed would leave the knowledge base without its index.
+   */
+  async maintenance<T>(fn: (q: Queryable) => Promise<T>, opts: { transaction?: boolean } = {}): Promise<T> {
+    const client = new pg.Client({
+      connectionString: this.o.url,
+      connectionTimeoutMillis: this.o.connectTimeoutMs ?? 4000,
+      application_name: 'kb-bot-maintenance',
+      options: sessionOptions({ ...vectorSessionSettings(this.o.efSearch), statement_timeout: '0' }),
+    });
+    client.on('error', (err) => this.o.logger.warn({ err }, 'postgres maintenance connection error'));
+    try {
+      await client.connect();
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      wrap(err);
+    }
+    const q: Queryable = {
+      async query<R>(sql: string, params?: unknown[]) {
+        const r = await client.query(sql, params as unknown[]);
+        return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      },
+    };
+    try {
+      if (opts.transaction === false) return await fn(q);
+      await client.query('BEGIN');
+      const out = await fn(q);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      if (opts.transaction !== false) await client.query('ROLLBACK').catch(() => undefined);
+      return wrap(err);
+    } finally {
+      await client.end().catch(() => undefined);
     }
   }
 

@@ -1,8 +1,8 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
-import type { Database } from '../db/database.ts';
+import { runMaintenance, type Database } from '../db/database.ts';
 import { chunkDigest, type KnowledgeStore, type NewChunk, type NewDocument, type StoredChunks } from '../store/knowledgeStore.ts';
-import { createVectorIndex, ensureEmbeddingSpace, vectorPrecision, type EmbeddingSpace } from '../store/embeddingSpace.ts';
+import { builtEfConstruction, createVectorIndex, ensureEmbeddingSpace, vectorIndexName, vectorPrecision, type EmbeddingSpace } from '../store/embeddingSpace.ts';
 import { findChangedSources, type ChangedSource } from './changedSources.ts';
 import { listSourceFiles, parseSource } from './sourceFiles.ts';
 import type { Chunk } from './types.ts';
@@ -177,8 +177,14 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   const replaced = pending.filter((d) => stored.has(d.file.source)).map((d) => d.file.source);
   const touched = [...replaced, ...toRemove];
   if (touched.length) await deps.onDocumentsChanged?.(touched.map((source) => ({ collection: req.collection, source })));
+  const precision = vectorPrecision(deps.db.kind);
+  // An unchanged ingest still builds a missing index (a build that failed or was interrupted
+  // after the batches had committed).
+  const indexMissing = async () => (await builtEfConstruction(deps.db, vectorIndexName(deps.space.dimension, precision))) === undefined;
+  if (pending.length || toRemove.length || (await indexMissing())) {
+    await runMaintenance(deps.db, (tx) => createVectorIndex(tx, deps.space.dimension, precision));
+  }
   if (pending.length || toRemove.length) {
-    await deps.db.transaction((tx) => createVectorIndex(tx, deps.space.dimension, vectorPrecision(deps.db.kind)));
     const before = [...stored.values()].reduce((n, d) => n + d.chunkCount, 0);
     // Chunks deleted plus chunks written; a reused chunk was neither.
     const rewritten = touched.reduce((n, s) => n + stored.get(s)!.chunkCount, 0) + chunks - 2 * reused;

@@ -1,17 +1,18 @@
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
-import type { Database } from '../db/database.ts';
+import { runMaintenance, type Database } from '../db/database.ts';
 import { checkedDimension, createVectorIndex, dropVectorIndexes, readEmbeddingSpace, vectorPrecision, type EmbeddingSpace } from '../store/embeddingSpace.ts';
 import { toVectorLiteral } from '../store/knowledgeStore.ts';
 import { embeddingText } from './ingest.ts';
 
 /**
  * Re-embeds every chunk with the configured model (explicit: `kb reembed`), in one
- * transaction: readers see the old vectors and model until it commits, never a mix.
+ * transaction: readers see the old vectors and model until it commits, never a mix. It runs
+ * without the query statement timeout (every vector is rewritten, then the index rebuilt).
  */
 export async function reembed(deps: { db: Database; embeddings: EmbeddingsInterface; space: EmbeddingSpace }): Promise<number> {
   const { db, embeddings, space } = deps;
   const dim = checkedDimension(space.dimension);
-  return db.transaction(async (tx) => {
+  return runMaintenance(db, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(724111002)');
     const current = await readEmbeddingSpace(tx);
     if (current) await dropVectorIndexes(tx, current.dimension);

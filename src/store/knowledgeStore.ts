@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Database, Queryable } from '../db/database.ts';
+import { runMaintenance, type Database, type Queryable } from '../db/database.ts';
 import { KbError } from '../errors.ts';
 import { checkedDimension, vectorPrecision } from './embeddingSpace.ts';
 import { compareIds } from '../retrieval/rrf.ts';
@@ -556,10 +556,11 @@ export class KnowledgeStore {
 
   /**
    * After a bulk change: refreshes planner statistics and the visibility map (VACUUM), so
-   * BM25 reads postings from the covering index alone, without visiting the table.
+   * BM25 reads postings from the covering index alone, without visiting the table. Runs
+   * without the query statement timeout (VACUUM cannot run in a transaction).
    */
   async refreshStatistics(): Promise<void> {
-    await this.db.query('VACUUM (ANALYZE) chunks, chunk_terms, term_stats');
+    await runMaintenance(this.db, (q) => q.query('VACUUM (ANALYZE) chunks, chunk_terms, term_stats'), { transaction: false });
   }
 
   /** The seed recipe's lexical half: plainto_tsquery + ts_rank over to_tsvector(content). */

@@ -137,6 +137,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       defaultScope: [config.collection],
       maxQuestionChars: config.limits.maxQuestionChars,
       answerTtlSeconds: config.limits.answerCacheTtlS,
+      // One answer's worst case: every model attempt timing out, plus retrieval and backoff.
+      answerLockTtlMs: config.llm ? config.llm.timeoutMs * (1 + config.llm.maxRetries) + 10_000 : 10_000,
       cacheIdentity: { model: `${config.llm?.model ?? 'extractive'}|${space.model}`, promptVersion: `answer-${answerPromptVersion}|condense-${condensePromptVersion}|retrieval-1` },
       logger,
     });

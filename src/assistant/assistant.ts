@@ -4,6 +4,7 @@ import type { Answer } from '../answer/types.ts';
 import type { AnswerCache } from '../cache/answerCache.ts';
 import type { KeyValueStore } from '../cache/keyValueStore.ts';
 import { MemoryStore } from '../cache/memoryStore.ts';
+import { singleFlight } from '../cache/singleFlight.ts';
 import { enforceRateLimit, type RateLimiter } from '../cache/rateLimiter.ts';
 import type { ThreadMemory } from '../cache/threadMemory.ts';
 import type { Logger } from '../logger.ts';
@@ -22,6 +23,8 @@ export interface AssistantDeps {
   defaultScope: string[];
   maxQuestionChars: number;
   answerTtlSeconds: number;
+  /** Upper bound on computing one answer: how long others wait for it before computing themselves. */
+  answerLockTtlMs: number;
   /** LLM model (or 'extractive'), embedding model and prompt versions: part of cache keys. */
   cacheIdentity: { model: string; promptVersion: string };
   logger: Logger;
@@ -47,13 +50,19 @@ export class ConversationalAssistant implements Assistant {
     const history = req.conversation ? await this.d.memory.history(req.conversation) : [];
     const standalone = await this.d.answers.standalone(question, history);
     const key = this.d.answerCache.key({ question: standalone, scope, ...this.d.cacheIdentity });
-    let answer = await this.d.answerCache.get(key, (docs) => this.d.store.currentHashes(docs));
+    const cached = () => this.d.answerCache.get(key, (docs) => this.d.store.currentHashes(docs));
+    let answer = await cached();
     if (answer) {
       answer = { ...answer, cached: true };
     } else {
       const followUp = standalone !== question;
-      answer = await this.d.answers.compose(standalone, await this.d.answers.retrieve(standalone, scope, followUp), scope, followUp);
-      if (!answer.note) await this.d.answerCache.set(key, answer, this.d.answerTtlSeconds);
+      const compute = async () => {
+        const fresh = await this.d.answers.compose(standalone, await this.d.answers.retrieve(standalone, scope, followUp), scope, followUp);
+        if (!fresh.note) await this.d.answerCache.set(key, fresh, this.d.answerTtlSeconds);
+        return fresh;
+      };
+      // The same question asked at once in several processes is answered once; the others read the cache.
+      answer = await singleFlight(this.d.kv, key, { read: cached, compute }, { lockTtlMs: this.d.answerLockTtlMs });
     }
     if (req.conversation) await this.d.memory.append(req.conversation, { question: standalone, answer: answer.text });
     return answer;

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * The storage the cache layer needs, and nothing more. Two implementations: Redis
  * (shared by every bot process) and an in-process LRU (single process, or no Redis).
@@ -23,12 +25,27 @@ export interface KeyValueStore {
   del(keys: string[]): Promise<void>;
   /** SET NX: true only for the first caller to claim the key while it lives. */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * A lock with expiry (SET NX PX): a fresh random token when this caller now holds it,
+   * undefined while another holder's lock lives. Fails open: a token when the backend is away.
+   */
+  tryLock(key: string, ttlMs: number): Promise<string | undefined>;
+  /**
+   * Compare-and-delete: releases the lock only while it still holds `token`, so a caller
+   * whose lock expired never releases the lock someone else has taken since.
+   */
+  unlock(key: string, token: string): Promise<void>;
   /** Atomic token bucket: `burst` tokens, refilled at `ratePerSec`; each call takes `cost`. */
   tokenBucket(key: string, ratePerSec: number, burst: number, cost?: number): Promise<TokenBucketResult>;
   /** Adds members to a set; its TTL becomes at least `ttlSeconds` (never shortened). */
   sAdd(key: string, members: string[], ttlSeconds: number): Promise<void>;
   sMembers(key: string): Promise<string[]>;
   close(): Promise<void>;
+}
+
+/** A lock token no other holder can guess or share. */
+export function lockToken(): string {
+  return randomBytes(16).toString('hex');
 }
 
 /** Redis wants whole seconds of at least 1; a fraction would otherwise be an error. */

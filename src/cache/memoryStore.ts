@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { wholeSeconds, type KeyValueStore, type TokenBucketResult } from './keyValueStore.ts';
+import { lockToken, wholeSeconds, type KeyValueStore, type TokenBucketResult } from './keyValueStore.ts';
 
 type Entry = { kind: 'string'; value: string } | { kind: 'set'; members: Set<string> } | { kind: 'bucket'; tokens: number; at: number };
 
@@ -72,6 +72,20 @@ export class MemoryStore implements KeyValueStore {
     if (this.lru.has(this.k(key))) return false;
     await this.set(key, value, ttlSeconds);
     return true;
+  }
+
+  async tryLock(key: string, ttlMs: number): Promise<string | undefined> {
+    const k = this.k(key);
+    if (this.lru.has(k)) return undefined;
+    const token = lockToken();
+    this.lru.set(k, { kind: 'string', value: token }, { ttl: Math.max(1, Math.ceil(ttlMs)) });
+    return token;
+  }
+
+  async unlock(key: string, token: string): Promise<void> {
+    const k = this.k(key);
+    const e = this.lru.get(k);
+    if (e?.kind === 'string' && e.value === token) this.lru.delete(k);
   }
 
   async tokenBucket(key: string, ratePerSec: number, burst: number, cost = 1): Promise<TokenBucketResult> {

@@ -1,7 +1,7 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
 import { MemoryStore } from './memoryStore.ts';
 import type { Logger } from '../logger.ts';
-import { wholeSeconds, type KeyValueStore, type TokenBucketResult } from './keyValueStore.ts';
+import { lockToken, wholeSeconds, type KeyValueStore, type TokenBucketResult } from './keyValueStore.ts';
 
 export interface RedisStoreOptions {
   /** redis:// or rediss:// URL; ignored when clusterNodes is given. */
@@ -51,9 +51,16 @@ if redis.call('TTL', KEYS[1]) < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
 return 1
 `;
 
+/** Deletes a lock only while it holds the caller's token (GET and DEL in one atomic step). */
+const UNLOCK_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
 interface Scripts {
   kbTokenBucket(key: string, rate: string, burst: string, cost: string): Promise<[number, string]>;
   kbSAddTtl(key: string, ttl: string, ...members: string[]): Promise<number>;
+  kbUnlock(key: string, token: string): Promise<number>;
 }
 
 type Client = (Redis | Cluster) & Scripts;
@@ -116,6 +123,7 @@ export class RedisStore implements KeyValueStore {
     }
     this.client.defineCommand('kbTokenBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET_LUA });
     this.client.defineCommand('kbSAddTtl', { numberOfKeys: 1, lua: SADD_TTL_LUA });
+    this.client.defineCommand('kbUnlock', { numberOfKeys: 1, lua: UNLOCK_LUA });
     // Without an 'error' listener ioredis prints every failed reconnect to the console.
     this.client.on('error', (err: unknown) => this.markDown(err));
     this.client.on('ready', () => this.markUp());
@@ -211,6 +219,16 @@ export class RedisStore implements KeyValueStore {
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     // Failing open means a duplicate may be processed during an outage; that beats dropping it.
     return this.run('setIfAbsent', async () => (await this.client.set(this.k(key), value, 'EX', wholeSeconds(ttlSeconds), 'NX')) === 'OK', true);
+  }
+
+  tryLock(key: string, ttlMs: number): Promise<string | undefined> {
+    const token = lockToken();
+    // Failing open: with Redis away every caller holds the lock, i.e. computes for itself.
+    return this.run('tryLock', async () => ((await this.client.set(this.k(key), token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK' ? token : undefined), token);
+  }
+
+  unlock(key: string, token: string): Promise<void> {
+    return this.run('unlock', async () => void (await this.client.kbUnlock(this.k(key), token)), undefined);
   }
 
   tokenBucket(key: string, ratePerSec: number, burst: number, cost = 1): Promise<TokenBucketResult> {

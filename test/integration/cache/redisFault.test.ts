@@ -97,6 +97,10 @@ describe('RedisStore when Redis is down at start-up', () => {
     try {
       const calls = await Promise.all([timed(() => s.get('k')), timed(() => s.setIfAbsent('e', '1', 60)), timed(() => s.tokenBucket('u', 1, 1))]);
       expect(calls.map((c) => c.value)).toEqual([undefined, true, { allowed: true, retryAfterSeconds: 0 }]);
+      // A lock fails open too: every caller holds it, so nobody waits on a Redis that is away.
+      const locks = await Promise.all([s.tryLock('lock:q', 10_000), s.tryLock('lock:q', 10_000)]);
+      expect(locks.every((l) => typeof l === 'string')).toBe(true);
+      await s.unlock('lock:q', locks[0]!);
       for (const c of calls) expect(c.ms).toBeLessThan(1500);
       await s.set('k', 'v', 60);
       expect(down.lines.filter((l) => l.level >= WARN)).toHaveLength(1);

@@ -52,6 +52,38 @@ describe('RedisStore against the local Redis', () => {
     expect(await other.setIfAbsent('event:Ev123', 'late', 60)).toBe(false);
   });
 
+  it('gives a lock to one of two clients, with a random token and a millisecond expiry', async () => {
+    const other = newStore();
+    const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).tryLock('lock:q1', 5000)));
+    const held = tokens.filter((tk): tk is string => tk !== undefined);
+    expect(held).toHaveLength(1);
+    expect(held[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(await raw.get(`${prefix}lock:q1`)).toBe(held[0]);
+    const pttl = await raw.pttl(`${prefix}lock:q1`);
+    expect(pttl).toBeGreaterThan(4000);
+    expect(pttl).toBeLessThanOrEqual(5000);
+  });
+
+  it('releases a lock only with its own token (compare-and-delete)', async () => {
+    const first = await store.tryLock('lock:q2', 60_000);
+    expect(first).toBeDefined();
+    await store.unlock('lock:q2', 'not-the-token');
+    expect(await store.tryLock('lock:q2', 60_000)).toBeUndefined();
+    await store.unlock('lock:q2', first!);
+    expect(await raw.exists(`${prefix}lock:q2`)).toBe(0);
+    expect(await store.tryLock('lock:q2', 60_000)).toBeDefined();
+  });
+
+  it('lets a lock expire, after which the first holder cannot release its successor', async () => {
+    const first = await store.tryLock('lock:q3', 50);
+    await sleep(120);
+    const second = await store.tryLock('lock:q3', 60_000);
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+    await store.unlock('lock:q3', first!);
+    expect(await raw.get(`${prefix}lock:q3`)).toBe(second);
+  });
+
   it('token bucket limits a burst, then refills at the given rate', async () => {
     const take = () => store.tokenBucket('rl:user-1', 10, 3);
     const first = await Promise.all([take(), take(), take()]);

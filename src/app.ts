@@ -160,7 +160,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       // a fresh ingest and fill Redis with every chunk's vector (a gigabyte at a million).
       // Queries use the cache, and so does reembed: it is one transaction, and a run again after
       // a failure finds the vectors it had already paid for.
-      ingest: (req) => ingest({ db, store, embeddings: provider.embeddings, space, embedAhead: provider.remote ? REMOTE_EMBED_AHEAD : 1, onDocumentsChanged: async (docs) => void (await answerCache.invalidateDocuments(docs)) }, req),
+      ingest: (req) => ingest({ db, store, embeddings: provider.embeddings, space, embedAhead: provider.remote ? REMOTE_EMBED_AHEAD : 1, chunking: config.chunking, onDocumentsChanged: async (docs) => void (await answerCache.invalidateDocuments(docs)) }, req),
       reembed: () => reembed({ db, embeddings, space }),
       async ensureSampleKnowledgeBase() {
         const { documents } = await store.stats();

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { KbError } from './errors.ts';
 import { DEFAULT_EF_SEARCH } from './db/database.ts';
 import { defaultBm25 } from './store/knowledgeStore.ts';
+import { DEFAULT_CHUNKING, type ChunkOptions } from './ingest/chunker.ts';
 
 /**
  * The only module that reads the environment. Parsed once at start-up; every error says
@@ -50,6 +51,7 @@ const schema = z.object({
   RRF_WEIGHT_VECTOR: num(0.8, 0, 10),
   MIN_CONFIDENCE: num(0.56, 0, 1),
   BM25_POSTINGS_PER_TERM: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(10_000_000).default(defaultBm25.postingsPerTerm)),
+  CHUNK_OVERLAP_CHARS: num(DEFAULT_CHUNKING.overlapChars, 0, DEFAULT_CHUNKING.maxChars / 2),
   MAX_QUESTION_CHARS: num(2000, 50, 100000),
   ANSWER_CACHE_TTL_S: num(86400, 1, 30 * 86400),
   THREAD_TTL_S: num(86400, 60, 30 * 86400),
@@ -90,6 +92,7 @@ export interface Config {
   openai: { apiKey?: string; baseUrl?: string };
   llm: { model: string; timeoutMs: number; maxRetries: number } | undefined;
   retrieval: { rrfK: number; weightBm25: number; weightVector: number; minConfidence: number; postingsPerTerm: number };
+  chunking: ChunkOptions;
   limits: { maxQuestionChars: number; answerCacheTtlS: number; threadTtlS: number; threadMaxTurns: number; ratePerMinute: number; rateBurst: number };
   /** Undefined when LOG_LEVEL is not set: the CLI then logs warnings only, the server info. */
   logLevel?: string;
@@ -142,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
     llm: llmModel && hasOpenAi ? { model: llmModel, timeoutMs: e.LLM_TIMEOUT_MS, maxRetries: e.LLM_MAX_RETRIES } : undefined,
     retrieval: { rrfK: e.RRF_K, weightBm25: e.RRF_WEIGHT_BM25, weightVector: e.RRF_WEIGHT_VECTOR, minConfidence: e.MIN_CONFIDENCE, postingsPerTerm: e.BM25_POSTINGS_PER_TERM },
+    chunking: { maxChars: DEFAULT_CHUNKING.maxChars, overlapChars: e.CHUNK_OVERLAP_CHARS },
     limits: {
       maxQuestionChars: e.MAX_QUESTION_CHARS,
       answerCacheTtlS: e.ANSWER_CACHE_TTL_S,

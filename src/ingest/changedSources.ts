@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { KbError } from '../errors.ts';
 import type { SourceStat, StoredDocument } from '../store/knowledgeStore.ts';
-import { PARSER_VERSION, readSource, type SourceFile, type SourceText } from './sourceFiles.ts';
+import { processingVersion, readSource, type SourceFile, type SourceText } from './sourceFiles.ts';
 
 /** Files read and hashed at once: enough to keep the disk and the hashing busy. */
 const READ_CONCURRENCY = 16;
@@ -31,16 +31,17 @@ export interface SourceChanges {
  * file is read, validated and hashed, and its content hash decides. `rehash` reads every
  * file. Reads run concurrently; the first bad file in source order is reported.
  */
-export async function findChangedSources(files: SourceFile[], stored: Map<string, StoredDocument>, opts: { rehash?: boolean } = {}): Promise<SourceChanges> {
+export async function findChangedSources(files: SourceFile[], stored: Map<string, StoredDocument>, opts: { rehash?: boolean; version?: string } = {}): Promise<SourceChanges> {
   const startedAt = Date.now();
+  const version = opts.version ?? processingVersion();
   const results = await mapBounded(files, READ_CONCURRENCY, async (file): Promise<ChangedSource | 'unchanged' | SourceChanges['restat'][number]> => {
     const s = await fs.stat(file.absPath).catch((err: NodeJS.ErrnoException) => {
       throw new KbError('input/unreadable_file', `${file.source}: cannot be read (${err.code ?? 'error'})`, { cause: err });
     });
-    const stat: SourceStat | undefined = s.mtimeMs < startedAt - RACY_WINDOW_MS ? { size: s.size, mtimeMs: s.mtimeMs, parserVersion: PARSER_VERSION } : undefined;
+    const stat: SourceStat | undefined = s.mtimeMs < startedAt - RACY_WINDOW_MS ? { size: s.size, mtimeMs: s.mtimeMs, parserVersion: version } : undefined;
     const prev = stored.get(file.source);
     if (!opts.rehash && stat && prev?.sourceStat && sameStat(prev.sourceStat, stat)) return 'unchanged';
-    const text = await readSource(file);
+    const text = await readSource(file, version);
     if (prev?.contentHash !== text.contentHash) return { ...text, stat };
     return stat && !(prev.sourceStat && sameStat(prev.sourceStat, stat)) ? { source: file.source, contentHash: text.contentHash, stat } : 'unchanged';
   });

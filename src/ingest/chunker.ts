@@ -3,35 +3,64 @@ import type { Chunk, ParsedDocument } from './types.ts';
 export interface ChunkOptions {
   /** Soft limit on a chunk's characters; a single block larger than this is split. */
   maxChars: number;
+  /**
+   * Up to this many characters from the end of a chunk's last prose block are repeated at
+   * the start of the next chunk of the same section (starting at a sentence, or else a word),
+   * so a thought cut at a chunk boundary is whole in one of them. 0 turns it off; code is
+   * never repeated, and nothing carries across sections, which cite different anchors.
+   */
+  overlapChars: number;
 }
 
-const DEFAULTS: ChunkOptions = { maxChars: 1400 };
+/** Measured on the dev set with and without overlap (see the commit that set it). */
+export const DEFAULT_CHUNKING: ChunkOptions = { maxChars: 1400, overlapChars: 0 };
+
+/** Part of every document's content hash: changing how documents are chunked re-chunks them. */
+export function chunkingSignature(options: ChunkOptions = DEFAULT_CHUNKING): string {
+  return `max=${options.maxChars};overlap=${options.overlapChars}`;
+}
 
 /**
  * Chunks follow the document's sections: blocks of one section are packed together up
  * to maxChars and never mixed with another section's, so every chunk has one heading
- * and anchor to cite.
+ * and anchor to cite. `ord` is the chunk's index in the document.
  */
 export function chunkDocument(doc: ParsedDocument, options: Partial<ChunkOptions> = {}): Chunk[] {
-  const { maxChars } = { ...DEFAULTS, ...options };
+  const { maxChars, overlapChars } = { ...DEFAULT_CHUNKING, ...options };
+  const overlap = Math.max(0, Math.min(overlapChars, Math.floor(maxChars / 2)));
   const chunks: Chunk[] = [];
   for (const section of doc.sections) {
     let buf: string[] = [];
     let size = 0;
+    /** True while buf holds only the overlap carried from the previous chunk. */
+    let carriedOnly = false;
     const emit = () => {
-      if (!buf.length) return;
+      if (!buf.length || carriedOnly) return;
       chunks.push({ ord: chunks.length, heading: section.heading, anchor: section.anchor, content: buf.join('\n\n') });
-      buf = [];
-      size = 0;
+      const carried = overlap ? overlapTail(buf[buf.length - 1]!, overlap) : '';
+      buf = carried ? [carried] : [];
+      size = carried ? carried.length + 2 : 0;
+      carriedOnly = carried !== '';
     };
-    for (const block of section.blocks.flatMap((b) => splitBlock(b, maxChars))) {
-      if (size + block.length > maxChars && size > 0) emit();
+    for (const block of section.blocks.flatMap((b) => splitBlock(b, maxChars - overlap))) {
+      if (size + block.length > maxChars && size > 0 && !carriedOnly) emit();
       buf.push(block);
       size += block.length + 2;
+      carriedOnly = false;
     }
     emit();
   }
   return chunks;
+}
+
+/** The end of a prose block, at most `max` characters, starting at a sentence (else a word). */
+export function overlapTail(block: string, max: number): string {
+  if (block.startsWith('```') || block.length <= max) return block.startsWith('```') ? '' : block;
+  const tail = block.slice(block.length - max);
+  const sentence = /[.!?]\s+(?=\S)/.exec(tail);
+  if (sentence) return tail.slice(sentence.index + sentence[0].length);
+  const word = tail.search(/\s\S/);
+  return word >= 0 ? tail.slice(word + 1) : '';
 }
 
 /** Splits an oversized block: code at line breaks (re-fenced), prose at sentence ends. */

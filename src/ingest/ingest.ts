@@ -4,7 +4,8 @@ import { runMaintenance, type Database } from '../db/database.ts';
 import { chunkDigest, type KnowledgeStore, type NewChunk, type NewDocument, type StoredChunks } from '../store/knowledgeStore.ts';
 import { builtEfConstruction, createVectorIndex, ensureEmbeddingSpace, vectorIndexName, vectorPrecision, type EmbeddingSpace } from '../store/embeddingSpace.ts';
 import { findChangedSources, type ChangedSource } from './changedSources.ts';
-import { listSourceFiles, parseSource } from './sourceFiles.ts';
+import { listSourceFiles, parseSource, processingVersion } from './sourceFiles.ts';
+import { DEFAULT_CHUNKING, type ChunkOptions } from './chunker.ts';
 import type { Chunk } from './types.ts';
 
 export interface IngestRequest {
@@ -47,6 +48,8 @@ export interface IngestDeps {
    * would share the same thread and delay the batch the writers wait for.
    */
   embedAhead?: number;
+  /** How documents are cut into chunks (default DEFAULT_CHUNKING). */
+  chunking?: ChunkOptions;
 }
 
 /** Embedding requests in flight during an ingest with a remote (OpenAI-compatible) embedder. */
@@ -78,7 +81,8 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   const started = performance.now();
   const files = await listSourceFiles(req.inputs);
   const stored = await deps.store.documentStates(req.collection);
-  const { changed: pending, unchanged, restat } = await findChangedSources(files, stored, { rehash: req.rehash });
+  const chunking = deps.chunking ?? DEFAULT_CHUNKING;
+  const { changed: pending, unchanged, restat } = await findChangedSources(files, stored, { rehash: req.rehash, version: processingVersion(chunking) });
 
   await ensureEmbeddingSpace(deps.db, deps.space);
   if (restat.length) await deps.store.recordSourceStats(req.collection, restat);
@@ -93,7 +97,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   const prepare = async (batch: ChangedSource[]): Promise<NewDocument[]> => {
     const parsed = [];
     for (const s of batch) {
-      parsed.push({ ...parseSource(s), stat: s.stat });
+      parsed.push({ ...parseSource(s, chunking), stat: s.stat });
       await yieldToEventLoop();
     }
     // An edited document keeps the chunks it did not change: only the others are embedded.

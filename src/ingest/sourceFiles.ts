@@ -2,13 +2,18 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { KbError } from '../errors.ts';
-import { chunkDocument } from './chunker.ts';
+import { chunkDocument, chunkingSignature, DEFAULT_CHUNKING, type ChunkOptions } from './chunker.ts';
 import { parseHtml } from './htmlParser.ts';
 import { parseMarkdown, parsePlainText } from './markdownParser.ts';
 import type { Chunk } from './types.ts';
 
 /** Bumped when parsing or chunking changes, so every document is re-processed once. */
 export const PARSER_VERSION = '7';
+
+/** What a document's stored hash and stat depend on besides its bytes: the parser and the chunking. */
+export function processingVersion(chunking: ChunkOptions = DEFAULT_CHUNKING): string {
+  return `${PARSER_VERSION};${chunkingSignature(chunking)}`;
+}
 export const MAX_FILE_BYTES = 20 * 1024 * 1024;
 
 const KINDS: Record<string, 'html' | 'markdown' | 'text'> = {
@@ -75,12 +80,12 @@ export async function listSourceFiles(inputs: string[]): Promise<SourceFile[]> {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Reads, validates, parses and chunks one file. Throws a one-line KbError on bad input. */
-export async function loadDocument(file: SourceFile): Promise<LoadedDocument> {
-  return parseSource(await readSource(file));
+export async function loadDocument(file: SourceFile, chunking: ChunkOptions = DEFAULT_CHUNKING): Promise<LoadedDocument> {
+  return parseSource(await readSource(file, processingVersion(chunking)), chunking);
 }
 
 /** Reads and validates one file and hashes it; cheap, so unchanged files cost no parsing. */
-export async function readSource(file: SourceFile): Promise<SourceText> {
+export async function readSource(file: SourceFile, version = processingVersion()): Promise<SourceText> {
   let bytes: Buffer;
   try {
     bytes = await fs.readFile(file.absPath);
@@ -95,12 +100,12 @@ export async function readSource(file: SourceFile): Promise<SourceText> {
   } catch (err) {
     throw new KbError('input/unreadable_file', `${file.source}: not valid UTF-8 text`, { cause: err });
   }
-  const contentHash = createHash('sha256').update(PARSER_VERSION).update('\0').update(bytes).digest('hex');
+  const contentHash = createHash('sha256').update(version).update('\0').update(bytes).digest('hex');
   return { file, text, contentHash };
 }
 
-export function parseSource({ file, text, contentHash }: SourceText): LoadedDocument {
+export function parseSource({ file, text, contentHash }: SourceText, chunking: ChunkOptions = DEFAULT_CHUNKING): LoadedDocument {
   const fallbackTitle = path.basename(file.source).replace(/\.[^.]+$/, '');
   const parsed = file.kind === 'html' ? parseHtml(text, fallbackTitle) : file.kind === 'markdown' ? parseMarkdown(text, fallbackTitle) : parsePlainText(text, fallbackTitle);
-  return { source: file.source, title: parsed.title, contentHash, chunks: chunkDocument(parsed) };
+  return { source: file.source, title: parsed.title, contentHash, chunks: chunkDocument(parsed, chunking) };
 }

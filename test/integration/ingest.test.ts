@@ -99,6 +99,25 @@ describe.each(backends)('ingest on %s', (_name, open) => {
     expect(await ingest(deps(), { inputs: [folder], collection: 'touch' })).toMatchObject({ changed: 0, unchanged: 1 });
   });
 
+  it('re-chunks unchanged files when the chunk overlap changes, and only then', async () => {
+    const long = Array.from({ length: 60 }, (_, i) => `Vacuum sentence ${i} about dead tuples.`).join(' ');
+    folder = await writeFolder({ 'long.md': `# Long\n\n${long}\n` });
+    const chunkTexts = async () => (await t.db.query<{ content: string }>("SELECT c.content FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.collection = 'overlap' ORDER BY c.ord")).rows.map((r) => r.content);
+    await ingest(deps(), { inputs: [folder], collection: 'overlap' });
+    const plain = await chunkTexts();
+    expect(plain.length).toBeGreaterThan(1);
+    const overlapping = { ...deps(), chunking: { maxChars: 1400, overlapChars: 200 } };
+    expect(await ingest(overlapping, { inputs: [folder], collection: 'overlap' })).toMatchObject({ changed: 1, unchanged: 0 });
+    const withOverlap = await chunkTexts();
+    // The second chunk opens with the first chunk's last sentences, at most 200 characters.
+    const carried = withOverlap[1]!.split('\n\n')[0]!;
+    expect(carried).toMatch(/^Vacuum sentence \d+ about dead tuples\./);
+    expect(carried.length).toBeLessThanOrEqual(200);
+    expect(withOverlap[0]!.endsWith(carried)).toBe(true);
+    expect(plain[1]!.startsWith(carried)).toBe(false);
+    expect(await ingest(overlapping, { inputs: [folder], collection: 'overlap' })).toMatchObject({ changed: 0, unchanged: 1, embedded: 0 });
+  });
+
   it('does not trust the mtime of a file modified just before it was read', async () => {
     folder = await writeFolder({ 'fresh.md': '# Fresh\n\nfresh words here' }, new Date());
     await ingest(deps(), { inputs: [folder], collection: 'racy' });

@@ -15,6 +15,11 @@ describe('configuration', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL: must start with postgres/);
     expect(() => loadConfig({ SLACK_CHANNEL_SCOPES: '{nope' })).toThrow(/SLACK_CHANNEL_SCOPES/);
   });
+  it('takes a chunk overlap up to half a chunk, and none by default', () => {
+    expect(loadConfig({}).chunking.overlapChars).toBe(0);
+    expect(loadConfig({ CHUNK_OVERLAP_CHARS: '150' }).chunking).toEqual({ maxChars: 1400, overlapChars: 150 });
+    expect(() => loadConfig({ CHUNK_OVERLAP_CHARS: '900' })).toThrow(/CHUNK_OVERLAP_CHARS/);
+  });
   it('uses OpenAI for answers and embeddings when a key is set', () => {
     const c = loadConfig({ OPENAI_API_KEY: 'sk-test-123456' });
     expect(c.llm?.model).toBe('gpt-4o-mini');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseHtml } from '../../src/ingest/htmlParser.ts';
 import { parseMarkdown } from '../../src/ingest/markdownParser.ts';
-import { chunkDocument } from '../../src/ingest/chunker.ts';
+import { chunkDocument, overlapTail } from '../../src/ingest/chunker.ts';
 
 const page = `<html><head><title>11.8. Partial Indexes</title><link rel="up" title="Chapter 11. Performance Tips" href="indexes.html"/></head>
 <body><div class="navheader"><a href="prev.html">Prev</a> Navigation junk</div>
@@ -39,5 +39,38 @@ describe('Markdown parsing and chunking', () => {
     expect(chunks[0]).toMatchObject({ heading: 'A', content: 'short' });
     expect(chunks.slice(1).every((c) => c.heading === 'B' && c.content.length <= 300)).toBe(true);
     expect(chunks.slice(1).map((c) => c.content).join(' ')).toBe(long);
+  });
+
+  it('with overlap, starts each chunk of a section with the previous chunk\'s last sentences, keeping every index', () => {
+    const sentences = Array.from({ length: 40 }, (_, i) => `Sentence number ${i} is here.`);
+    const code = '```sql\nSELECT 1;\n```';
+    const doc = { title: 't', sections: [{ heading: 'A', blocks: [sentences.join(' '), code, 'After the code.'] }, { heading: 'B', blocks: ['Other section.'] }] };
+    const chunks = chunkDocument(doc, { maxChars: 300, overlapChars: 60 });
+    expect(chunks.map((c) => c.ord)).toEqual(chunks.map((_, i) => i));
+    const inA = chunks.filter((c) => c.heading === 'A');
+    expect(inA.length).toBeGreaterThan(3);
+    for (const c of chunks) expect(c.content.length).toBeLessThanOrEqual(300);
+    for (let i = 1; i < inA.length; i++) {
+      const prev = inA[i - 1]!.content;
+      const lastProse = prev.split('\n\n').filter((b) => !b.startsWith('```')).at(-1)!;
+      const carried = inA[i]!.content.split('\n\n')[0]!;
+      if (prev.endsWith('```')) continue; // code is never repeated
+      expect(carried.length).toBeLessThanOrEqual(60);
+      expect(carried).toMatch(/^Sentence number \d+ is here\./);
+      expect(lastProse.endsWith(carried)).toBe(true);
+    }
+    // Every sentence is still there, and nothing crosses into section B.
+    for (const s of sentences) expect(inA.some((c) => c.content.includes(s))).toBe(true);
+    expect(chunks.find((c) => c.heading === 'B')!.content).toBe('Other section.');
+    // Without overlap, the same document is cut with no repeats.
+    const plain = chunkDocument(doc, { maxChars: 300, overlapChars: 0 });
+    const text = plain.filter((c) => c.heading === 'A').map((c) => c.content).join('\n\n');
+    for (const s of sentences) expect(text.split(s).length).toBe(2);
+  });
+
+  it('repeats a sentence tail at a word boundary when no sentence starts within the overlap', () => {
+    expect(overlapTail('one two three four five six seven', 12)).toBe('six seven');
+    expect(overlapTail('First part. Second part here.', 20)).toBe('Second part here.');
+    expect(overlapTail('```\ncode\n```', 50)).toBe('');
   });
 });

@@ -106,7 +106,8 @@ export function parseHtml(html: string, fallbackTitle: string): ParsedDocument {
     }
     if (tag === 'pre') {
       flush();
-      const code = text(node).replace(/^\n+|\s+$/g, '');
+      // trimEnd, not /\s+$/: that pattern is quadratic on a long run of spaces inside the block.
+      const code = text(node).replace(/^\n+/, '').trimEnd();
       if (code) current.blocks.push('```\n' + code + '\n```');
       return;
     }

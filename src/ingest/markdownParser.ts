@@ -9,6 +9,22 @@ export function slugify(heading: string): string {
     .replace(/\s+/g, '-');
 }
 
+/**
+ * An ATX heading line (`## Title ##`): its level and text, without the closing hashes.
+ * Scanned by hand rather than with one pattern: `^(#{1,6})\s+(.*?)\s*#*\s*$` backtracks
+ * cubically on a heading followed by a long run of spaces (20,000 would take over an hour).
+ */
+export function atxHeading(line: string): { level: number; text: string } | undefined {
+  let level = 0;
+  while (level < line.length && line[level] === '#') level++;
+  if (level < 1 || level > 6 || !/\s/.test(line[level] ?? '')) return undefined;
+  let text = line.slice(level).trim();
+  let end = text.length;
+  while (end > 0 && text[end - 1] === '#') end--;
+  text = text.slice(0, end).trimEnd();
+  return { level, text };
+}
+
 /** Splits Markdown into sections at ATX headings; fenced code blocks stay whole. */
 export function parseMarkdown(text: string, fallbackTitle: string): ParsedDocument {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
@@ -38,12 +54,12 @@ export function parseMarkdown(text: string, fallbackTitle: string): ParsedDocume
       buf.push(line);
       continue;
     }
-    const h = /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line);
+    const h = atxHeading(line);
     if (h) {
       flush();
       if (current.blocks.length) sections.push(current);
-      const heading = h[2] ?? '';
-      if (!title && h[1] === '#') title = heading;
+      const heading = h.text;
+      if (!title && h.level === 1) title = heading;
       current = { heading, anchor: slugify(heading), blocks: [] };
       continue;
     }

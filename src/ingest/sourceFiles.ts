@@ -86,13 +86,22 @@ export async function loadDocument(file: SourceFile, chunking: ChunkOptions = DE
 
 /** Reads and validates one file and hashes it; cheap, so unchanged files cost no parsing. */
 export async function readSource(file: SourceFile, version = processingVersion()): Promise<SourceText> {
+  const tooLarge = () => new KbError('input/unreadable_file', `${file.source}: larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
   let bytes: Buffer;
+  let handle: fs.FileHandle | undefined;
   try {
-    bytes = await fs.readFile(file.absPath);
+    // The size is checked on the open file before anything is read: a 2 GB log is refused
+    // at once instead of being loaded into memory first.
+    handle = await fs.open(file.absPath, 'r');
+    if ((await handle.stat()).size > MAX_FILE_BYTES) throw tooLarge();
+    bytes = await handle.readFile();
   } catch (err) {
+    if (err instanceof KbError) throw err;
     throw new KbError('input/unreadable_file', `${file.source}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  } finally {
+    await handle?.close();
   }
-  if (bytes.length > MAX_FILE_BYTES) throw new KbError('input/unreadable_file', `${file.source}: larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
+  if (bytes.length > MAX_FILE_BYTES) throw tooLarge(); // it grew after the check
   if (bytes.includes(0)) throw new KbError('input/unreadable_file', `${file.source}: looks like a binary file, not text`);
   let text: string;
   try {

@@ -48,9 +48,10 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
     .argument('<paths...>', 'folders or files')
     .option('--collection <name>', 'collection to ingest into')
     .option('--base-url <url>', 'base URL that citations link to (<base-url><file>#<anchor>)')
-    .option('--prune', 'remove documents whose files are gone', false)
+    .option('--prune', 'remove documents whose files were under the given folders and are gone', false)
+    .option('--force', 'let --prune remove every document of the collection', false)
     .option('--rehash', 'read and hash every file, even those whose size and modification time are unchanged', false)
-    .action(async (paths: string[], o: { collection?: string; baseUrl?: string; prune: boolean; rehash: boolean }) => {
+    .action(async (paths: string[], o: { collection?: string; baseUrl?: string; prune: boolean; force: boolean; rehash: boolean }) => {
       if (o.baseUrl && !URL.canParse(o.baseUrl)) throw new KbError('input/invalid_argument', `--base-url ${o.baseUrl} is not a URL`);
       await withApp(async (app) => {
         const collection = o.collection ?? app.config.collection;
@@ -60,6 +61,7 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
           collection,
           baseUrl: o.baseUrl,
           prune: o.prune,
+          force: o.force,
           rehash: o.rehash,
           onProgress: process.stderr.isTTY
             ? (done, total) => {

@@ -1,10 +1,12 @@
+import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { runMaintenance, type Database } from '../db/database.ts';
-import { chunkDigest, type KnowledgeStore, type NewChunk, type NewDocument, type StoredChunks } from '../store/knowledgeStore.ts';
+import { KbError } from '../errors.ts';
+import { chunkDigest, type KnowledgeStore, type NewChunk, type NewDocument, type StoredChunks, type StoredDocument } from '../store/knowledgeStore.ts';
 import { builtEfConstruction, createVectorIndex, ensureEmbeddingSpace, vectorIndexName, vectorPrecision, type EmbeddingSpace } from '../store/embeddingSpace.ts';
 import { findChangedSources, type ChangedSource } from './changedSources.ts';
-import { listSourceFiles, parseSource, processingVersion } from './sourceFiles.ts';
+import { listSourceFiles, parseSource, processingVersion, type SourceFile } from './sourceFiles.ts';
 import { DEFAULT_CHUNKING, type ChunkOptions } from './chunker.ts';
 import type { Chunk } from './types.ts';
 
@@ -12,7 +14,10 @@ export interface IngestRequest {
   inputs: string[];
   collection: string;
   baseUrl?: string;
+  /** Remove documents whose files were under `inputs` and are gone. */
   prune?: boolean;
+  /** Let a prune remove every document of the collection. */
+  force?: boolean;
   /** Read and hash every file, even those whose size and mtime are unchanged. */
   rehash?: boolean;
   onProgress?: (done: number, total: number) => void;
@@ -86,8 +91,13 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
 
   await ensureEmbeddingSpace(deps.db, deps.space);
   if (restat.length) await deps.store.recordSourceStats(req.collection, restat);
-  const seen = new Set(files.map((f) => f.source));
-  const toRemove = req.prune ? [...stored.keys()].filter((s) => !seen.has(s)) : [];
+  const toRemove = req.prune ? pruneCandidates(req.inputs, files, stored) : [];
+  if (toRemove.length && toRemove.length === stored.size && !req.force) {
+    throw new KbError(
+      'input/invalid_argument',
+      `--prune would remove all ${stored.size} documents of collection "${req.collection}" (none of their files is left under ${req.inputs.join(', ')}): check the path, or add --force to remove them`,
+    );
+  }
   const base = req.baseUrl ? (req.baseUrl.endsWith('/') ? req.baseUrl : req.baseUrl + '/') : undefined;
 
   let embedded = 0;
@@ -178,6 +188,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     throw failure.error;
   }
   if (toRemove.length) await deps.store.removeDocuments(req.collection, toRemove);
+  await deps.store.recordFilePaths(req.collection, files.filter((f) => stored.get(f.source)?.filePath !== f.absPath).map((f) => ({ source: f.source, filePath: f.absPath })));
   const replaced = pending.filter((d) => stored.has(d.file.source)).map((d) => d.file.source);
   const touched = [...replaced, ...toRemove];
   if (touched.length) await deps.onDocumentsChanged?.(touched.map((source) => ({ collection: req.collection, source })));
@@ -206,6 +217,19 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     reused,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * The stored documents a prune removes: those whose file was under one of the folders given
+ * (or was one of the files given) and is no longer there. A document ingested from
+ * elsewhere, e.g. a sibling folder, or whose file path was never recorded, is kept.
+ */
+export function pruneCandidates(inputs: string[], files: SourceFile[], stored: Map<string, StoredDocument>): string[] {
+  const roots = inputs.map((i) => path.resolve(i));
+  const within = (p: string) => roots.some((r) => p === r || p.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
+  const listed = new Set(files.map((f) => f.absPath));
+  const seen = new Set(files.map((f) => f.source));
+  return [...stored].filter(([source, d]) => d.filePath !== undefined && within(d.filePath) && !listed.has(d.filePath) && !seen.has(source)).map(([source]) => source);
 }
 
 /**

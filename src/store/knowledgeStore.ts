@@ -65,6 +65,8 @@ export interface StoredDocument {
   contentHash: string;
   chunkCount: number;
   sourceStat?: SourceStat;
+  /** The absolute path of the file it was last ingested from (unknown for older rows). */
+  filePath?: string;
 }
 
 export interface ChunkRow {
@@ -337,8 +339,8 @@ export class KnowledgeStore {
 
   /** Every document of a collection with its content hash, chunk count and source file stat. */
   async documentStates(collection: string): Promise<Map<string, StoredDocument>> {
-    const r = await this.db.query<{ source: string; content_hash: string; chunk_count: number; source_size: string | number | null; source_mtime_ms: number | null; parser_version: string | null }>(
-      'SELECT source, content_hash, chunk_count, source_size, source_mtime_ms, parser_version FROM documents WHERE collection = $1',
+    const r = await this.db.query<{ source: string; content_hash: string; chunk_count: number; source_size: string | number | null; source_mtime_ms: number | null; parser_version: string | null; file_path: string | null }>(
+      'SELECT source, content_hash, chunk_count, source_size, source_mtime_ms, parser_version, file_path FROM documents WHERE collection = $1',
       [collection],
     );
     return new Map(
@@ -351,6 +353,7 @@ export class KnowledgeStore {
             x.source_size === null || x.source_mtime_ms === null || x.parser_version === null
               ? undefined
               : { size: Number(x.source_size), mtimeMs: Number(x.source_mtime_ms), parserVersion: x.parser_version },
+          filePath: x.file_path ?? undefined,
         },
       ]),
     );
@@ -368,6 +371,16 @@ export class KnowledgeStore {
          FROM unnest($2::text[], $3::text[], $4::bigint[], $5::float8[], $6::text[]) AS u(source, hash, size, mtime, parser)
         WHERE d.collection = $1 AND d.source = u.source AND d.content_hash = u.hash`,
       [collection, files.map((f) => f.source), files.map((f) => f.contentHash), files.map((f) => f.stat.size), files.map((f) => f.stat.mtimeMs), files.map((f) => f.stat.parserVersion)],
+    );
+  }
+
+  /** Records the file each document was read from (where it is not recorded yet or moved). */
+  async recordFilePaths(collection: string, files: { source: string; filePath: string }[]): Promise<void> {
+    if (!files.length) return;
+    await this.db.query(
+      `UPDATE documents d SET file_path = u.path FROM unnest($2::text[], $3::text[]) AS u(source, path)
+        WHERE d.collection = $1 AND d.source = u.source AND d.file_path IS DISTINCT FROM u.path`,
+      [collection, files.map((f) => f.source), files.map((f) => f.filePath)],
     );
   }
 

@@ -3,7 +3,7 @@ import type { CommandExtension } from '../src/cli/main.ts';
 import { loadConfig } from '../src/config.ts';
 import { KbError } from '../src/errors.ts';
 import { inviteUrl, registerCommands } from './discord/commands.ts';
-import { serve } from './serve.ts';
+import { serve, SHUTDOWN_GRACE_MS } from './serve.ts';
 
 /** CLI commands that need the adapters: `kb serve` and `kb discord register`. */
 export const adapterCommands: CommandExtension = (program: Command, io) => {
@@ -13,11 +13,17 @@ export const adapterCommands: CommandExtension = (program: Command, io) => {
     .action(async () => {
       const server = await serve();
       io.out(`kb serve: running (health on :${server.port()}/healthz); Ctrl-C to stop`);
-      await new Promise<void>((resolve) => {
-        const onSignal = (signal: string) => void server.stop(signal).then(resolve);
-        process.once('SIGTERM', () => onSignal('SIGTERM'));
-        process.once('SIGINT', () => onSignal('SIGINT'));
+      const signal = await new Promise<string>((resolve) => {
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+        process.once('SIGINT', () => resolve('SIGINT'));
       });
+      // Backstop: nothing (a model request, a socket, a timer) may keep the process alive past
+      // the shutdown window, even if stop() itself were stuck.
+      setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS + 1000).unref();
+      await server.stop(signal);
+      // stop() has finished what matters (answers posted, pools closed); whatever is still
+      // open would only keep a stopped bot running.
+      process.exit(0);
     });
 
   const discord = program.command('discord').description('Discord helpers');

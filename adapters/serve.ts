@@ -6,6 +6,7 @@ import { createLogger, registerSecrets } from '../src/logger.ts';
 import { createDiscordBot } from './discord/client.ts';
 import { InFlightAssistant } from './inFlight.ts';
 import { createSlackApp } from './slack/app.ts';
+import { healthHandler, type HealthProbe } from './health.ts';
 
 export interface Server {
   stop(reason?: string): Promise<void>;
@@ -13,12 +14,33 @@ export interface Server {
   port(): number | undefined;
 }
 
-const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * From SIGTERM to exit, whatever is still open: answers in flight get up to
+ * SHUTDOWN_GRACE_MS - CLOSE_BUDGET_MS to finish, closing the connections and pools the rest.
+ */
+export const SHUTDOWN_GRACE_MS = 10_000;
+const CLOSE_BUDGET_MS = 2_000;
+
+/** A port already taken is a set-up mistake: one line naming it and the variable that sets it. */
+function explainListenError(err: unknown, port: number): unknown {
+  if ((err as NodeJS.ErrnoException | null)?.code !== 'EADDRINUSE') return err;
+  return new KbError('config/invalid', `Port ${port} is already in use (PORT): stop the process listening on it, or set PORT to a free port.`, { cause: err });
+}
+
+function listen(server: http.Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
 
 /**
  * `kb serve`: the composition root for the chat adapters. Starts every configured
  * adapter over one core, serves /healthz, and on SIGTERM stops taking events, lets
- * answers in flight finish (up to 10 s), then closes pools and connections.
+ * answers in flight finish, then closes pools and connections, all within 10 s.
  */
 export async function serve(env?: NodeJS.ProcessEnv): Promise<Server> {
   const config = loadConfig(env);
@@ -32,11 +54,15 @@ export async function serve(env?: NodeJS.ProcessEnv): Promise<Server> {
   const stops: Array<() => Promise<void>> = [];
   let healthServer: http.Server | undefined;
   let port: () => number | undefined = () => undefined;
+  // One health check for every mode: 503 while draining or while PostgreSQL does not answer.
+  const health: HealthProbe = { draining: () => assistant.draining, pingDatabase: () => app.db.query('SELECT 1') };
   try {
     await app.ensureSampleKnowledgeBase();
     if (config.slack) {
-      const slack = createSlackApp({ assistant, config: { ...config.slack, port: config.port }, logger });
-      await slack.start();
+      const slack = createSlackApp({ assistant, config: { ...config.slack, port: config.port }, logger, health });
+      await slack.start().catch((err: unknown) => {
+        throw explainListenError(err, config.port);
+      });
       stops.push(() => slack.stop());
       if (slack.mode === 'http') port = () => slack.port();
       logger.info({ mode: slack.mode, port: slack.port() }, 'slack adapter started');
@@ -48,11 +74,14 @@ export async function serve(env?: NodeJS.ProcessEnv): Promise<Server> {
       logger.info('discord adapter started');
     }
     if (port() === undefined) {
+      const answerHealth = healthHandler(health);
       healthServer = http.createServer((req, res) => {
-        const ok = req.url === '/healthz' && !assistant.draining;
-        res.writeHead(ok ? 200 : req.url === '/healthz' ? 503 : 404, { 'content-type': 'text/plain' }).end(ok ? 'ok' : req.url === '/healthz' ? 'draining' : 'not found');
+        if (req.method === 'GET' && req.url === '/healthz') return answerHealth(req, res);
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       });
-      await new Promise<void>((resolve) => healthServer!.listen(config.port, resolve));
+      await listen(healthServer, config.port).catch((err: unknown) => {
+        throw explainListenError(err, config.port);
+      });
       const hs = healthServer;
       port = () => (hs.address() as { port: number } | null)?.port;
     }
@@ -67,14 +96,26 @@ export async function serve(env?: NodeJS.ProcessEnv): Promise<Server> {
     port,
     stop(reason = 'stop requested') {
       stopping ??= (async () => {
+        const deadline = Date.now() + SHUTDOWN_GRACE_MS;
         logger.info({ reason, inFlight: assistant.inFlight }, 'shutting down: no new events, finishing answers in flight');
         assistant.draining = true;
-        const left = await assistant.drain(SHUTDOWN_GRACE_MS);
+        const left = await assistant.drain(SHUTDOWN_GRACE_MS - CLOSE_BUDGET_MS);
         if (left) logger.warn({ left }, 'answers still in flight after the grace period');
-        await Promise.allSettled(stops.map((s) => s()));
-        if (healthServer) await new Promise((r) => healthServer!.close(r));
-        await app.close();
-        logger.info('stopped');
+        const closing = (async () => {
+          await Promise.allSettled(stops.map((s) => s()));
+          if (healthServer) {
+            healthServer.closeAllConnections();
+            await new Promise((r) => healthServer!.close(r));
+          }
+          await app.close();
+        })();
+        // A connection that will not close (an adapter's socket, a pool waiting on a query)
+        // must not hold the shutdown past its window: the caller exits the process after this.
+        let timer: NodeJS.Timeout | undefined;
+        const closed = await Promise.race([closing.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - Date.now())).unref()))]);
+        clearTimeout(timer);
+        if (closed) logger.info('stopped');
+        else logger.warn('connections still closing at the end of the shutdown window');
       })();
       return stopping;
     },

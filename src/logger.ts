@@ -53,3 +53,24 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
     options.destination ?? pino.destination(2),
   );
 }
+
+let crashHandlersInstalled = false;
+
+/**
+ * Routes an unhandled rejection or uncaught exception through `logger` (so its message and
+ * stack are redacted like every other line), then exits with status 1. For the CLI process
+ * only: a library or test runner keeps its own handlers.
+ */
+export function exitOnCrash(logger: Logger): void {
+  if (crashHandlersInstalled) return;
+  crashHandlersInstalled = true;
+  const crash = (what: string) => (err: unknown) => {
+    try {
+      logger.fatal({ err }, `${what}; exiting`);
+    } finally {
+      process.exit(1);
+    }
+  };
+  process.on('unhandledRejection', crash('unhandled promise rejection'));
+  process.on('uncaughtException', crash('uncaught exception'));
+}

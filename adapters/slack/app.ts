@@ -4,6 +4,7 @@ import { App, type AppOptions, type Authorize } from '@slack/bolt';
 import type { Assistant } from '../../src/assistant/types.ts';
 import { KbError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
+import { healthHandler, type HealthProbe } from '../health.ts';
 import { boltLogger } from './boltLogger.ts';
 import type { ListenerDeps, SlackConfig } from './deps.ts';
 import { registerListeners } from './listeners/index.ts';
@@ -21,7 +22,11 @@ export interface SlackAppDeps {
   authorize?: Authorize<boolean>;
   /** Merged over the defaults (slackApiUrl from config.apiUrl); tests shorten retryConfig here. */
   clientOptions?: AppOptions['clientOptions'];
+  /** What `GET /healthz` reports on in HTTP mode (kb serve passes draining and the database); default always ok. */
+  health?: HealthProbe;
 }
+
+const alwaysHealthy: HealthProbe = { draining: () => false, pingDatabase: () => Promise.resolve() };
 
 export interface SlackApp {
   app: App;
@@ -56,7 +61,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   let receiver: FreshRequestReceiver | undefined;
   let app: App;
   if (mode === 'http') {
-    receiver = new FreshRequestReceiver({ signingSecret: config.signingSecret as string, endpoints: '/slack/events', customRoutes: [healthRoute], logger });
+    receiver = new FreshRequestReceiver({ signingSecret: config.signingSecret as string, endpoints: '/slack/events', customRoutes: [healthRoute(healthHandler(deps.health ?? alwaysHealthy))], logger });
     app = new App({ ...auth, receiver, logger, clientOptions });
   } else {
     app = new App({ ...auth, socketMode: true, appToken: config.appToken, logger, clientOptions });

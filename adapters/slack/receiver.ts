@@ -35,12 +35,5 @@ export class FreshRequestReceiver extends HTTPReceiver {
   }
 }
 
-/** `GET /healthz` → 200 ok, for load balancers and container probes. */
-export const healthRoute: CustomRoute = {
-  path: '/healthz',
-  method: ['GET'],
-  handler: (_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end('ok');
-  },
-};
+/** `GET /healthz` on Bolt's HTTP server, answered by the bot's one health handler (adapters/health.ts). */
+export const healthRoute = (handler: CustomRoute['handler']): CustomRoute => ({ path: '/healthz', method: ['GET'], handler });

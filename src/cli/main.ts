@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { configSecrets, loadConfig, type Config } from '../config.ts';
 import { KbError, toKbError } from '../errors.ts';
-import { createLogger, redactText, registerSecrets, type Logger } from '../logger.ts';
+import { createLogger, exitOnCrash, redactText, registerSecrets, type Logger } from '../logger.ts';
 import { createApp, type App } from '../app.ts';
 import { randomUUID } from 'node:crypto';
 import { evaluate, readQuestions } from '../eval/evaluate.ts';
@@ -177,6 +177,8 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
 
 /** Runs the CLI; returns the exit code. Errors print one line, never a stack trace. */
 export async function main(argv: string[], io: Io = defaultIo, extensions: CommandExtension[] = []): Promise<number> {
+  // A crash is logged (redacted) at any LOG_LEVEL, not printed raw by Node.
+  exitOnCrash(createLogger({ level: 'fatal' }));
   const program = buildProgram(io, extensions);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandExtension } from '../src/cli/main.ts';
-import { loadConfig } from '../src/config.ts';
 import { KbError } from '../src/errors.ts';
-import { inviteUrl, registerCommands } from './discord/commands.ts';
-import { serve, SHUTDOWN_GRACE_MS } from './serve.ts';
 
 /** CLI commands that need the adapters: `kb serve` and `kb discord register`. */
 export const adapterCommands: CommandExtension = (program: Command, io) => {
@@ -11,6 +8,8 @@ export const adapterCommands: CommandExtension = (program: Command, io) => {
     .command('serve')
     .description('Run the Slack and/or Discord bots that are configured, with /healthz')
     .action(async () => {
+      // Imported when the command runs, so the rest of the CLI never loads Bolt or discord.js.
+      const { serve, SHUTDOWN_GRACE_MS } = await import('./serve.ts');
       const server = await serve();
       io.out(`kb serve: running (health on :${server.port()}/healthz); Ctrl-C to stop`);
       const signal = await new Promise<string>((resolve) => {
@@ -32,9 +31,10 @@ export const adapterCommands: CommandExtension = (program: Command, io) => {
     .description('Register the /ask slash command (globally, or in one guild for instant updates)')
     .option('--guild <id>', 'register in this guild only')
     .action(async (o: { guild?: string }) => {
-      const config = loadConfig();
+      const config = (await import('../src/config.ts')).loadConfig();
       if (!config.discord) throw new KbError('config/invalid', 'DISCORD_TOKEN is missing: copy the bot token from the Bot page of your application in the Discord developer portal');
       if (o.guild && !/^\d{5,25}$/.test(o.guild)) throw new KbError('input/invalid_argument', '--guild must be a numeric guild id');
+      const { inviteUrl, registerCommands } = await import('./discord/commands.ts');
       const r = await registerCommands({ token: config.discord.token, applicationId: config.discord.applicationId, guildId: o.guild, apiUrl: config.discord.apiUrl });
       io.out(`registered ${r.names.map((n) => '/' + n).join(', ')} (${r.scope}) for application ${r.applicationId}`);
       io.out(`invite the bot with: ${inviteUrl(r.applicationId)}`);

@@ -3,9 +3,7 @@ import { configSecrets, loadConfig } from '../src/config.ts';
 import { createApp } from '../src/app.ts';
 import { KbError } from '../src/errors.ts';
 import { createLogger, registerSecrets } from '../src/logger.ts';
-import { createDiscordBot } from './discord/client.ts';
 import { InFlightAssistant } from './inFlight.ts';
-import { createSlackApp } from './slack/app.ts';
 import { healthHandler, type HealthProbe } from './health.ts';
 
 export interface Server {
@@ -58,7 +56,9 @@ export async function serve(env?: NodeJS.ProcessEnv): Promise<Server> {
   const health: HealthProbe = { draining: () => assistant.draining, pingDatabase: () => app.db.query('SELECT 1') };
   try {
     await app.ensureSampleKnowledgeBase();
+    // Each platform's library (Bolt, discord.js) is loaded only when that adapter is configured.
     if (config.slack) {
+      const { createSlackApp } = await import('./slack/app.ts');
       const slack = createSlackApp({ assistant, config: { ...config.slack, port: config.port }, logger, health });
       await slack.start().catch((err: unknown) => {
         throw explainListenError(err, config.port);
@@ -68,6 +68,7 @@ export async function serve(env?: NodeJS.ProcessEnv): Promise<Server> {
       logger.info({ mode: slack.mode, port: slack.port() }, 'slack adapter started');
     }
     if (config.discord) {
+      const { createDiscordBot } = await import('./discord/client.ts');
       const discord = createDiscordBot({ assistant, config: config.discord, logger });
       await discord.start();
       stops.push(() => discord.stop());

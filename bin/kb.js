@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Entry point for `npx kb`: runs the TypeScript CLI through tsx's loader, so no build step is needed.
+// Entry point for `npx kb`: runs the compiled CLI in dist/ (`npm run build`; `npm install` and
+// `npm ci` run it through the prepare script). Commands load their heavy parts when they run.
 import fs from 'node:fs';
-import { register } from 'tsx/esm/api';
 
 // Settings may live in ./.env (see .env.example); real environment variables win.
 if (fs.existsSync('.env')) {
@@ -9,7 +9,11 @@ if (fs.existsSync('.env')) {
   process.loadEnvFile('.env');
   Object.assign(process.env, saved);
 }
-register();
-const { main } = await import('../src/cli/main.ts');
-const { adapterCommands } = await import('../adapters/cli.ts');
+const entry = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!fs.existsSync(entry)) {
+  process.stderr.write('kb: the compiled code is missing (dist/): run `npm run build` (npm install does it too)\n');
+  process.exit(1);
+}
+const { main } = await import(entry.href);
+const { adapterCommands } = await import('../dist/adapters/cli.js');
 process.exitCode = await main(process.argv.slice(2), undefined, [adapterCommands]);

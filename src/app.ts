@@ -1,11 +1,8 @@
 import path from 'node:path';
-import { ChatOpenAI } from '@langchain/openai';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import type { Config } from './config.ts';
 import { runMaintenance, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
-import { PgDatabase } from './db/pgDatabase.ts';
-import { PgliteDatabase } from './db/pgliteDatabase.ts';
 import { createEmbeddings } from './embeddings/createEmbeddings.ts';
 import { KbError, isConnectionError } from './errors.ts';
 import { ingest, REMOTE_EMBED_AHEAD, type IngestRequest, type IngestSummary } from './ingest/ingest.ts';
@@ -47,7 +44,9 @@ export interface App {
 }
 
 export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
-  if (!config.databaseUrl) return PgliteDatabase.open(path.join(config.dataDir, 'pgdata'), { efSearch: config.efSearch });
+  // Each driver is loaded only when it is the one configured (PGlite's WebAssembly is large).
+  if (!config.databaseUrl) return (await import('./db/pgliteDatabase.ts')).PgliteDatabase.open(path.join(config.dataDir, 'pgdata'), { efSearch: config.efSearch });
+  const { PgDatabase } = await import('./db/pgDatabase.ts');
   const db = new PgDatabase({ url: config.databaseUrl, readUrl: config.databaseReadUrl, poolSize: config.databasePoolSize, statementTimeoutMs: config.statementTimeoutMs, efSearch: config.efSearch, logger });
   try {
     await db.query('SELECT 1');
@@ -74,7 +73,7 @@ function safeHost(url: string): string {
 /** The composition root: turns config into concrete parts and wires them together. */
 export async function createApp(config: Config, logger: Logger): Promise<App> {
   const db = await openDatabase(config, logger);
-  const kv = createKeyValueStore({ url: config.redis.url, clusterNodes: config.redis.clusterNodes, commandTimeoutMs: config.redis.commandTimeoutMs, logger, prefix: 'kb:v1:' });
+  const kv = await createKeyValueStore({ url: config.redis.url, clusterNodes: config.redis.clusterNodes, commandTimeoutMs: config.redis.commandTimeoutMs, logger, prefix: 'kb:v1:' });
   try {
     await migrate(db);
     const store = new KnowledgeStore(db);
@@ -88,7 +87,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     const precision = vectorPrecision(db.kind);
     if (stored && (await runMaintenance(db, (tx) => upgradeVectorIndex(tx, stored.dimension, precision)))) logger.info({ dimension: stored.dimension, precision }, 'rebuilt the vector index');
     const chatModel = config.llm
-      ? new ChatOpenAI({
+      ? new (await import('@langchain/openai')).ChatOpenAI({
           model: config.llm.model,
           apiKey: config.openai.apiKey ?? 'not-needed',
           configuration: config.openai.baseUrl ? { baseURL: config.openai.baseUrl } : undefined,

@@ -4,6 +4,7 @@ import { KbError } from './errors.ts';
 import { DEFAULT_EF_SEARCH } from './db/database.ts';
 import { defaultBm25 } from './store/knowledgeStore.ts';
 import { DEFAULT_CHUNKING, type ChunkOptions } from './ingest/chunker.ts';
+import { projectDir } from './projectDir.ts';
 
 /**
  * The only module that reads the environment. Parsed once at start-up; every error says
@@ -134,7 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.KB_DATA_DIR),
     cacheDir: path.resolve(e.KB_CACHE_DIR ?? e.KB_DATA_DIR),
     collection: e.KB_COLLECTION,
-    sampleDir: e.KB_SAMPLE_DIR ? path.resolve(e.KB_SAMPLE_DIR) : path.resolve(import.meta.dirname, '..', 'kb', 'sample'),
+    sampleDir: e.KB_SAMPLE_DIR ? path.resolve(e.KB_SAMPLE_DIR) : path.join(projectDir, 'kb', 'sample'),
     databaseUrl: e.DATABASE_URL,
     databaseReadUrl: e.DATABASE_READ_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,

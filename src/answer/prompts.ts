@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { projectDir } from '../projectDir.ts';
 
-const promptsDir = path.resolve(import.meta.dirname, '..', '..', 'prompts');
+const promptsDir = path.join(projectDir, 'prompts');
 
 export interface Prompt {
   name: string;

@@ -1,7 +1,6 @@
 import type { Logger } from '../logger.ts';
 import type { KeyValueStore } from './keyValueStore.ts';
 import { MemoryStore } from './memoryStore.ts';
-import { RedisStore } from './redisStore.ts';
 
 export interface KeyValueStoreConfig {
   url?: string;
@@ -12,11 +11,14 @@ export interface KeyValueStoreConfig {
   prefix: string;
 }
 
-/** Redis Cluster when nodes are listed, else Redis when a URL is set, else in-process memory. */
-export function createKeyValueStore(config: KeyValueStoreConfig): KeyValueStore {
+/**
+ * Redis Cluster when nodes are listed, else Redis when a URL is set, else in-process memory.
+ * ioredis is loaded only when Redis is configured.
+ */
+export async function createKeyValueStore(config: KeyValueStoreConfig): Promise<KeyValueStore> {
   const { url, clusterNodes, commandTimeoutMs, logger, prefix } = config;
-  if (clusterNodes?.length) return new RedisStore({ clusterNodes, commandTimeoutMs, logger, prefix });
-  if (url) return new RedisStore({ url, commandTimeoutMs, logger, prefix });
+  if (clusterNodes?.length) return new (await import('./redisStore.ts')).RedisStore({ clusterNodes, commandTimeoutMs, logger, prefix });
+  if (url) return new (await import('./redisStore.ts')).RedisStore({ url, commandTimeoutMs, logger, prefix });
   logger.info('REDIS_URL is not set: caches, rate limits and event de-duplication are per process');
   return new MemoryStore({ prefix });
 }

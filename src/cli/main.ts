@@ -1,12 +1,11 @@
 import readline from 'node:readline';
 import { Command, CommanderError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { configSecrets, loadConfig, type Config } from '../config.ts';
+import type { Config } from '../config.ts';
 import { KbError, toKbError } from '../errors.ts';
 import { createLogger, exitOnCrash, redactText, registerSecrets, type Logger } from '../logger.ts';
-import { createApp, type App } from '../app.ts';
+import type { App } from '../app.ts';
 import { randomUUID } from 'node:crypto';
-import { evaluate, readQuestions } from '../eval/evaluate.ts';
 import type { RetrievalMode } from '../retrieval/hybridRetriever.ts';
 import type { IngestSummary } from '../ingest/ingest.ts';
 import { renderAnswer, renderExplain } from './render.ts';
@@ -19,6 +18,9 @@ export interface Io {
 const defaultIo: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
 
 export async function withApp<T>(fn: (app: App) => Promise<T>, opts: { sample?: boolean } = {}): Promise<T> {
+  // Configuration (zod) and the app (database drivers, LangChain) are loaded by the commands
+  // that need them, so `kb --help` or a mistyped option starts at once.
+  const [{ configSecrets, loadConfig }, { createApp }] = await Promise.all([import('../config.ts'), import('../app.ts')]);
   const config = loadConfig();
   registerSecrets(configSecrets(config));
   const logger = createLogger({ level: config.logLevel ?? 'warn' });
@@ -139,6 +141,7 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
     .action(async (o: { questions: string; mode: RetrievalMode; k: string; collection?: string; json: boolean; verbose: boolean }) => {
       const k = Number(o.k);
       if (!Number.isInteger(k) || k < 1 || k > 100) throw new KbError('input/invalid_argument', '--k must be a whole number from 1 to 100');
+      const { evaluate, readQuestions } = await import('../eval/evaluate.ts');
       const questions = await readQuestions(o.questions);
       await withApp(async (app) => {
         const scope = o.collection ? o.collection.split(',').map((s) => s.trim()) : [app.config.collection];

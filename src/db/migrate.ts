@@ -2,8 +2,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { KbError } from '../errors.ts';
 import { runMaintenance, type Database } from './database.ts';
+import { projectDir } from '../projectDir.ts';
 
-const migrationsDir = path.resolve(import.meta.dirname, '..', '..', 'migrations');
+const migrationsDir = path.join(projectDir, 'migrations');
 const LOCK_KEY = 724_111_001; // advisory lock id shared by every process running migrations
 
 /**

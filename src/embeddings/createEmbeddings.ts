@@ -1,10 +1,10 @@
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
-import { OpenAIEmbeddings } from '@langchain/openai';
 import type { Config } from '../config.ts';
 import { KbError } from '../errors.ts';
 import type { EmbeddingSpace } from '../store/embeddingSpace.ts';
-import { loadGloveTable } from './gloveTable.ts';
-import { LocalEmbeddings } from './localEmbeddings.ts';
+import { GLOVE_DIMENSION, loadGloveTable } from './gloveTable.ts';
+import { LazyEmbeddings } from './lazyEmbeddings.ts';
+import { LOCAL_SPACE, LocalEmbeddings } from './localEmbeddings.ts';
 
 export interface EmbeddingsSetup {
   embeddings: EmbeddingsInterface;
@@ -16,9 +16,14 @@ export interface EmbeddingsSetup {
 /** Local GloVe (default, offline) or OpenAI-compatible embeddings, with their dimension. */
 export async function createEmbeddings(config: Config): Promise<EmbeddingsSetup> {
   if (config.embeddings.provider === 'local') {
-    const local = new LocalEmbeddings(await loadGloveTable(config.cacheDir));
-    return { embeddings: local, space: { model: local.modelName, dimension: local.dimension }, remote: false };
+    const embeddings = new LazyEmbeddings(async () => {
+      const local = new LocalEmbeddings(await loadGloveTable(config.cacheDir));
+      if (local.dimension !== LOCAL_SPACE.dimension) throw new KbError('embeddings/unavailable', `The word vectors in ${config.cacheDir} are not ${GLOVE_DIMENSION}-dimensional: delete the glove-sg-100d.*.bin file there to convert them again`);
+      return local;
+    });
+    return { embeddings, space: { ...LOCAL_SPACE }, remote: false };
   }
+  const { OpenAIEmbeddings } = await import('@langchain/openai');
   const embeddings = new OpenAIEmbeddings({
     model: config.embeddings.model,
     apiKey: config.openai.apiKey ?? 'not-needed',

@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Embeddings, type EmbeddingsParams } from '@langchain/core/embeddings';
 import { stemmer } from 'stemmer';
-import type { GloveTable } from './gloveTable.ts';
+import { GLOVE_DIMENSION, type GloveTable } from './gloveTable.ts';
+
+/** The default model's name and dimension, known before its word vectors are loaded. */
+export const LOCAL_SPACE = { model: 'glove100-sif+hash156', dimension: GLOVE_DIMENSION + 156 } as const;
 
 /** Texts embedded between two yields to the event loop (about 10 ms of work). */
 const YIELD_EVERY = 32;
@@ -15,7 +18,7 @@ const YIELD_EVERY = 32;
  * hash, so rare technical terms still pull matching texts together.
  */
 export class LocalEmbeddings extends Embeddings {
-  readonly modelName = 'glove100-sif+hash156';
+  readonly modelName = LOCAL_SPACE.model;
   readonly dimension: number;
   private readonly weights: Float32Array;
   private readonly oovCache = new Map<string, Float32Array>();
@@ -55,10 +58,10 @@ export class LocalEmbeddings extends Embeddings {
     const hashDims = this.options.hashDims;
     const acc = new Float64Array(dim);
     const hashed = new Float64Array(hashDims);
-    const { index, vectors, scales } = this.table;
+    const { vectors, scales } = this.table;
     for (const token of tokenize(text)) {
       if (this.options.stopwords && EMBED_STOPWORDS.has(token)) continue;
-      const row = index.get(token);
+      const row = this.table.row(token);
       if (hashDims) {
         const slot = this.hashSlot(token);
         hashed[slot.index]! += slot.sign * (row === undefined ? 1 : this.weights[row]!);

@@ -41,7 +41,7 @@ beforeAll(async () => {
   }
   await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
   for (let i = 0; i < 100 && !(await Promise.all(ports.map(clusterOk))).every(Boolean); i++) await sleep(100);
-  store = createKeyValueStore({ clusterNodes: ports.map((port) => ({ host: '127.0.0.1', port })), commandTimeoutMs: 500, logger, prefix: testPrefix() });
+  store = await createKeyValueStore({ clusterNodes: ports.map((port) => ({ host: '127.0.0.1', port })), commandTimeoutMs: 500, logger, prefix: testPrefix() });
 });
 
 afterAll(async () => {

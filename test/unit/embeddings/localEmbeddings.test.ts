@@ -5,10 +5,11 @@ import type { GloveTable } from '../../../src/embeddings/gloveTable.ts';
 import { LocalEmbeddings } from '../../../src/embeddings/localEmbeddings.ts';
 
 /** A four-word GloVe table in 2 dimensions. */
+const words = new Map(['index', 'table', 'query', 'row'].map((w, i) => [w, i]));
 const table: GloveTable = {
   dimension: 2,
   size: 4,
-  index: new Map(['index', 'table', 'query', 'row'].map((w, i) => [w, i])),
+  row: (word) => words.get(word),
   vectors: Int8Array.from([127, 0, 0, 127, 90, 90, -90, 90]),
   scales: Float32Array.from([1 / 127, 1 / 127, 1 / 127, 1 / 127]),
 };

@@ -14,11 +14,12 @@ import { runRetrievalSuite } from './suites/retrieval.ts';
 import { runRecallSuite } from './suites/recall.ts';
 import { runAnswerSuite } from './suites/answer.ts';
 import { runMemorySuite } from './suites/memory.ts';
+import { runStartupSuite } from './suites/startup.ts';
 import { parseSize } from './lib/corpus.ts';
 import type { RetrievalMode } from '../src/retrieval/hybridRetriever.ts';
 import type { Measured } from './suites/retrievalReport.ts';
 
-const SUITES = ['ingest', 'retrieval', 'recall', 'answer', 'memory'] as const;
+const SUITES = ['ingest', 'retrieval', 'recall', 'answer', 'memory', 'startup'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     'embed-batch': { type: 'string', default: '512' },
     repeat: { type: 'string', default: '3' },
     'ef-search': { type: 'string', default: '40,100,200,300,400' },
+    runs: { type: 'string', default: '7' },
+    'compare-with': { type: 'string' },
     tag: { type: 'string' },
     'extrapolate-with': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -50,6 +53,8 @@ if (values.help) {
   --slow-delay-ms <n>    delay the fake embedding API adds per request (default 50)
   --embed-batch <n>      OpenAIEmbeddings batchSize for the slow embedder (default 512, LangChain's default)
   --repeat <n>           full ingests of the manual per system for the ingest ratio, medians reported (default 3)
+  --runs <n>             processes per command in the startup suite, medians reported (default 7)
+  --compare-with <dir>   startup suite: also measure another checkout's bin/kb.js (its node_modules installed), run by run
   --keep                 keep the bench_* databases (corpora are reused by the next run)
   --tag <name>           write bench/results/<suite>-<name>.json instead of <suite>.json
   --extrapolate-with <f> add the retrieval figures of an earlier results file to the 1M extrapolation`);
@@ -88,6 +93,7 @@ const runners: Record<SuiteName, () => Promise<SuiteResult>> = {
   recall: () => runRecallSuite({ sizes, keep, efSearch: values['ef-search'].split(',').map(Number) }),
   answer: () => runAnswerSuite({ keep }),
   memory: () => runMemorySuite(),
+  startup: () => runStartupSuite({ runs: Math.max(5, Number(values.runs)), compareWith: values['compare-with'], keep }),
 };
 
 for (const name of SUITES) {

@@ -56,6 +56,10 @@ export class FakeDiscord {
   /** A thread a human started, which the bot has never answered in. */
   readonly humanThreadId = snowflake();
   readonly dmChannelId = snowflake();
+  /** A forum channel: each post is a thread whose starter message has the thread's id. */
+  readonly forumChannelId = snowflake();
+  /** Every message the fake knows (posted by the bot or dispatched as a user's), by id, for GET. */
+  readonly messages = new Map<string, Json>();
   readonly requests: RecordedRequest[] = [];
   /** Query strings of every gateway connection, e.g. "?v=10&encoding=json". */
   readonly gatewayQueries: string[] = [];
@@ -123,18 +127,38 @@ export class FakeDiscord {
     else this.socket?.close(code, 'fake discord closed the connection');
   }
 
-  postMessage(opts: { content: string; channelId?: string; guild?: boolean; mentionBot?: boolean; author?: object; channelType?: number }): Json {
+  postMessage(opts: { content: string; channelId?: string; guild?: boolean; mentionBot?: boolean; author?: object; channelType?: number; replyTo?: Json; id?: string }): Json {
     const guild = opts.guild ?? true;
+    const channelId = opts.channelId ?? (guild ? this.channelId : this.dmChannelId);
+    const reply = opts.replyTo ? { type: 19, message_reference: { type: 0, message_id: opts.replyTo.id, channel_id: opts.replyTo.channel_id, ...(guild ? { guild_id: this.guildId } : {}) } } : {};
     const message = messageObject({
-      channel_id: opts.channelId ?? (guild ? this.channelId : this.dmChannelId),
+      ...(opts.id ? { id: opts.id } : {}),
+      channel_id: channelId,
       channel_type: opts.channelType ?? (guild ? 0 : 1),
       ...(guild ? { guild_id: this.guildId } : {}),
       author: opts.author ?? this.human,
       content: opts.content,
       mentions: opts.mentionBot ? [this.bot] : [],
+      ...reply,
     });
+    this.messages.set(message.id, message);
     this.dispatch('MESSAGE_CREATE', message);
     return message;
+  }
+
+  /** A human starts a thread from a message (the thread gets the message's id, as on Discord). */
+  startThreadFrom(message: Json, name = 'A thread'): string {
+    this.dispatch('THREAD_CREATE', { ...this.threadPayload(message.id, message.channel_id, this.human.id, name), newly_created: true });
+    return message.id as string;
+  }
+
+  /** A new post in the forum channel: the thread, then its starter message (same id). */
+  forumPost(title: string, content: string, author: object = this.human): { threadId: string; message: Json } {
+    const threadId = snowflake();
+    const owner = (author as { id: string }).id;
+    this.dispatch('THREAD_CREATE', { ...this.threadPayload(threadId, this.forumChannelId, owner, title), newly_created: true });
+    const message = this.postMessage({ content, channelId: threadId, channelType: 11, author, id: threadId });
+    return { threadId, message };
   }
 
   /** A `/ask question` in the guild text channel. Returns the interaction (id and token). */
@@ -142,10 +166,19 @@ export class FakeDiscord {
     return this.interaction(2, { id: snowflake(), name: 'ask', type: 1, options: [{ name: 'question', type: 3, value: question }] });
   }
 
-  /** A click on a button of a message the bot sent. */
-  clickButton(customId: string, message: Json): { id: string; token: string } {
-    return this.interaction(3, { custom_id: customId, component_type: 2 }, { message });
+  /** A click on a button of a message the bot sent; `user` defaults to the human. */
+  clickButton(customId: string, message: Json, user: Json = this.human): { id: string; token: string } {
+    return this.interaction(3, { custom_id: customId, component_type: 2 }, { message }, user);
   }
+
+  /** A message context-menu command (type 3) run on `message`. */
+  messageCommand(name: string, message: Json): { id: string; token: string } {
+    const data = { id: snowflake(), name, type: 3, target_id: message.id, resolved: { messages: { [message.id]: message } } };
+    return this.interaction(2, data);
+  }
+
+  /** A second human, e.g. someone who did not ask. */
+  readonly bystander = { id: snowflake(), username: 'grace', discriminator: '0', global_name: 'Grace', avatar: null };
 
   /** Resolves with the first recorded request that matches, waiting for it if needed. */
   async waitForRequest(match: (r: RecordedRequest) => boolean, timeoutMs = 10_000): Promise<RecordedRequest> {
@@ -159,11 +192,11 @@ export class FakeDiscord {
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
 
-  private interaction(type: number, data: object, extra: object = {}): { id: string; token: string } {
+  private interaction(type: number, data: object, extra: object = {}, user: Json = this.human): { id: string; token: string } {
     const id = snowflake();
     const token = `itoken-${randomUUID()}`;
     this.interactionChannels.set(token, this.channelId);
-    const member = { user: this.human, roles: [], permissions: ALL_PERMISSIONS, joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 };
+    const member = { user, roles: [], permissions: ALL_PERMISSIONS, joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 };
     const channel = { id: this.channelId, type: 0, guild_id: this.guildId, name: 'general' };
     const where = { guild_id: this.guildId, channel_id: this.channelId, channel, member, authorizing_integration_owners: { '0': this.guildId }, context: 0 };
     const fixed = { version: 1, app_permissions: ALL_PERMISSIONS, locale: 'en-US', guild_locale: 'en-US', entitlements: [] };
@@ -208,6 +241,7 @@ export class FakeDiscord {
   private guildPayload(): object {
     const everyone = { id: this.guildId, name: '@everyone', permissions: ALL_PERMISSIONS, position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 };
     const general = { id: this.channelId, type: 0, name: 'general', position: 0, permission_overwrites: [], parent_id: null, topic: null, nsfw: false, rate_limit_per_user: 0 };
+    const forum = { ...general, id: this.forumChannelId, type: 15, name: 'help', position: 1, available_tags: [], default_reaction_emoji: null, default_sort_order: null, default_forum_layout: 0 };
     const empty = { features: [], emojis: [], stickers: [], members: [], presences: [], voice_states: [] };
     return {
       ...empty,
@@ -219,7 +253,7 @@ export class FakeDiscord {
       member_count: 2,
       joined_at: new Date().toISOString(),
       roles: [everyone],
-      channels: [general],
+      channels: [general, forum],
       threads: [this.threadPayload(this.humanThreadId, this.channelId, this.human.id, 'A human thread')],
     };
   }
@@ -229,9 +263,15 @@ export class FakeDiscord {
     return { id, type: 11, guild_id: this.guildId, parent_id: parentId, owner_id: ownerId, name, thread_metadata: metadata, message_count: 0, member_count: 1, rate_limit_per_user: 0, flags: 0 };
   }
 
-  private messagePayload(channelId: string, body: Json, id = snowflake()): Json {
+  private messagePayload(channelId: string, body: Json, id = snowflake(), extra: Json = {}): Json {
     const { content = '', embeds = [], components = [], flags = 0 } = body ?? {};
-    return messageObject({ id, channel_id: channelId, author: this.bot, content, embeds, components, flags });
+    const reference = body?.message_reference ? { type: 19, message_reference: { channel_id: channelId, ...body.message_reference } } : {};
+    const message = messageObject({ id, channel_id: channelId, ...(channelId === this.dmChannelId ? {} : { guild_id: this.guildId }), author: this.bot, content, embeds, components, flags, ...reference, ...extra });
+    // An edit keeps what it does not mention (as PATCH does on Discord).
+    const before = this.messages.get(id);
+    const stored = before ? { ...before, ...Object.fromEntries(Object.entries(body ?? {}).filter(([k]) => ['content', 'embeds', 'components', 'flags'].includes(k))), ...extra } : message;
+    this.messages.set(id, stored);
+    return stored;
   }
 
   private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -270,21 +310,40 @@ export class FakeDiscord {
       return [200, (body as Json[]).map((c) => ({ ...c, id: snowflake(), application_id: this.applicationId, version: snowflake() }))];
     }
     if (method === 'POST' && (m = path.match(/^\/channels\/(\d+)\/messages\/(\d+)\/threads$/))) {
-      const thread = { id: snowflake(), parentId: m[1]!, messageId: m[2]!, name: String(body?.name ?? '') };
+      // As on Discord, a thread started from a message has the message's id.
+      const thread = { id: m[2]!, parentId: m[1]!, messageId: m[2]!, name: String(body?.name ?? '') };
       this.threads.push(thread);
       return [201, this.threadPayload(thread.id, thread.parentId, this.bot.id, thread.name)];
     }
     if (method === 'POST' && (m = path.match(/^\/channels\/(\d+)\/messages$/))) return [200, this.messagePayload(m[1]!, body)];
+    if (method === 'GET' && (m = path.match(/^\/channels\/(\d+)\/messages\/(\d+)$/))) {
+      const found = this.messages.get(m[2]!);
+      return found ? [200, found] : [404, { message: 'Unknown Message', code: 10008 }];
+    }
+    if (method === 'PATCH' && (m = path.match(/^\/channels\/(\d+)\/messages\/(\d+)$/))) {
+      return this.messages.has(m[2]!) ? [200, this.messagePayload(m[1]!, body, m[2]!)] : [404, { message: 'Unknown Message', code: 10008 }];
+    }
+    if (method === 'PUT' && /^\/channels\/\d+\/messages\/\d+\/reactions\/[^/]+\/@me$/.test(path)) return [204];
+    if (method === 'GET' && (m = path.match(/^\/webhooks\/\d+\/([^/]+)\/messages\/@original$/))) {
+      const token = m[1]!;
+      const id = this.originalMessageIds.get(token) ?? snowflake();
+      this.originalMessageIds.set(token, id);
+      const found = this.messages.get(id);
+      return [200, found ?? this.messagePayload(this.interactionChannels.get(token) ?? this.channelId, { content: '' }, id, { webhook_id: this.applicationId })];
+    }
     if (method === 'POST' && /^\/channels\/\d+\/typing$/.test(path)) return [204];
     if (method === 'POST' && /^\/interactions\/\d+\/[^/]+\/callback$/.test(path)) return [204];
     if (method === 'PATCH' && (m = path.match(/^\/webhooks\/\d+\/([^/]+)\/messages\/@original$/))) {
       const token = m[1]!;
       const id = this.originalMessageIds.get(token) ?? snowflake();
       this.originalMessageIds.set(token, id);
-      return [200, { ...this.messagePayload(this.interactionChannels.get(token) ?? this.channelId, body, id), webhook_id: this.applicationId }];
+      return [200, { ...this.messagePayload(this.interactionChannels.get(token) ?? this.channelId, body, id, { webhook_id: this.applicationId }) }];
+    }
+    if (method === 'PATCH' && (m = path.match(/^\/webhooks\/\d+\/([^/]+)\/messages\/(\d+)$/))) {
+      return [200, this.messagePayload(this.interactionChannels.get(m[1]!) ?? this.channelId, body, m[2]!, { webhook_id: this.applicationId })];
     }
     if (method === 'POST' && (m = path.match(/^\/webhooks\/\d+\/([^/]+)$/))) {
-      return [200, { ...this.messagePayload(this.interactionChannels.get(m[1]!) ?? this.channelId, body), webhook_id: this.applicationId }];
+      return [200, this.messagePayload(this.interactionChannels.get(m[1]!) ?? this.channelId, body, undefined, { webhook_id: this.applicationId })];
     }
     return [404, { message: '404: Not Found', code: 0 }];
   }

@@ -1,4 +1,5 @@
 import type { ChatInputCommandInteraction, Message } from 'discord.js';
+import { askConversation } from '../conversations.ts';
 import { renderAnswer } from '../render.ts';
 import { resolveScope } from '../scope.ts';
 import type { DiscordHandlerContext } from './context.ts';
@@ -9,7 +10,8 @@ export const ASK_OPTION = 'question';
 
 /**
  * `/ask question`: acknowledge at once (Discord allows 3 seconds), then answer by editing
- * the deferred reply; extra chunks of a long answer go out as follow-ups.
+ * the deferred reply; extra chunks of a long answer go out as follow-ups. The answer starts
+ * a conversation: a reply to it, or a thread started from it, is a follow-up.
  */
 export async function handleAskCommand(ctx: DiscordHandlerContext, interaction: ChatInputCommandInteraction): Promise<void> {
   try {
@@ -23,9 +25,13 @@ export async function handleAskCommand(ctx: DiscordHandlerContext, interaction: 
   const channel = interaction.channel;
   let delivered = false;
   try {
+    // The deferred reply is the message the answer replaces; its id keys the conversation.
+    const conversation = askConversation(interaction, (await interaction.fetchReply()).id);
+    if (channel?.isThread()) ctx.conversations.remember(channel.id);
     const answer = await ctx.assistant.answer({
       question,
       user: `discord:${interaction.user.id}`,
+      conversation,
       scope: resolveScope(ctx.channelScopes, {
         channelId: interaction.channelId,
         parentId: channel?.isThread() ? channel.parentId : null,

@@ -17,7 +17,8 @@ interface Destination {
 
 /**
  * A message the bot should answer: a mention in a guild channel (answered in a new thread
- * started from it), any message in a thread the bot started or answered in, or a DM.
+ * started from it), any message in a thread the bot started, answered in, or that starts
+ * from its answer, a reply to one of its answers, or a DM.
  * Everything else, including every bot's messages, is ignored.
  */
 export async function handleMessageCreate(ctx: DiscordHandlerContext, message: Message): Promise<void> {
@@ -26,12 +27,15 @@ export async function handleMessageCreate(ctx: DiscordHandlerContext, message: M
   if (!channel.isSendable()) return;
   const botId = message.client.user.id;
   const mentioned = message.mentions.users.has(botId);
-  const followUp = channel.isThread() && (channel.ownerId === botId || ctx.answeredThreads.has(channel.id));
-  if (!channel.isDMBased() && !mentioned && !followUp) return;
+  const followUp = channel.isThread() && (await ctx.conversations.isOurThread(channel, botId));
+  // A reply to one of the bot's answers continues that answer's conversation (a reply that
+  // keeps Discord's reply ping also lists the bot in its mentions).
+  const repliedTo = !channel.isThread() && !channel.isDMBased() ? await ctx.conversations.repliedBotMessage(message, botId) : undefined;
+  if (!channel.isDMBased() && !mentioned && !followUp && !repliedTo) return;
 
   const question = stripBotMention(message.content, botId);
   // Attachments or stickers alone in a conversation are not questions; say nothing.
-  if (!question && !mentioned && !channel.isDMBased()) return;
+  if (!question && !mentioned && !repliedTo && !channel.isDMBased()) return;
 
   const eventId = `discord:${message.id}`;
   if (!(await claim(ctx, eventId))) return;
@@ -41,7 +45,7 @@ export async function handleMessageCreate(ctx: DiscordHandlerContext, message: M
     return;
   }
 
-  const destination = await chooseDestination(ctx, message, question);
+  const destination = repliedTo ? await continueFrom(ctx, message, repliedTo, question) : await chooseDestination(ctx, message, question);
   const stopTyping = startTyping(destination.target, ctx.logger);
   try {
     const answer = await ctx.assistant.answer({
@@ -52,7 +56,7 @@ export async function handleMessageCreate(ctx: DiscordHandlerContext, message: M
     });
     const last = await sendAll(destination.target, renderAnswer(answer));
     ctx.answered.remember(last.id, question, answer);
-    if (destination.target.isThread()) ctx.answeredThreads.set(destination.target.id, true);
+    if (destination.target.isThread()) ctx.conversations.remember(destination.target.id);
   } catch (err) {
     const userMessage = reportFailure(ctx.logger, err, { messageId: message.id, channel: channel.id });
     await ctx.assistant.releaseEvent(eventId).catch((e: unknown) => ctx.logger.warn({ err: e }, 'discord: could not release the event claim'));
@@ -89,12 +93,30 @@ async function chooseDestination(ctx: DiscordHandlerContext, message: Message, q
   }
   try {
     const thread = await message.startThread({ name: threadName(question) });
-    ctx.answeredThreads.set(thread.id, true);
+    ctx.conversations.remember(thread.id);
     return { target: thread, conversation: { platform: 'discord', channel: channel.id, thread: thread.id }, scope: { channelId: channel.id, guildId } };
   } catch (err) {
     // No thread permission (or a channel without threads): answer in the channel itself.
     ctx.logger.warn({ err, channel: channel.id }, 'discord: could not start a thread; answering in the channel');
     return { target: channel, conversation: { platform: 'discord', channel: channel.id, thread: message.id }, scope: { channelId: channel.id, guildId } };
+  }
+}
+
+/**
+ * A reply to the bot's answer: the conversation is keyed by that answer's id, and goes on in
+ * a thread started from it (which takes the same id), or in the channel without threads.
+ */
+async function continueFrom(ctx: DiscordHandlerContext, message: Message, answer: Message, question: string): Promise<Destination> {
+  const channel = message.channel as SendableChannels;
+  const guildId = message.guildId;
+  const conversation: ConversationKey = { platform: 'discord', channel: channel.id, thread: answer.id };
+  try {
+    const thread = answer.thread ?? (await answer.startThread({ name: threadName(question) }));
+    ctx.conversations.remember(thread.id);
+    return { target: thread, conversation, scope: { channelId: channel.id, guildId } };
+  } catch (err) {
+    ctx.logger.warn({ err, channel: channel.id }, 'discord: could not start a thread on the answer; answering in the channel');
+    return { target: channel, conversation, scope: { channelId: channel.id, guildId } };
   }
 }
 

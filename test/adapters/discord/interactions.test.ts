@@ -37,7 +37,7 @@ describe('Discord adapter: /ask and feedback buttons', () => {
     expect(edit.body.embeds[0].description).toContain('[Partial indexes 1](https://docs.example.org/indexes-1#creating)');
     expect(edit.body.components[0].components.map((b: { custom_id: string }) => b.custom_id)).toEqual(['feedback:up', 'feedback:down']);
     expect(assistant.asks[0]).toMatchObject({ question: 'How do I create a partial index?', user: `discord:${fake.human.id}` });
-    expect(assistant.asks[0]!.conversation).toBeUndefined();
+    expect(assistant.asks[0]!.conversation).toEqual({ platform: 'discord', channel: fake.channelId, thread: edit.response.id });
   });
 
   it('sends the rest of a long /ask answer as follow-ups, sources and buttons on the last one', async () => {

@@ -27,6 +27,18 @@ const scopeMap = z.preprocess(
   z.record(z.string(), z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/))),
 );
 
+export const DEFAULT_SUPPORT_RULES: SupportRules = { minChars: 15, requireQuestionMark: true, reactWhenUnsure: true };
+
+/** A comma-separated list of platform ids (channels, users, roles), e.g. "C0123,C0456". */
+const idList = (pattern: RegExp, what: string) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v === undefined ? [] : v),
+    z.array(z.string().regex(pattern, `each entry must be ${what}`)),
+  );
+const slackChannelIds = idList(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel id such as C0123ABC');
+const discordIds = idList(/^\d{5,25}$/, 'a numeric Discord id');
+const bool = (def: boolean) => z.preprocess(emptyToUndefined, z.enum(['true', 'false']).default(def ? 'true' : 'false')).transform((v) => v === 'true');
+
 const schema = z.object({
   KB_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('.kb-data')),
   KB_CACHE_DIR: opt(z.string()),
@@ -72,6 +84,11 @@ const schema = z.object({
   DISCORD_APPLICATION_ID: opt(z.string().regex(/^\d{5,25}$/, 'must be the numeric Application ID from the developer portal')),
   DISCORD_API_URL: opt(z.string().url()),
   DISCORD_CHANNEL_SCOPES: scopeMap,
+  SLACK_SUPPORT_CHANNELS: slackChannelIds,
+  DISCORD_SUPPORT_CHANNELS: discordIds,
+  SUPPORT_MIN_CHARS: num(DEFAULT_SUPPORT_RULES.minChars, 1, 2000),
+  SUPPORT_REQUIRE_QUESTION_MARK: bool(true),
+  SUPPORT_REACT_WHEN_UNSURE: bool(true),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -98,8 +115,27 @@ export interface Config {
   /** Undefined when LOG_LEVEL is not set: the CLI then logs warnings only, the server info. */
   logLevel?: string;
   port: number;
-  slack?: { botToken: string; signingSecret?: string; appToken?: string; apiUrl?: string; command: string; replyPrivately: boolean; channelScopes: Record<string, string[]> };
-  discord?: { token: string; applicationId?: string; apiUrl?: string; channelScopes: Record<string, string[]> };
+  slack?: {
+    botToken: string;
+    signingSecret?: string;
+    appToken?: string;
+    apiUrl?: string;
+    command: string;
+    replyPrivately: boolean;
+    channelScopes: Record<string, string[]>;
+    /** Channels where every new top-level question is answered without a mention (none when unset). */
+    supportChannels?: string[];
+    support?: SupportRules;
+  };
+  discord?: { token: string; applicationId?: string; apiUrl?: string; channelScopes: Record<string, string[]>; supportChannels?: string[]; support?: SupportRules };
+}
+
+/** When a message in a support channel counts as a question, and what an unanswered one gets. */
+export interface SupportRules {
+  minChars: number;
+  requireQuestionMark: boolean;
+  /** React 👀 to a question the knowledge base cannot answer (otherwise: nothing). */
+  reactWhenUnsure: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -130,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (problems.length) throw new KbError('config/invalid', `Invalid configuration: ${problems.join('; ')}`);
 
+  const support: SupportRules = { minChars: e.SUPPORT_MIN_CHARS, requireQuestionMark: e.SUPPORT_REQUIRE_QUESTION_MARK, reactWhenUnsure: e.SUPPORT_REACT_WHEN_UNSURE };
   const llmModel = e.LLM_MODEL ?? (e.OPENAI_API_KEY ? 'gpt-4o-mini' : undefined);
   return {
     dataDir: path.resolve(e.KB_DATA_DIR),
@@ -158,9 +195,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     port: e.PORT,
     slack: e.SLACK_BOT_TOKEN
-      ? { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN, apiUrl: e.SLACK_API_URL, command: e.SLACK_COMMAND, replyPrivately: e.SLACK_REPLY_PRIVATELY === 'true', channelScopes: e.SLACK_CHANNEL_SCOPES }
+      ? { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN, apiUrl: e.SLACK_API_URL, command: e.SLACK_COMMAND, replyPrivately: e.SLACK_REPLY_PRIVATELY === 'true', channelScopes: e.SLACK_CHANNEL_SCOPES, supportChannels: e.SLACK_SUPPORT_CHANNELS, support }
       : undefined,
-    discord: e.DISCORD_TOKEN ? { token: e.DISCORD_TOKEN, applicationId: e.DISCORD_APPLICATION_ID, apiUrl: e.DISCORD_API_URL, channelScopes: e.DISCORD_CHANNEL_SCOPES } : undefined,
+    discord: e.DISCORD_TOKEN
+      ? { token: e.DISCORD_TOKEN, applicationId: e.DISCORD_APPLICATION_ID, apiUrl: e.DISCORD_API_URL, channelScopes: e.DISCORD_CHANNEL_SCOPES, supportChannels: e.DISCORD_SUPPORT_CHANNELS, support }
+      : undefined,
   };
 }
 

@@ -31,7 +31,7 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
     allowedMentions: { parse: [] },
     ...(config.apiUrl ? { rest: { api: config.apiUrl } } : {}),
   });
-  registerHandlers(client, createHandlerContext({ assistant: deps.assistant, logger, channelScopes: config.channelScopes }));
+  registerHandlers(client, createHandlerContext({ assistant: deps.assistant, logger, channelScopes: config.channelScopes, supportChannels: config.supportChannels, support: config.support }));
 
   client.on(Events.Error, (err) => logger.error({ err }, 'discord: client error'));
   client.on(Events.ShardError, (err, shardId) => logger.warn({ err, shardId }, 'discord: gateway connection error'));

@@ -25,8 +25,9 @@ export const askCommand: RESTPostAPIChatInputApplicationCommandsJSONBody = new S
 
 export const commandDefinitions = [askCommand];
 
-/** What the bot needs in a server: read the channel, start a thread, answer in it with an embed. */
+/** What the bot needs in a server: read the channel, start a thread, answer in it with an embed, react 👀. */
 export const BOT_PERMISSIONS = new PermissionsBitField([
+  PermissionFlagsBits.AddReactions,
   PermissionFlagsBits.ViewChannel,
   PermissionFlagsBits.SendMessages,
   PermissionFlagsBits.SendMessagesInThreads,

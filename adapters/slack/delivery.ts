@@ -101,6 +101,28 @@ export async function answerInPlace(deps: ListenerDeps, client: webApi.WebClient
   return ts;
 }
 
+/**
+ * Support channels: nothing is posted until the answer is known, and then only a real one.
+ * A question the knowledge base cannot answer gets a 👀 reaction (or nothing), and a
+ * failure is only logged: an unasked-for error message is noise.
+ */
+export async function answerQuietly(deps: ListenerDeps, client: webApi.WebClient, t: AskTarget & { threadTs: string }): Promise<void> {
+  let answer;
+  try {
+    answer = await deps.assistant.answer({ question: t.question, user: `slack:${t.user}`, conversation: t.conversation as ConversationKey, scope: scopeFor(deps.config, t.channel) });
+  } catch (err) {
+    logFailure(deps.logger, err, { channel: t.channel, support: true });
+    return;
+  }
+  if (answer.refused) {
+    deps.logger.info({ channel: t.channel }, 'slack: support question without an answer; staying quiet');
+    if (deps.config.support?.reactWhenUnsure ?? true) await client.reactions.add({ channel: t.channel, timestamp: t.threadTs, name: 'eyes' });
+    return;
+  }
+  await client.chat.postMessage({ channel: t.channel, thread_ts: t.threadTs, ...renderAnswer(answer, { question: t.question }), ...safePostFlags });
+  deps.threads.remember(t.channel, t.threadTs);
+}
+
 /** Answers through a slash command's response_url (private replies, or channels the bot is not in). */
 export async function answerViaResponseUrl(deps: ListenerDeps, respond: RespondFn, t: AskTarget, responseType: 'ephemeral' | 'in_channel'): Promise<void> {
   try {

@@ -40,3 +40,12 @@ describe('logging', () => {
     expect(all).toContain('postgres://app:[redacted]@db:5432/kb');
   });
 });
+
+describe('chat feature settings', () => {
+  it('parses support channels and their question rules, refusing ids that are not ids', () => {
+    const c = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_SUPPORT_CHANNELS: 'C0123ABC, G0456DEF', SUPPORT_REQUIRE_QUESTION_MARK: 'false', SUPPORT_MIN_CHARS: '30' });
+    expect(c.slack?.supportChannels).toEqual(['C0123ABC', 'G0456DEF']);
+    expect(c.slack?.support).toEqual({ minChars: 30, requireQuestionMark: false, reactWhenUnsure: true });
+    expect(() => loadConfig({ DISCORD_TOKEN: 't', DISCORD_SUPPORT_CHANNELS: '#help' })).toThrow(/DISCORD_SUPPORT_CHANNELS\.0: each entry must be a numeric Discord id/);
+  });
+});

@@ -6,6 +6,7 @@ import { resolveScope, type ScopeTarget } from '../scope.ts';
 import { startTyping } from '../typing.ts';
 import type { DiscordHandlerContext } from './context.ts';
 import { reportFailure } from './failure.ts';
+import { answerSupportQuestion, supportQuestionOf } from './supportQuestion.ts';
 
 const THREAD_NAME_MAX = 100;
 
@@ -31,9 +32,18 @@ export async function handleMessageCreate(ctx: DiscordHandlerContext, message: M
   // A reply to one of the bot's answers continues that answer's conversation (a reply that
   // keeps Discord's reply ping also lists the bot in its mentions).
   const repliedTo = !channel.isThread() && !channel.isDMBased() ? await ctx.conversations.repliedBotMessage(message, botId) : undefined;
-  if (!channel.isDMBased() && !mentioned && !followUp && !repliedTo) return;
-
   const question = stripBotMention(message.content, botId);
+  if (!channel.isDMBased() && !mentioned && !followUp && !repliedTo) {
+    const supportQuestion = supportQuestionOf(ctx, message, question);
+    if (supportQuestion && (await claim(ctx, `discord:${message.id}`))) {
+      await answerSupportQuestion(ctx, message, supportQuestion, async (target, answer) => {
+        const last = await sendAll(target, renderAnswer(answer));
+        ctx.answered.remember(last.id, supportQuestion, answer);
+      }, threadName);
+    }
+    return;
+  }
+
   // Attachments or stickers alone in a conversation are not questions; say nothing.
   if (!question && !mentioned && !repliedTo && !channel.isDMBased()) return;
 

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createDiscordBot, type DiscordBot } from '../../../adapters/discord/client.ts';
+import { createDiscordBot, type DiscordBot, type DiscordBotDeps } from '../../../adapters/discord/client.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { FakeDiscord, waitUntil, type RecordedRequest } from '../../support/fakeDiscord.ts';
 import { FakeAssistant } from './fakeAssistant.ts';
@@ -16,7 +16,7 @@ export interface Harness {
 }
 
 /** The real discord.js client, built by createDiscordBot, logged in to a fresh FakeDiscord. */
-export async function startHarness(opts: { channelScopes?: (fake: FakeDiscord) => Record<string, string[]> } = {}): Promise<Harness> {
+export async function startHarness(opts: { channelScopes?: (fake: FakeDiscord) => Record<string, string[]>; config?: (fake: FakeDiscord) => Partial<DiscordBotDeps['config']> } = {}): Promise<Harness> {
   const fake = await FakeDiscord.start();
   const assistant = new FakeAssistant();
   const logs: Array<Record<string, unknown>> = [];
@@ -27,7 +27,7 @@ export async function startHarness(opts: { channelScopes?: (fake: FakeDiscord) =
     },
   });
   const logger = createLogger({ level: 'debug', destination });
-  const bot = createDiscordBot({ assistant, logger, config: { token: TOKEN, apiUrl: fake.apiUrl, channelScopes: opts.channelScopes?.(fake) ?? {} } });
+  const bot = createDiscordBot({ assistant, logger, config: { token: TOKEN, apiUrl: fake.apiUrl, channelScopes: opts.channelScopes?.(fake) ?? {}, ...opts.config?.(fake) } });
   await bot.start();
   return {
     fake,

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { createSlackApp, type SlackApp } from '../../../adapters/slack/app.ts';
+import { createSlackApp, type SlackApp, type SlackConfig } from '../../../adapters/slack/app.ts';
 import type { Answer, Citation } from '../../../src/answer/types.ts';
 import type { AskRequest, Assistant, FeedbackRecord } from '../../../src/assistant/types.ts';
 import { createLogger } from '../../../src/logger.ts';
@@ -24,12 +24,15 @@ export class FakeAssistant implements Assistant {
   answerText: (q: string) => string = (q) => `Create it with CREATE INDEX … WHERE [1]. You asked: ${q}`;
   /** When set, answer() waits for it (to prove the command was acknowledged first). */
   gate?: Promise<void>;
+  /** Questions for which the knowledge base has nothing: an honest refusal, no citations. */
+  refuses: (q: string) => boolean = () => false;
 
   async answer(req: AskRequest): Promise<Answer> {
     this.asks.push(req);
     if (this.gate) await this.gate;
     const failure = this.failures.shift();
     if (failure) throw failure;
+    if (this.refuses(req.question)) return { text: "I don't know: nothing in the knowledge base answers this.", citations: [], confidence: 0.1, refused: true, standaloneQuestion: req.question };
     const text = this.answerText(req.question);
     return { text, citations, confidence: 0.9, refused: false, standaloneQuestion: req.question };
   }
@@ -60,7 +63,7 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(opts: { replyPrivately?: boolean; channelScopes?: Record<string, string[]> } = {}): Promise<Harness> {
+export async function startHarness(opts: { replyPrivately?: boolean; channelScopes?: Record<string, string[]>; config?: Partial<SlackConfig> } = {}): Promise<Harness> {
   const fake = await new FakeSlack({ userId: BOT.userId, botId: BOT.botId }).start();
   const assistant = new FakeAssistant();
   const logs: string[] = [];
@@ -77,6 +80,7 @@ export async function startHarness(opts: { replyPrivately?: boolean; channelScop
       channelScopes: opts.channelScopes ?? {},
       port: 0,
       host: '127.0.0.1',
+      ...opts.config,
     },
     authorize: async () => ({ botToken: 'xoxb-test-token', botId: BOT.botId, botUserId: BOT.userId, teamId: BOT.teamId }),
     clientOptions: { retryConfig: { retries: 3, factor: 1, minTimeout: 5, maxTimeout: 20 } },

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import type { ListenerDeps } from '../../deps.ts';
-import { answerInPlace, handleOnce } from '../../delivery.ts';
+import { looksLikeQuestion } from '../../../supportChannels.ts';
+import { answerInPlace, answerQuietly, handleOnce } from '../../delivery.ts';
 import { renderNotice, safePostFlags } from '../../render.ts';
 import { MENTION_USAGE } from './appMention.ts';
 import { stripBotMention } from './mentionText.ts';
@@ -21,16 +22,19 @@ interface PlainMessage {
 
 /**
  * Plain messages: every DM is a question; in channels, a reply in a thread the bot has
- * answered is a follow-up (no mention needed). Messages that mention the bot are left to
- * the app_mention listener, and bot messages, edits and other subtypes are ignored.
+ * answered is a follow-up (no mention needed), and in a support channel every new top-level
+ * question is answered in a thread when the knowledge base has an answer. Messages that
+ * mention the bot are left to the app_mention listener, and bot messages, edits and other
+ * subtypes are ignored.
  */
-export async function message(deps: ListenerDeps, { event, body, client, context }: MessageArgs): Promise<void> {
+export async function message(deps: ListenerDeps, args: MessageArgs): Promise<void> {
+  const { event, body, client, context } = args;
   const m = event as PlainMessage;
   if (m.subtype !== undefined || m.bot_id || !m.user || m.user === context.botUserId || !m.text) return;
   const isDm = m.channel_type === 'im';
   if (!isDm) {
-    if (!m.thread_ts || m.thread_ts === m.ts) return;
     if (context.botUserId && m.text.includes(`<@${context.botUserId}`)) return;
+    if (!m.thread_ts || m.thread_ts === m.ts) return supportQuestion(deps, args, m.channel, m.ts, m.user, m.text);
     try {
       if (!(await deps.threads.isAnswered(client, m.channel, m.thread_ts, context))) return;
     } catch (err) {
@@ -49,4 +53,14 @@ export async function message(deps: ListenerDeps, { event, body, client, context
     }
     await answerInPlace(deps, client, { channel, threadTs: m.thread_ts, user, question, conversation: { platform: 'slack', channel, thread } });
   });
+}
+
+/** A top-level message in a support channel: answered in its thread only when there is an answer. */
+async function supportQuestion(deps: ListenerDeps, { body, client, context }: MessageArgs, channel: string, ts: string, user: string, text: string): Promise<void> {
+  if (!deps.config.supportChannels?.includes(channel)) return;
+  const question = stripBotMention(text, context.botUserId);
+  if (!looksLikeQuestion(question, deps.config.support)) return;
+  await handleOnce(deps, `slack:${body.event_id}`, () =>
+    answerQuietly(deps, client, { channel, threadTs: ts, user, question, conversation: { platform: 'slack', channel, thread: ts } }),
+  );
 }

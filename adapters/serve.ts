@@ -59,7 +59,7 @@ export async function serve(env?: NodeJS.ProcessEnv): Promise<Server> {
     // Each platform's library (Bolt, discord.js) is loaded only when that adapter is configured.
     if (config.slack) {
       const { createSlackApp } = await import('./slack/app.ts');
-      const slack = createSlackApp({ assistant, config: { ...config.slack, port: config.port }, logger, health });
+      const slack = createSlackApp({ assistant, actions: app.actions, config: { ...config.slack, port: config.port }, logger, health });
       await slack.start().catch((err: unknown) => {
         throw explainListenError(err, config.port);
       });
@@ -69,7 +69,7 @@ export async function serve(env?: NodeJS.ProcessEnv): Promise<Server> {
     }
     if (config.discord) {
       const { createDiscordBot } = await import('./discord/client.ts');
-      const discord = createDiscordBot({ assistant, config: config.discord, logger });
+      const discord = createDiscordBot({ assistant, actions: app.actions, config: config.discord, logger });
       await discord.start();
       stops.push(() => discord.stop());
       logger.info('discord adapter started');

@@ -19,7 +19,9 @@ import { AnswerCache } from './cache/answerCache.ts';
 import { ThreadMemory } from './cache/threadMemory.ts';
 import { RateLimiter } from './cache/rateLimiter.ts';
 import { ConversationalAssistant } from './assistant/assistant.ts';
-import type { Assistant } from './assistant/types.ts';
+import type { AnswerActions, Assistant } from './assistant/types.ts';
+import { KbAnswerActions } from './assistant/answerActions.ts';
+import { HandoffStore } from './store/handoffStore.ts';
 import { FeedbackStore } from './store/feedbackStore.ts';
 import { answerPromptVersion } from './answer/generate.ts';
 import { condensePromptVersion } from './answer/condense.ts';
@@ -32,6 +34,8 @@ export interface App {
   space: EmbeddingSpace;
   answers: AnswerService;
   assistant: Assistant;
+  /** What the buttons under an answer do (share, hand-off, why these sources), and suggested prompts. */
+  actions: AnswerActions;
   feedback: FeedbackStore;
   kv: KeyValueStore;
   memory: ThreadMemory;
@@ -141,6 +145,13 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       cacheIdentity: { model: `${config.llm?.model ?? 'extractive'}|${space.model}`, promptVersion: `answer-${answerPromptVersion}|condense-${condensePromptVersion}|retrieval-1` },
       logger,
     });
+    const actions = new KbAnswerActions({
+      kv,
+      retrieve: (q, scope) => answers.retrieve(q, scope),
+      handoffs: new HandoffStore(db),
+      topics: (c, max) => knowledgeBaseTopics(db, c, max),
+      defaultScope: [config.collection],
+    });
     const app: App = {
       config,
       db,
@@ -149,6 +160,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       space,
       answers,
       assistant,
+      actions,
       feedback,
       kv,
       memory,
@@ -187,4 +199,13 @@ async function describeKnowledgeBase(db: Database, collections: string[]): Promi
   const n = Number(count.rows[0]?.n ?? 0);
   if (!n) return 'The knowledge base is empty for this channel.';
   return `It covers ${n} document${n === 1 ? '' : 's'} (${collections.join(', ')}), such as: ${r.rows.map((x) => x.title).join('; ')}.`;
+}
+
+/** The titles of the largest documents: the topics a new conversation can start from. */
+export async function knowledgeBaseTopics(db: Database, collections: string[], max: number): Promise<string[]> {
+  const r = await db.reader().query<{ title: string }>(
+    'SELECT title FROM documents WHERE collection = ANY($1::text[]) AND title <> \'\' GROUP BY title ORDER BY max(chunk_count) DESC, title LIMIT $2',
+    [collections, max],
+  );
+  return r.rows.map((x) => x.title);
 }

@@ -85,6 +85,10 @@ const schema = z.object({
   DISCORD_API_URL: opt(z.string().url()),
   DISCORD_CHANNEL_SCOPES: scopeMap,
   SLACK_SUPPORT_CHANNELS: slackChannelIds,
+  SLACK_HANDOFF_RESPONDERS: idList(/^[UWS][A-Z0-9]{2,}$/, 'a Slack user id (U…/W…) or user group id (S…)'),
+  DISCORD_REPLY_PRIVATELY: bool(false),
+  DISCORD_HANDOFF_USERS: discordIds,
+  DISCORD_HANDOFF_ROLES: discordIds,
   DISCORD_SUPPORT_CHANNELS: discordIds,
   SUPPORT_MIN_CHARS: num(DEFAULT_SUPPORT_RULES.minChars, 1, 2000),
   SUPPORT_REQUIRE_QUESTION_MARK: bool(true),
@@ -126,8 +130,21 @@ export interface Config {
     /** Channels where every new top-level question is answered without a mention (none when unset). */
     supportChannels?: string[];
     support?: SupportRules;
+    /** Users (U…/W…) and user groups (S…) "I need a human" pings; none: no such button. */
+    handoffResponders?: string[];
   };
-  discord?: { token: string; applicationId?: string; apiUrl?: string; channelScopes: Record<string, string[]>; supportChannels?: string[]; support?: SupportRules };
+  discord?: {
+    token: string;
+    applicationId?: string;
+    apiUrl?: string;
+    channelScopes: Record<string, string[]>;
+    supportChannels?: string[];
+    support?: SupportRules;
+    /** `/ask` answers only the asker (ephemeral), with a "Share in channel" button. */
+    replyPrivately?: boolean;
+    /** Whom "I need a human" pings; both empty: no such button. */
+    handoff?: { users: string[]; roles: string[] };
+  };
 }
 
 /** When a message in a support channel counts as a question, and what an unanswered one gets. */
@@ -195,10 +212,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     port: e.PORT,
     slack: e.SLACK_BOT_TOKEN
-      ? { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN, apiUrl: e.SLACK_API_URL, command: e.SLACK_COMMAND, replyPrivately: e.SLACK_REPLY_PRIVATELY === 'true', channelScopes: e.SLACK_CHANNEL_SCOPES, supportChannels: e.SLACK_SUPPORT_CHANNELS, support }
+      ? { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN, apiUrl: e.SLACK_API_URL, command: e.SLACK_COMMAND, replyPrivately: e.SLACK_REPLY_PRIVATELY === 'true', channelScopes: e.SLACK_CHANNEL_SCOPES, supportChannels: e.SLACK_SUPPORT_CHANNELS, support, handoffResponders: e.SLACK_HANDOFF_RESPONDERS }
       : undefined,
     discord: e.DISCORD_TOKEN
-      ? { token: e.DISCORD_TOKEN, applicationId: e.DISCORD_APPLICATION_ID, apiUrl: e.DISCORD_API_URL, channelScopes: e.DISCORD_CHANNEL_SCOPES, supportChannels: e.DISCORD_SUPPORT_CHANNELS, support }
+      ? { token: e.DISCORD_TOKEN, applicationId: e.DISCORD_APPLICATION_ID, apiUrl: e.DISCORD_API_URL, channelScopes: e.DISCORD_CHANNEL_SCOPES, supportChannels: e.DISCORD_SUPPORT_CHANNELS, support, replyPrivately: e.DISCORD_REPLY_PRIVATELY, handoff: { users: e.DISCORD_HANDOFF_USERS, roles: e.DISCORD_HANDOFF_ROLES } }
       : undefined,
   };
 }

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
-import type { Assistant } from '../../src/assistant/types.ts';
+import type { AnswerActions, Assistant } from '../../src/assistant/types.ts';
 import type { Config } from '../../src/config.ts';
 import { KbError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -9,6 +9,8 @@ import { registerHandlers } from './handlers/register.ts';
 
 export interface DiscordBotDeps {
   assistant: Assistant;
+  /** The core's answer records and hand-offs, for the buttons beyond 👍/👎. */
+  actions?: AnswerActions;
   config: NonNullable<Config['discord']>;
   logger: Logger;
 }
@@ -31,7 +33,18 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
     allowedMentions: { parse: [] },
     ...(config.apiUrl ? { rest: { api: config.apiUrl } } : {}),
   });
-  registerHandlers(client, createHandlerContext({ assistant: deps.assistant, logger, channelScopes: config.channelScopes, supportChannels: config.supportChannels, support: config.support }));
+  registerHandlers(
+    client,
+    createHandlerContext({
+      assistant: deps.assistant,
+      actions: deps.actions,
+      logger,
+      channelScopes: config.channelScopes,
+      supportChannels: config.supportChannels,
+      support: config.support,
+      replyPrivately: config.replyPrivately,
+      handoff: config.handoff,
+    }),);
 
   client.on(Events.Error, (err) => logger.error({ err }, 'discord: client error'));
   client.on(Events.ShardError, (err, shardId) => logger.warn({ err, shardId }, 'discord: gateway connection error'));

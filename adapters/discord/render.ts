@@ -7,6 +7,21 @@ export const EMBED_LIMITS = { description: 4096, fields: 25, total: 6000, title:
 
 export const FEEDBACK_UP = 'feedback:up';
 export const FEEDBACK_DOWN = 'feedback:down';
+/** Buttons carrying the id of the core's AnswerRecord after this prefix (custom ids ≤ 100 chars). */
+export const SHARE_PREFIX = 'kb:share:';
+export const WHY_PREFIX = 'kb:why:';
+export const HANDOFF_PREFIX = 'kb:human:';
+
+export interface AnswerRenderOptions {
+  /** The AnswerRecord id the extra buttons carry; without it only 👍/👎 are shown. */
+  recordId?: string;
+  /** Add "Share in channel" (a private answer). */
+  share?: boolean;
+  /** Add "I need a human" (responders are configured). */
+  handoff?: boolean;
+  /** A first line above the answer, e.g. "Shared by @user: question" (mentions never ping). */
+  heading?: string;
+}
 
 const SOURCES_TITLE = 'Sources';
 const SOURCES_COLOR = 0x336791;
@@ -22,24 +37,31 @@ export type RenderedMessage = Pick<BaseMessageOptions, 'content' | 'embeds' | 'c
  * Answer → messages: the text split to ≤2,000 characters per message, then the sources
  * embed and the 👍/👎 buttons on the last one.
  */
-export function renderAnswer(answer: Answer): RenderedMessage[] {
-  const text = answer.note ? `${answer.text}\n\n_${answer.note}_` : answer.text;
+export function renderAnswer(answer: Answer, opts: AnswerRenderOptions = {}): RenderedMessage[] {
+  const body = answer.note ? `${answer.text}\n\n_${answer.note}_` : answer.text;
+  const text = opts.heading ? `${opts.heading}\n\n${body}` : body;
   const chunks = splitMessage(text.trim() === '' ? 'I have no answer to that.' : text).filter((c) => c.trim() !== '');
   const messages: RenderedMessage[] = chunks.map((content) => ({ content }));
   const last = messages[messages.length - 1];
   if (last) {
     const embed = renderSources(answer.citations);
     if (embed) last.embeds = [embed];
-    last.components = [feedbackButtons()];
+    last.components = [answerButtons(answer, opts)];
   }
   return messages;
 }
 
-export function feedbackButtons(): ActionRowBuilder<ButtonBuilder> {
-  return new ActionRowBuilder<ButtonBuilder>().addComponents(
+export function answerButtons(answer: Answer, opts: AnswerRenderOptions = {}): ActionRowBuilder<ButtonBuilder> {
+  const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
     new ButtonBuilder().setCustomId(FEEDBACK_UP).setEmoji('👍').setLabel('Helpful').setStyle(ButtonStyle.Secondary),
     new ButtonBuilder().setCustomId(FEEDBACK_DOWN).setEmoji('👎').setLabel('Not helpful').setStyle(ButtonStyle.Secondary),
   );
+  const id = opts.recordId;
+  if (!id) return row;
+  if (opts.share) row.addComponents(new ButtonBuilder().setCustomId(`${SHARE_PREFIX}${id}`).setLabel('Share in channel').setStyle(ButtonStyle.Primary));
+  if (answer.citations.length) row.addComponents(new ButtonBuilder().setCustomId(`${WHY_PREFIX}${id}`).setLabel('Why these sources').setStyle(ButtonStyle.Secondary));
+  if (opts.handoff) row.addComponents(new ButtonBuilder().setCustomId(`${HANDOFF_PREFIX}${id}`).setLabel('I need a human').setStyle(ButtonStyle.Secondary));
+  return row;
 }
 
 /** Sources as markdown links in the embed description, cut to fit Discord's limits. */

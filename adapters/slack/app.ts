@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { App, type AppOptions, type Authorize } from '@slack/bolt';
-import type { Assistant } from '../../src/assistant/types.ts';
+import type { AnswerActions, Assistant } from '../../src/assistant/types.ts';
 import { KbError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { healthHandler, type HealthProbe } from '../health.ts';
@@ -15,6 +15,8 @@ export type { SlackConfig } from './deps.ts';
 
 export interface SlackAppDeps {
   assistant: Assistant;
+  /** The core's answer records and hand-offs, for the buttons beyond 👍/👎. */
+  actions?: AnswerActions;
   /** The `slack` part of Config, plus the HTTP port (and optionally the host to bind). */
   config: SlackConfig;
   logger: Logger;
@@ -72,7 +74,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     deps.logger.error({ err: error, code: error.code }, 'slack: unhandled error in a listener');
   });
 
-  const listenerDeps: ListenerDeps = { assistant: deps.assistant, config, logger: deps.logger, threads: new AnsweredThreads() };
+  const listenerDeps: ListenerDeps = { assistant: deps.assistant, actions: deps.actions, config, logger: deps.logger, threads: new AnsweredThreads() };
   registerListeners(app, listenerDeps);
 
   let server: Server | undefined;

@@ -1,5 +1,5 @@
 import type { RespondFn, webApi } from '@slack/bolt';
-import type { ConversationKey } from '../../src/assistant/types.ts';
+import type { AnswerRecord, ConversationKey } from '../../src/assistant/types.ts';
 import { KbError, toKbError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { type ListenerDeps, scopeFor } from './deps.ts';
@@ -19,6 +19,8 @@ export interface AskTarget {
   conversation?: ConversationKey | ((answerTs: string) => ConversationKey);
   /** Show "Asked by" above the answer (slash commands in a channel). */
   askedBy?: string;
+  /** A private answer: it gets a "Share in channel" button. */
+  shareable?: boolean;
 }
 
 /** Logs a failure once: expected user-side failures at info, the rest at error with the cause. */
@@ -75,8 +77,21 @@ export async function handleOnce(deps: ListenerDeps, key: string, work: () => Pr
 
 async function ask(deps: ListenerDeps, t: AskTarget, answerTs?: string): Promise<SlackMessage> {
   const conversation = typeof t.conversation === 'function' ? (answerTs ? t.conversation(answerTs) : undefined) : t.conversation;
-  const answer = await deps.assistant.answer({ question: t.question, user: `slack:${t.user}`, conversation, scope: scopeFor(deps.config, t.channel) });
-  return renderAnswer(answer, { question: t.question, askedBy: t.askedBy });
+  const scope = scopeFor(deps.config, t.channel);
+  const answer = await deps.assistant.answer({ question: t.question, user: `slack:${t.user}`, conversation, scope });
+  const recordId = await keepRecord(deps, { platform: 'slack', question: t.question, answer, asker: t.user, channel: t.channel, scope, conversation });
+  return renderAnswer(answer, { question: t.question, askedBy: t.askedBy, recordId, share: t.shareable, handoff: Boolean(deps.config.handoffResponders?.length) });
+}
+
+/** Keeps what the answer's buttons need; without it (or if that fails) they are left off. */
+export async function keepRecord(deps: ListenerDeps, record: AnswerRecord): Promise<string | undefined> {
+  if (!deps.actions) return undefined;
+  try {
+    return await deps.actions.keep(record);
+  } catch (err) {
+    deps.logger.warn({ err }, 'slack: could not keep the answer record; answering without its buttons');
+    return undefined;
+  }
 }
 
 /**
@@ -119,7 +134,8 @@ export async function answerQuietly(deps: ListenerDeps, client: webApi.WebClient
     if (deps.config.support?.reactWhenUnsure ?? true) await client.reactions.add({ channel: t.channel, timestamp: t.threadTs, name: 'eyes' });
     return;
   }
-  await client.chat.postMessage({ channel: t.channel, thread_ts: t.threadTs, ...renderAnswer(answer, { question: t.question }), ...safePostFlags });
+  const recordId = await keepRecord(deps, { platform: 'slack', question: t.question, answer, asker: t.user, channel: t.channel, scope: scopeFor(deps.config, t.channel), conversation: t.conversation as ConversationKey });
+  await client.chat.postMessage({ channel: t.channel, thread_ts: t.threadTs, ...renderAnswer(answer, { question: t.question, recordId, handoff: Boolean(deps.config.handoffResponders?.length) }), ...safePostFlags });
   deps.threads.remember(t.channel, t.threadTs);
 }
 

@@ -1,4 +1,4 @@
-import type { Assistant } from '../../src/assistant/types.ts';
+import type { AnswerActions, Assistant } from '../../src/assistant/types.ts';
 import type { Config } from '../../src/config.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { AnsweredThreads } from './threads.ts';
@@ -8,6 +8,8 @@ export type SlackConfig = NonNullable<Config['slack']> & { port: number; host?: 
 /** What every listener receives: the core's Assistant, the Slack config, a logger. */
 export interface ListenerDeps {
   assistant: Assistant;
+  /** Share, hand-off and "Why these sources" buttons; without it answers carry only 👍/👎. */
+  actions?: AnswerActions;
   config: SlackConfig;
   logger: Logger;
   /** Threads this bot has answered, so later replies there count as follow-ups. */

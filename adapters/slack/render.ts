@@ -14,6 +14,10 @@ export const PLACEHOLDER_TEXT = 'Searching the knowledge base…';
 export const ANSWER_BLOCK_PREFIX = 'kb_answer_';
 export const FEEDBACK_UP = 'feedback_up';
 export const FEEDBACK_DOWN = 'feedback_down';
+/** Buttons whose value is the id of the core's AnswerRecord. */
+export const SHARE_ACTION = 'kb_share';
+export const HANDOFF_ACTION = 'kb_handoff';
+export const WHY_ACTION = 'kb_why';
 
 export type Block = types.KnownBlock;
 
@@ -27,6 +31,14 @@ export interface RenderOptions {
   question: string;
   /** Shows "Asked by @user: …" above the answer (slash commands posted in a channel). */
   askedBy?: string;
+  /** "Shared by" instead of "Asked by" (a private answer the asker shared). */
+  shared?: boolean;
+  /** The AnswerRecord id the extra buttons carry; without it only 👍/👎 are shown. */
+  recordId?: string;
+  /** Add "Share in channel" (private answers). */
+  share?: boolean;
+  /** Add "I need a human" (hand-off responders are configured). */
+  handoff?: boolean;
 }
 
 /** Flags for every post: no mention parsing, no link unfurling of model output. */
@@ -54,14 +66,14 @@ function sourceLine(c: Citation): string {
 
 /** Renders an answer as Block Kit: answer sections, sources with links, 👍/👎 buttons. */
 export function renderAnswer(answer: Answer, opts: RenderOptions): SlackMessage {
-  const head: Block[] = opts.askedBy ? [context(`Asked by ${userMention(opts.askedBy)}: ${truncateMrkdwn(escapeMrkdwn(opts.question), 2000)}`)] : [];
+  const head: Block[] = opts.askedBy ? [context(`${opts.shared ? 'Shared by' : 'Asked by'} ${userMention(opts.askedBy)}: ${truncateMrkdwn(escapeMrkdwn(opts.question), 2000)}`)] : [];
   const tail: Block[] = [];
   if (answer.note) tail.push(context(`_${truncateMrkdwn(escapeMrkdwn(answer.note), 2000)}_`));
   if (answer.citations.length) {
     const sources = ['*Sources*', ...answer.citations.map(sourceLine)].join('\n');
     for (const piece of splitMrkdwn(sources, SECTION_TEXT_LIMIT).slice(0, 5)) tail.push(section(piece));
   }
-  tail.push(feedbackButtons(encodeFeedbackValue(opts.question, answer)));
+  tail.push(answerButtons(encodeFeedbackValue(opts.question, answer), extraButtons(answer, opts)));
 
   const room = MAX_BLOCKS - head.length - tail.length;
   let pieces = splitMrkdwn(toMrkdwn(answer.text), SECTION_TEXT_LIMIT);
@@ -85,14 +97,27 @@ export function usageHelp(command: string): SlackMessage {
   return renderNotice(`Usage: ${command} <your question>, e.g. ${command} How do I create a partial index in PostgreSQL?`);
 }
 
-function feedbackButtons(value: string): Block {
+type Button = Extract<Extract<Block, { type: 'actions' }>['elements'][number], { type: 'button' }>;
+
+function button(actionId: string, label: string, value: string, style?: 'primary'): Button {
+  return { type: 'button', action_id: actionId, text: { type: 'plain_text', text: label, emoji: true }, value, ...(style ? { style } : {}) };
+}
+
+function extraButtons(answer: Answer, opts: RenderOptions): Button[] {
+  const id = opts.recordId;
+  if (!id) return [];
+  const out: Button[] = [];
+  if (opts.share) out.push(button(SHARE_ACTION, 'Share in channel', id, 'primary'));
+  if (answer.citations.length) out.push(button(WHY_ACTION, 'Why these sources', id));
+  if (opts.handoff) out.push(button(HANDOFF_ACTION, 'I need a human', id));
+  return out;
+}
+
+function answerButtons(value: string, extra: Button[]): Block {
   return {
     type: 'actions',
     block_id: 'kb_feedback',
-    elements: [
-      { type: 'button', action_id: FEEDBACK_UP, text: { type: 'plain_text', text: '👍', emoji: true }, value },
-      { type: 'button', action_id: FEEDBACK_DOWN, text: { type: 'plain_text', text: '👎', emoji: true }, value },
-    ],
+    elements: [button(FEEDBACK_UP, '👍', value), button(FEEDBACK_DOWN, '👎', value), ...extra],
   };
 }
 

@@ -40,3 +40,76 @@ export interface Assistant {
   /** Releases a claim when handling failed, so a redelivery is answered. */
   releaseEvent(eventId: string): Promise<void>;
 }
+
+/**
+ * What the buttons under an answer need (Share, I need a human, Why these sources, a
+ * follow-up's context): kept by the core, so a button carries only the id `keep` returns and
+ * any process can act on it.
+ */
+export interface AnswerRecord {
+  platform: 'slack' | 'discord';
+  /** The question as the user asked it. */
+  question: string;
+  answer: Answer;
+  /** Raw platform id of the asker: only they may share the answer or ask for a human. */
+  asker: string;
+  channel: string;
+  scope?: string[];
+  conversation?: ConversationKey;
+}
+
+/** One retrieved source with its ranks, as `kb ask --explain` prints them. */
+export interface SourceRanks {
+  /** The answer's citation number when the answer cites this source. */
+  n?: number;
+  title: string;
+  location: string;
+  url?: string;
+  bm25Rank?: number;
+  vectorRank?: number;
+  fusedScore: number;
+}
+
+export interface Explanation {
+  confidence: number;
+  sources: SourceRanks[];
+}
+
+export interface HandoffRequest {
+  platform: 'slack' | 'discord';
+  channel: string;
+  /** Where the hand-off message is posted (Slack thread_ts, Discord thread or message id). */
+  thread?: string;
+  asker: string;
+  question: string;
+  citations: FeedbackRecord['citations'];
+  /** Who was pinged: platform ids of users, groups or roles. */
+  responders: string[];
+}
+
+export interface Handoff extends HandoffRequest {
+  id: string;
+  status: 'open' | 'resolved';
+  resolvedBy?: string;
+}
+
+export interface SuggestedPrompt {
+  title: string;
+  message: string;
+}
+
+/** The core side of the buttons under an answer and of Slack's assistant pane. */
+export interface AnswerActions {
+  /** Keeps a record for the answer's buttons; returns its id (at most 24 characters). */
+  keep(record: AnswerRecord): Promise<string>;
+  /** Undefined once it has expired (buttons then say to ask again). */
+  recall(id: string): Promise<AnswerRecord | undefined>;
+  /** Each retrieved source's BM25 rank, vector rank and fused score for the answer's question. */
+  explain(record: AnswerRecord): Promise<Explanation>;
+  /** Records a hand-off to humans (throws db/unavailable when it cannot). */
+  openHandoff(req: HandoffRequest): Promise<Handoff>;
+  /** Closes a hand-off; `changed` is false when it was already resolved. Undefined when unknown. */
+  resolveHandoff(id: string, by: string): Promise<{ handoff: Handoff; changed: boolean } | undefined>;
+  /** Questions drawn from the knowledge base's largest topics, for a new conversation. */
+  suggestedPrompts(scope?: string[], max?: number): Promise<SuggestedPrompt[]>;
+}

@@ -1,8 +1,9 @@
-import type { ChatInputCommandInteraction, Message } from 'discord.js';
+import { MessageFlags, type ChatInputCommandInteraction, type Message } from 'discord.js';
+import type { ConversationKey } from '../../../src/assistant/types.ts';
 import { askConversation } from '../conversations.ts';
 import { renderAnswer } from '../render.ts';
 import { resolveScope } from '../scope.ts';
-import type { DiscordHandlerContext } from './context.ts';
+import { handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
 import { reportFailure } from './failure.ts';
 
 export const ASK_COMMAND = 'ask';
@@ -14,8 +15,9 @@ export const ASK_OPTION = 'question';
  * a conversation: a reply to it, or a thread started from it, is a follow-up.
  */
 export async function handleAskCommand(ctx: DiscordHandlerContext, interaction: ChatInputCommandInteraction): Promise<void> {
+  const privately = Boolean(ctx.replyPrivately);
   try {
-    await interaction.deferReply();
+    await interaction.deferReply(privately ? { flags: MessageFlags.Ephemeral } : {});
   } catch (err) {
     // Expired, or already acknowledged by another process: nothing more can be sent.
     ctx.logger.warn({ err, interaction: interaction.id }, 'discord: could not acknowledge /ask');
@@ -25,28 +27,28 @@ export async function handleAskCommand(ctx: DiscordHandlerContext, interaction: 
   const channel = interaction.channel;
   let delivered = false;
   try {
-    // The deferred reply is the message the answer replaces; its id keys the conversation.
-    const conversation = askConversation(interaction, (await interaction.fetchReply()).id);
-    if (channel?.isThread()) ctx.conversations.remember(channel.id);
-    const answer = await ctx.assistant.answer({
-      question,
-      user: `discord:${interaction.user.id}`,
-      conversation,
-      scope: resolveScope(ctx.channelScopes, {
-        channelId: interaction.channelId,
-        parentId: channel?.isThread() ? channel.parentId : null,
-        guildId: interaction.guildId,
-      }),
+    // A private answer has no message others see: the asker's private answers in this channel
+    // are one conversation. Otherwise the deferred reply, which the answer replaces, keys it.
+    const conversation: ConversationKey = privately
+      ? { platform: 'discord', channel: interaction.channelId, thread: `private:${interaction.user.id}` }
+      : askConversation(interaction, (await interaction.fetchReply()).id);
+    if (channel?.isThread() && !privately) ctx.conversations.remember(channel.id);
+    const scope = resolveScope(ctx.channelScopes, {
+      channelId: interaction.channelId,
+      parentId: channel?.isThread() ? channel.parentId : null,
+      guildId: interaction.guildId,
     });
-    const [first, ...rest] = renderAnswer(answer);
+    const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope });
+    const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: interaction.user.id, channel: interaction.channelId, scope, conversation });
+    const [first, ...rest] = renderAnswer(answer, { recordId, share: privately && Boolean(interaction.guildId), handoff: handoffConfigured(ctx) });
     let last: Message = await interaction.editReply(first!);
     delivered = true;
-    for (const m of rest) last = await interaction.followUp(m);
+    for (const m of rest) last = await interaction.followUp(privately ? { ...m, flags: MessageFlags.Ephemeral } : m);
     ctx.answered.remember(last.id, question, answer);
   } catch (err) {
     const userMessage = reportFailure(ctx.logger, err, { interaction: interaction.id, channel: interaction.channelId });
     // Never overwrite an answer already shown; add the error after it instead.
-    const send = delivered ? interaction.followUp({ content: userMessage }) : interaction.editReply({ content: userMessage, embeds: [], components: [] });
+    const send = delivered ? interaction.followUp({ content: userMessage, ...(privately ? { flags: MessageFlags.Ephemeral } : {}) }) : interaction.editReply({ content: userMessage, embeds: [], components: [] });
     await send.catch((e: unknown) => ctx.logger.error({ err: e }, 'discord: could not send the error message'));
   }
 }

@@ -1,4 +1,4 @@
-import type { Assistant } from '../../../src/assistant/types.ts';
+import type { AnswerActions, AnswerRecord, Assistant } from '../../../src/assistant/types.ts';
 import type { SupportRules } from '../../../src/config.ts';
 import type { Logger } from '../../../src/logger.ts';
 import { AnsweredMessages } from '../answeredMessages.ts';
@@ -12,11 +12,33 @@ export interface DiscordHandlerContext {
   /** Channels (text or forum) whose new questions are answered without a mention. */
   supportChannels?: string[];
   support?: SupportRules;
+  /** Share, hand-off and "Why these sources" buttons; without it answers carry only 👍/👎. */
+  actions?: AnswerActions;
+  /** `/ask` answers privately (ephemeral), with "Share in channel". */
+  replyPrivately?: boolean;
+  /** Whom "I need a human" pings. */
+  handoff?: { users: string[]; roles: string[] };
   answered: AnsweredMessages;
   /** Threads and replies that continue a conversation the bot is part of. */
   conversations: Conversations;
 }
 
-export function createHandlerContext(deps: Pick<DiscordHandlerContext, 'assistant' | 'logger' | 'channelScopes' | 'supportChannels' | 'support'>): DiscordHandlerContext {
+export function createHandlerContext(deps: Omit<DiscordHandlerContext, 'answered' | 'conversations'>): DiscordHandlerContext {
   return { ...deps, answered: new AnsweredMessages(), conversations: new Conversations(deps.logger) };
+}
+
+/** True when "I need a human" has someone to ping. */
+export function handoffConfigured(ctx: DiscordHandlerContext): boolean {
+  return Boolean(ctx.handoff && (ctx.handoff.users.length || ctx.handoff.roles.length));
+}
+
+/** Keeps what the answer's buttons need; without it (or if that fails) they are left off. */
+export async function keepRecord(ctx: DiscordHandlerContext, record: AnswerRecord): Promise<string | undefined> {
+  if (!ctx.actions) return undefined;
+  try {
+    return await ctx.actions.keep(record);
+  } catch (err) {
+    ctx.logger.warn({ err }, 'discord: could not keep the answer record; answering without its buttons');
+    return undefined;
+  }
 }

@@ -1,9 +1,10 @@
 import { Events, type Client } from 'discord.js';
-import { FEEDBACK_DOWN, FEEDBACK_UP } from '../render.ts';
+import { FEEDBACK_DOWN, FEEDBACK_UP, SHARE_PREFIX } from '../render.ts';
 import { ASK_COMMAND, handleAskCommand } from './askCommand.ts';
 import type { DiscordHandlerContext } from './context.ts';
 import { handleFeedbackButton } from './feedbackButton.ts';
 import { handleMessageCreate } from './messageCreate.ts';
+import { handleShareButton } from './shareButton.ts';
 
 /** Wires the gateway events to the handlers; a handler's own failure is logged, never thrown into discord.js. */
 export function registerHandlers(client: Client, ctx: DiscordHandlerContext): void {
@@ -16,6 +17,8 @@ export function registerHandlers(client: Client, ctx: DiscordHandlerContext): vo
       guard('/ask', handleAskCommand(ctx, interaction));
     } else if (interaction.isButton() && (interaction.customId === FEEDBACK_UP || interaction.customId === FEEDBACK_DOWN)) {
       guard('feedback', handleFeedbackButton(ctx, interaction));
+    } else if (interaction.isButton() && interaction.customId.startsWith(SHARE_PREFIX)) {
+      guard('share', handleShareButton(ctx, interaction));
     }
   });
 }

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { createDiscordBot, type DiscordBot, type DiscordBotDeps } from '../../../adapters/discord/client.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { FakeDiscord, waitUntil, type RecordedRequest } from '../../support/fakeDiscord.ts';
+import { FakeAnswerActions } from '../../support/fakeAnswerActions.ts';
 import { FakeAssistant } from './fakeAssistant.ts';
 
 export const TOKEN = 'fake-discord-bot-token';
@@ -10,6 +11,7 @@ export interface Harness {
   fake: FakeDiscord;
   bot: DiscordBot;
   assistant: FakeAssistant;
+  actions: FakeAnswerActions;
   /** Parsed log lines the adapter wrote. */
   logs: Array<Record<string, unknown>>;
   stop(): Promise<void>;
@@ -19,6 +21,7 @@ export interface Harness {
 export async function startHarness(opts: { channelScopes?: (fake: FakeDiscord) => Record<string, string[]>; config?: (fake: FakeDiscord) => Partial<DiscordBotDeps['config']> } = {}): Promise<Harness> {
   const fake = await FakeDiscord.start();
   const assistant = new FakeAssistant();
+  const actions = new FakeAnswerActions();
   const logs: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk, _enc, done) {
@@ -27,12 +30,13 @@ export async function startHarness(opts: { channelScopes?: (fake: FakeDiscord) =
     },
   });
   const logger = createLogger({ level: 'debug', destination });
-  const bot = createDiscordBot({ assistant, logger, config: { token: TOKEN, apiUrl: fake.apiUrl, channelScopes: opts.channelScopes?.(fake) ?? {}, ...opts.config?.(fake) } });
+  const bot = createDiscordBot({ assistant, actions, logger, config: { token: TOKEN, apiUrl: fake.apiUrl, channelScopes: opts.channelScopes?.(fake) ?? {}, ...opts.config?.(fake) } });
   await bot.start();
   return {
     fake,
     bot,
     assistant,
+    actions,
     logs,
     async stop() {
       await bot.stop();
@@ -61,3 +65,13 @@ export async function threadStartedFrom(fake: FakeDiscord, messageId: string): P
   const thread = await waitUntil(() => fake.threads.find((t) => t.messageId === messageId), 10_000, `a thread started from ${messageId}`);
   return thread.id;
 }
+
+/** The custom ids of the buttons on a sent message body. */
+export function buttonIds(body: { components?: Array<{ components: Array<{ custom_id: string }> }> }): string[] {
+  return (body.components ?? []).flatMap((row) => row.components.map((b) => b.custom_id));
+}
+
+/** Interaction callbacks (replies, updates) and webhook follow-ups sent for interaction `id`/`token`. */
+export const callbackOf = (id: string, token: string) => (r: RecordedRequest) => r.method === 'POST' && r.path === `/interactions/${id}/${token}/callback`;
+export const followUpsOf = (app: string, token: string) => (r: RecordedRequest) => r.method === 'POST' && r.path === `/webhooks/${app}/${token}`;
+export const editOf = (app: string, token: string) => (r: RecordedRequest) => r.method === 'PATCH' && r.path === `/webhooks/${app}/${token}/messages/@original`;

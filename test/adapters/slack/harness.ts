@@ -3,7 +3,8 @@ import { createSlackApp, type SlackApp, type SlackConfig } from '../../../adapte
 import type { Answer, Citation } from '../../../src/answer/types.ts';
 import type { AskRequest, Assistant, FeedbackRecord } from '../../../src/assistant/types.ts';
 import { createLogger } from '../../../src/logger.ts';
-import { FakeSlack } from '../../support/fakeSlack.ts';
+import { FakeAnswerActions } from '../../support/fakeAnswerActions.ts';
+import { type Args, FakeSlack } from '../../support/fakeSlack.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 export const BOT = { userId: 'U0BOT', botId: 'B0BOT', teamId: 'T0TEAM' };
@@ -58,6 +59,7 @@ export interface Harness {
   slack: SlackApp;
   fake: FakeSlack;
   assistant: FakeAssistant;
+  actions: FakeAnswerActions;
   logs: string[];
   base: string;
   stop(): Promise<void>;
@@ -66,10 +68,12 @@ export interface Harness {
 export async function startHarness(opts: { replyPrivately?: boolean; channelScopes?: Record<string, string[]>; config?: Partial<SlackConfig> } = {}): Promise<Harness> {
   const fake = await new FakeSlack({ userId: BOT.userId, botId: BOT.botId }).start();
   const assistant = new FakeAssistant();
+  const actions = new FakeAnswerActions();
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } });
   const slack = createSlackApp({
     assistant,
+    actions,
     logger,
     config: {
       botToken: 'xoxb-test-token',
@@ -91,6 +95,7 @@ export async function startHarness(opts: { replyPrivately?: boolean; channelScop
     slack,
     fake,
     assistant,
+    actions,
     logs,
     base,
     async stop() {
@@ -173,4 +178,38 @@ export function allTexts(args: { text?: string; blocks?: unknown[] }): string[] 
   };
   walk(args.blocks ?? []);
   return out;
+}
+
+/** The button `actionId` in a message's blocks. */
+export function buttonIn(blocks: Args[] | undefined, actionId: string): Args | undefined {
+  for (const b of blocks ?? []) {
+    if (b.type !== 'actions') continue;
+    const found = (b.elements as Args[]).find((e) => e.action_id === actionId);
+    if (found) return { ...found, block_id: b.block_id };
+  }
+  return undefined;
+}
+
+/**
+ * A click on a button, as Slack sends it: under a normal message (`message` given) or under
+ * an ephemeral one (no `message` in the payload, only the container and a response_url).
+ */
+export function clickButton(h: Harness, actionId: string, where: { blocks: Args[]; ts?: string; threadTs?: string; channel?: string; user?: string; responseId?: string }) {
+  const button = buttonIn(where.blocks, actionId);
+  if (!button) throw new Error(`no ${actionId} button in the message`);
+  const channel = where.channel ?? 'C0GENERAL';
+  const ephemeral = where.ts === undefined;
+  return sendAction(h, {
+    type: 'block_actions',
+    team: { id: BOT.teamId, domain: 'example' },
+    user: { id: where.user ?? 'U0ASKER', username: 'someone', team_id: BOT.teamId },
+    api_app_id: 'A0APP',
+    token: 'legacy',
+    container: { type: 'message', message_ts: where.ts ?? '1700000999.000100', channel_id: channel, is_ephemeral: ephemeral },
+    trigger_id: `trig.click.${Math.random()}`,
+    channel: { id: channel, name: 'general' },
+    ...(ephemeral ? {} : { message: { type: 'message', ts: where.ts, thread_ts: where.threadTs, user: BOT.userId, bot_id: BOT.botId, text: 'answer', blocks: where.blocks } }),
+    response_url: h.fake.responseUrl(where.responseId ?? 'click'),
+    actions: [{ type: 'button', action_id: actionId, block_id: button.block_id, value: button.value, text: button.text, action_ts: '1700000700.000100' }],
+  });
 }

@@ -33,7 +33,11 @@ export async function askCommand(deps: ListenerDeps, { command, ack, respond, cl
     user: command.user_id,
     question,
     askedBy: replyPrivately ? undefined : command.user_id,
-    conversation: replyPrivately ? undefined : (answerTs) => ({ platform: 'slack', channel: command.channel_id, thread: answerTs }),
+    shareable: replyPrivately,
+    // A private answer has no thread: the asker's private answers in this channel are one conversation.
+    conversation: replyPrivately
+      ? { platform: 'slack', channel: command.channel_id, thread: `private:${command.user_id}` }
+      : (answerTs) => ({ platform: 'slack', channel: command.channel_id, thread: answerTs }),
   };
   await handleOnce(deps, commandDeliveryKey(command), async () => {
     if (replyPrivately) return answerViaResponseUrl(deps, respond, target, 'ephemeral');

@@ -4,7 +4,7 @@ import { KbError } from '../../../src/errors.ts';
 import { renderAnswer, type RenderedMessage } from '../render.ts';
 import { resolveScope, type ScopeTarget } from '../scope.ts';
 import { startTyping } from '../typing.ts';
-import type { DiscordHandlerContext } from './context.ts';
+import { handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
 import { reportFailure } from './failure.ts';
 import { answerSupportQuestion, supportQuestionOf } from './supportQuestion.ts';
 
@@ -36,8 +36,9 @@ export async function handleMessageCreate(ctx: DiscordHandlerContext, message: M
   if (!channel.isDMBased() && !mentioned && !followUp && !repliedTo) {
     const supportQuestion = supportQuestionOf(ctx, message, question);
     if (supportQuestion && (await claim(ctx, `discord:${message.id}`))) {
-      await answerSupportQuestion(ctx, message, supportQuestion, async (target, answer) => {
-        const last = await sendAll(target, renderAnswer(answer));
+      await answerSupportQuestion(ctx, message, supportQuestion, async (target, answer, record) => {
+        const recordId = await keepRecord(ctx, { ...record, channel: target.id });
+        const last = await sendAll(target, renderAnswer(answer, { recordId, handoff: handoffConfigured(ctx) }));
         ctx.answered.remember(last.id, supportQuestion, answer);
       }, threadName);
     }
@@ -58,13 +59,10 @@ export async function handleMessageCreate(ctx: DiscordHandlerContext, message: M
   const destination = repliedTo ? await continueFrom(ctx, message, repliedTo, question) : await chooseDestination(ctx, message, question);
   const stopTyping = startTyping(destination.target, ctx.logger);
   try {
-    const answer = await ctx.assistant.answer({
-      question,
-      user: `discord:${message.author.id}`,
-      conversation: destination.conversation,
-      scope: resolveScope(ctx.channelScopes, destination.scope),
-    });
-    const last = await sendAll(destination.target, renderAnswer(answer));
+    const scope = resolveScope(ctx.channelScopes, destination.scope);
+    const answer = await ctx.assistant.answer({ question, user: `discord:${message.author.id}`, conversation: destination.conversation, scope });
+    const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: message.author.id, channel: destination.target.id, scope, conversation: destination.conversation });
+    const last = await sendAll(destination.target, renderAnswer(answer, { recordId, handoff: handoffConfigured(ctx) }));
     ctx.answered.remember(last.id, question, answer);
     if (destination.target.isThread()) ctx.conversations.remember(destination.target.id);
   } catch (err) {

@@ -1,10 +1,11 @@
 import { Events, type Client } from 'discord.js';
-import { FEEDBACK_DOWN, FEEDBACK_UP, SHARE_PREFIX } from '../render.ts';
+import { FEEDBACK_DOWN, FEEDBACK_UP, SHARE_PREFIX, WHY_PREFIX } from '../render.ts';
 import { ASK_COMMAND, handleAskCommand } from './askCommand.ts';
 import type { DiscordHandlerContext } from './context.ts';
 import { handleFeedbackButton } from './feedbackButton.ts';
 import { handleMessageCreate } from './messageCreate.ts';
 import { handleShareButton } from './shareButton.ts';
+import { handleWhyButton } from './whyButton.ts';
 
 /** Wires the gateway events to the handlers; a handler's own failure is logged, never thrown into discord.js. */
 export function registerHandlers(client: Client, ctx: DiscordHandlerContext): void {
@@ -19,6 +20,8 @@ export function registerHandlers(client: Client, ctx: DiscordHandlerContext): vo
       guard('feedback', handleFeedbackButton(ctx, interaction));
     } else if (interaction.isButton() && interaction.customId.startsWith(SHARE_PREFIX)) {
       guard('share', handleShareButton(ctx, interaction));
+    } else if (interaction.isButton() && interaction.customId.startsWith(WHY_PREFIX)) {
+      guard('why', handleWhyButton(ctx, interaction));
     }
   });
 }

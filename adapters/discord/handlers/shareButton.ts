@@ -1,6 +1,6 @@
 import { MessageFlags, type ButtonInteraction } from 'discord.js';
 import { ANSWER_RECORD_TTL_S } from '../../../src/assistant/answerActions.ts';
-import type { AnswerRecord } from '../../../src/assistant/types.ts';
+import type { AnswerActions, AnswerRecord } from '../../../src/assistant/types.ts';
 import { KbError } from '../../../src/errors.ts';
 import { answerButtons, renderAnswer, SHARE_PREFIX } from '../render.ts';
 import type { DiscordHandlerContext } from './context.ts';
@@ -9,11 +9,12 @@ import { reportFailure } from './failure.ts';
 export const EXPIRED = 'That button has expired; please ask again.';
 
 /** The record a button's custom id refers to (`prefix` + id), or a KbError the presser sees. */
-export async function recordFor(ctx: DiscordHandlerContext, customId: string, prefix: string): Promise<{ id: string; record: AnswerRecord }> {
+export async function recordFor(ctx: DiscordHandlerContext, customId: string, prefix: string): Promise<{ id: string; record: AnswerRecord; actions: AnswerActions }> {
   const id = customId.slice(prefix.length);
-  const record = ctx.actions ? await ctx.actions.recall(id) : undefined;
-  if (!record) throw new KbError('input/invalid_argument', EXPIRED);
-  return { id, record };
+  const { actions } = ctx;
+  const record = actions ? await actions.recall(id) : undefined;
+  if (!actions || !record) throw new KbError('input/invalid_argument', EXPIRED);
+  return { id, record, actions };
 }
 
 /** Tells only the presser, and logs the cause of a failure. */

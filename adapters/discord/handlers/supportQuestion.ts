@@ -1,7 +1,7 @@
 import type { Message, SendableChannels } from 'discord.js';
-import type { ConversationKey } from '../../../src/assistant/types.ts';
+import type { Answer } from '../../../src/answer/types.ts';
+import type { AnswerRecord, ConversationKey } from '../../../src/assistant/types.ts';
 import { looksLikeQuestion } from '../../supportChannels.ts';
-import { renderAnswer } from '../render.ts';
 import { resolveScope } from '../scope.ts';
 import type { DiscordHandlerContext } from './context.ts';
 import { reportFailure } from './failure.ts';
@@ -25,19 +25,15 @@ export function supportQuestionOf(ctx: DiscordHandlerContext, message: Message, 
  * thread from the message (or in the forum post). Otherwise a 👀 reaction or nothing, and a
  * failure is only logged; an unasked-for "I don't know" is noise.
  */
-export async function answerSupportQuestion(ctx: DiscordHandlerContext, message: Message, question: string, send: (target: SendableChannels, answer: Parameters<typeof renderAnswer>[0]) => Promise<void>, threadName: (q: string) => string): Promise<void> {
+export async function answerSupportQuestion(ctx: DiscordHandlerContext, message: Message, question: string, send: (target: SendableChannels, answer: Answer, record: AnswerRecord) => Promise<void>, threadName: (q: string) => string): Promise<void> {
   const channel = message.channel as SendableChannels;
   const inForumPost = channel.isThread();
   const parentId = channel.isThread() ? (channel.parentId ?? channel.id) : channel.id;
   const conversation: ConversationKey = { platform: 'discord', channel: parentId, thread: inForumPost ? channel.id : message.id };
+  const scope = resolveScope(ctx.channelScopes, { channelId: channel.id, parentId, guildId: message.guildId });
   let answer;
   try {
-    answer = await ctx.assistant.answer({
-      question,
-      user: `discord:${message.author.id}`,
-      conversation,
-      scope: resolveScope(ctx.channelScopes, { channelId: channel.id, parentId, guildId: message.guildId }),
-    });
+    answer = await ctx.assistant.answer({ question, user: `discord:${message.author.id}`, conversation, scope });
   } catch (err) {
     reportFailure(ctx.logger, err, { messageId: message.id, channel: channel.id, support: true });
     return;
@@ -56,5 +52,5 @@ export async function answerSupportQuestion(ctx: DiscordHandlerContext, message:
     }
   }
   if (target.isThread()) ctx.conversations.remember(target.id);
-  await send(target, answer);
+  await send(target, answer, { platform: 'discord', question, answer, asker: message.author.id, channel: target.id, scope, conversation });
 }

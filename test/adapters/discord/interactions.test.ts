@@ -35,7 +35,7 @@ describe('Discord adapter: /ask and feedback buttons', () => {
     const edit = await fake.waitForRequest(editOf(fake.applicationId, token));
     expect(edit.body.content).toBe('Answer to: How do I create a partial index?');
     expect(edit.body.embeds[0].description).toContain('[Partial indexes 1](https://docs.example.org/indexes-1#creating)');
-    expect(edit.body.components[0].components.map((b: { custom_id: string }) => b.custom_id)).toEqual(['feedback:up', 'feedback:down']);
+    expect(edit.body.components[0].components.map((b: { custom_id: string }) => b.custom_id)).toEqual(['feedback:up', 'feedback:down', expect.stringMatching(/^kb:why:[A-Za-z0-9_-]{16}$/)]);
     expect(assistant.asks[0]).toMatchObject({ question: 'How do I create a partial index?', user: `discord:${fake.human.id}` });
     expect(assistant.asks[0]!.conversation).toEqual({ platform: 'discord', channel: fake.channelId, thread: edit.response.id });
   });

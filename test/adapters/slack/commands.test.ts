@@ -33,7 +33,7 @@ describe('Slack /ask over HTTP', () => {
     expect(texts).toContain('<https://docs.example.org/indexes-partial.html#partial|1. Partial indexes>');
     expect(texts).toContain('2. Internal runbook — runbooks/vacuum.md#vacuum');
     const actions = update.blocks.find((b: { type: string }) => b.type === 'actions');
-    expect(actions.elements.map((e: { action_id: string }) => e.action_id)).toEqual(['feedback_up', 'feedback_down']);
+    expect(actions.elements.map((e: { action_id: string }) => e.action_id)).toEqual(['feedback_up', 'feedback_down', 'kb_why']);
     expect(update.text).toContain('Create it with CREATE INDEX');
 
     expect(h.assistant.asks).toHaveLength(1);

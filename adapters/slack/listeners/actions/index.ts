@@ -1,12 +1,14 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import type { ListenerDeps } from '../../deps.ts';
-import { FEEDBACK_DOWN, FEEDBACK_UP, SHARE_ACTION } from '../../render.ts';
+import { FEEDBACK_DOWN, FEEDBACK_UP, SHARE_ACTION, WHY_ACTION } from '../../render.ts';
 import { feedbackAction } from './feedback.ts';
 import { shareAction } from './share.ts';
+import { whyAction } from './why.ts';
 
 export function register(app: App, deps: ListenerDeps): void {
   for (const actionId of [FEEDBACK_UP, FEEDBACK_DOWN]) {
     app.action<BlockButtonAction>({ type: 'block_actions', action_id: actionId }, (args) => feedbackAction(deps, args));
   }
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: SHARE_ACTION }, (args) => shareAction(deps, args));
+  app.action<BlockButtonAction>({ type: 'block_actions', action_id: WHY_ACTION }, (args) => whyAction(deps, args));
 }

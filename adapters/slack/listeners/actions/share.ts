@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { ANSWER_RECORD_TTL_S } from '../../../../src/assistant/answerActions.ts';
-import type { AnswerRecord } from '../../../../src/assistant/types.ts';
+import type { AnswerActions, AnswerRecord } from '../../../../src/assistant/types.ts';
 import { KbError } from '../../../../src/errors.ts';
 import type { ListenerDeps } from '../../deps.ts';
 import { failureNotice, logFailure } from '../../delivery.ts';
@@ -11,11 +11,12 @@ export type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddl
 export const EXPIRED = 'That button has expired; please ask again.';
 
 /** The record a button refers to, or a KbError whose message the presser sees. */
-export async function recordFor(deps: ListenerDeps, value: string | undefined): Promise<{ id: string; record: AnswerRecord }> {
+export async function recordFor(deps: ListenerDeps, value: string | undefined): Promise<{ id: string; record: AnswerRecord; actions: AnswerActions }> {
   const id = value ?? '';
-  const record = deps.actions ? await deps.actions.recall(id) : undefined;
-  if (!record) throw new KbError('input/invalid_argument', EXPIRED);
-  return { id, record };
+  const { actions } = deps;
+  const record = actions ? await actions.recall(id) : undefined;
+  if (!actions || !record) throw new KbError('input/invalid_argument', EXPIRED);
+  return { id, record, actions };
 }
 
 /** Tells only the presser: next to a normal message, or through response_url for an ephemeral one. */

@@ -48,4 +48,11 @@ describe('chat feature settings', () => {
     expect(c.slack?.support).toEqual({ minChars: 30, requireQuestionMark: false, reactWhenUnsure: true });
     expect(() => loadConfig({ DISCORD_TOKEN: 't', DISCORD_SUPPORT_CHANNELS: '#help' })).toThrow(/DISCORD_SUPPORT_CHANNELS\.0: each entry must be a numeric Discord id/);
   });
+
+  it('parses hand-off responders and private Discord replies', () => {
+    const c = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_HANDOFF_RESPONDERS: 'U0ONCALL,S0DBAS', DISCORD_TOKEN: 't', DISCORD_HANDOFF_ROLES: '123456789012345678', DISCORD_REPLY_PRIVATELY: 'true' });
+    expect(c.slack?.handoffResponders).toEqual(['U0ONCALL', 'S0DBAS']);
+    expect(c.discord).toMatchObject({ replyPrivately: true, handoff: { users: [], roles: ['123456789012345678'] } });
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_HANDOFF_RESPONDERS: 'C0CHANNEL' })).toThrow(/SLACK_HANDOFF_RESPONDERS\.0: each entry must be a Slack user id/);
+  });
 });

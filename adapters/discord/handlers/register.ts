@@ -1,8 +1,9 @@
 import { Events, type Client } from 'discord.js';
-import { FEEDBACK_DOWN, FEEDBACK_UP, SHARE_PREFIX, WHY_PREFIX } from '../render.ts';
+import { FEEDBACK_DOWN, FEEDBACK_UP, HANDOFF_PREFIX, SHARE_PREFIX, WHY_PREFIX } from '../render.ts';
 import { ASK_COMMAND, handleAskCommand } from './askCommand.ts';
 import type { DiscordHandlerContext } from './context.ts';
 import { handleFeedbackButton } from './feedbackButton.ts';
+import { handleHandoffButton, handleResolveButton, RESOLVE_PREFIX } from './handoffButton.ts';
 import { handleMessageCreate } from './messageCreate.ts';
 import { handleShareButton } from './shareButton.ts';
 import { handleWhyButton } from './whyButton.ts';
@@ -22,6 +23,10 @@ export function registerHandlers(client: Client, ctx: DiscordHandlerContext): vo
       guard('share', handleShareButton(ctx, interaction));
     } else if (interaction.isButton() && interaction.customId.startsWith(WHY_PREFIX)) {
       guard('why', handleWhyButton(ctx, interaction));
+    } else if (interaction.isButton() && interaction.customId.startsWith(HANDOFF_PREFIX)) {
+      guard('hand-off', handleHandoffButton(ctx, interaction));
+    } else if (interaction.isButton() && interaction.customId.startsWith(RESOLVE_PREFIX)) {
+      guard('resolve', handleResolveButton(ctx, interaction));
     }
   });
 }

@@ -1,7 +1,8 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
 import type { ListenerDeps } from '../../deps.ts';
-import { FEEDBACK_DOWN, FEEDBACK_UP, SHARE_ACTION, WHY_ACTION } from '../../render.ts';
+import { FEEDBACK_DOWN, FEEDBACK_UP, HANDOFF_ACTION, SHARE_ACTION, WHY_ACTION } from '../../render.ts';
 import { feedbackAction } from './feedback.ts';
+import { handoffAction, RESOLVE_ACTION, resolveAction } from './handoff.ts';
 import { shareAction } from './share.ts';
 import { whyAction } from './why.ts';
 
@@ -11,4 +12,6 @@ export function register(app: App, deps: ListenerDeps): void {
   }
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: SHARE_ACTION }, (args) => shareAction(deps, args));
   app.action<BlockButtonAction>({ type: 'block_actions', action_id: WHY_ACTION }, (args) => whyAction(deps, args));
+  app.action<BlockButtonAction>({ type: 'block_actions', action_id: HANDOFF_ACTION }, (args) => handoffAction(deps, args));
+  app.action<BlockButtonAction>({ type: 'block_actions', action_id: RESOLVE_ACTION }, (args) => resolveAction(deps, args));
 }

@@ -31,6 +31,9 @@ const MB = 1024 * 1024;
 interface Target {
   label: string;
   bin: string;
+  /** Each checkout gets its own database, set up by its own code: their schemas and file-stat keys may differ. */
+  database: string;
+  env: Record<string, string>;
 }
 
 interface Command {
@@ -46,20 +49,22 @@ interface Command {
 interface Run {
   ms: number;
   peakRssBytes: number;
+  /** User + system CPU time of the process: what it costs when the machine is shared (wall time also waits for other processes). */
+  cpuMs: number;
 }
 
 /** Runs one process to exit under GNU time for its peak RSS; the wall time is measured here. */
 async function timeToExit(args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
   const rusage = path.join(cwd, `rusage-${process.pid}.txt`);
   const t0 = performance.now();
-  const child = spawn('/usr/bin/time', ['-f', '%M', '-o', rusage, process.execPath, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('/usr/bin/time', ['-f', '%M %U %S', '-o', rusage, process.execPath, ...args], { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   const ms = performance.now() - t0;
   if (code !== 0) throw new Error(`node ${args.join(' ')} exited with ${code}: ${stderr.slice(0, 500)}`);
-  const kb = Number((await fs.readFile(rusage, 'utf8')).trim().split('\n').pop());
-  return { ms, peakRssBytes: kb * 1024 };
+  const [kb, user, system] = (await fs.readFile(rusage, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
+  return { ms, peakRssBytes: kb! * 1024, cpuMs: (user! + system!) * 1000 };
 }
 
 /** Starts a server process and measures until its ready line; peak RSS is VmHWM at that moment. */
@@ -68,15 +73,18 @@ async function timeToReady(args: string[], env: Record<string, string>, cwd: str
   const { child } = await startProcess(args, env, cwd, ready);
   const ms = performance.now() - t0;
   try {
-    return { ms, peakRssBytes: (await sample(child.pid!, 'ready')).vmHwmBytes };
+    // utime and stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second on Linux).
+    const fields = (await fs.readFile(`/proc/${child.pid}/stat`, 'utf8')).replace(/^.*\) /s, '').split(' ');
+    const cpuMs = (Number(fields[11]) + Number(fields[12])) * 10;
+    return { ms, peakRssBytes: (await sample(child.pid!, 'ready')).vmHwmBytes, cpuMs };
   } finally {
     await stop(child);
   }
 }
 
-function measure(c: Command, t: Target | undefined, env: Record<string, string>, cwd: string): Promise<Run> {
-  const args = t ? c.args(t) : c.args({ label: 'node', bin: '' });
-  const fullEnv = { ...env, ...c.env };
+function measure(c: Command, t: Target | undefined, cwd: string): Promise<Run> {
+  const args = t ? c.args(t) : c.args({ label: 'node', bin: '', database: '', env: {} });
+  const fullEnv = { ...t?.env, ...c.env };
   return c.ready ? timeToReady(args, fullEnv, cwd, c.ready) : timeToExit(args, fullEnv, cwd);
 }
 
@@ -87,12 +95,16 @@ async function binOf(dir: string): Promise<string> {
 }
 
 export async function runStartupSuite(o: StartupOptions): Promise<SuiteResult> {
-  const targets: Target[] = [{ label: 'this checkout', bin: await binOf(repoRoot) }];
-  if (o.compareWith) targets.push({ label: path.resolve(o.compareWith), bin: await binOf(o.compareWith) });
   const cwd = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-bench-startup-'));
+  const target = async (label: string, dir: string, database: string): Promise<Target> => ({
+    label,
+    bin: await binOf(dir),
+    database,
+    env: benchEnv({ dataDir: path.join(cwd, database), databaseUrl: await recreateDatabase(database) }),
+  });
+  const targets = [await target('this checkout', repoRoot, 'bench_startup')];
+  if (o.compareWith) targets.push(await target(path.resolve(o.compareWith), o.compareWith, 'bench_startup_compared'));
   const slack = await new SlackStub().start();
-  const url = await recreateDatabase('bench_startup');
-  const env = benchEnv({ dataDir: path.join(cwd, 'data'), databaseUrl: url });
   const commands: Command[] = [
     { name: 'kb --help', args: (t) => [t.bin, '--help'], goal: { seconds: 0.3, rssMb: 80 } },
     { name: `kb ask "${QUESTION}" (server PostgreSQL, local embeddings)`, args: (t) => [t.bin, 'ask', QUESTION], goal: { seconds: 0.8 } },
@@ -112,27 +124,29 @@ export async function runStartupSuite(o: StartupOptions): Promise<SuiteResult> {
     // Setup, not measured: the manual in the database (which also converts the word vectors
     // once, if the shared cache has none), then one unmeasured run of everything, so every
     // measured run finds the OS page cache and the vector cache warm.
-    const setup = await timeToExit([targets[0]!.bin, 'ingest', MANUAL_DIR, '--base-url', BASE_URL], env, cwd);
-    console.log(`setup: ingested the manual into bench_startup in ${fmt(setup.ms / 1000)} s`);
-    for (const t of targets) for (const c of commands) await measure(c, t, env, cwd);
+    for (const t of targets) {
+      const setup = await timeToExit([t.bin, 'ingest', MANUAL_DIR, '--base-url', BASE_URL], t.env, cwd);
+      console.log(`setup: ${t.label} ingested the manual into ${t.database} in ${fmt(setup.ms / 1000)} s`);
+    }
+    for (const t of targets) for (const c of commands) await measure(c, t, cwd);
     for (let i = 0; i < o.runs; i++) {
-      record(floor.name, await measure(floor, undefined, env, cwd));
-      for (const c of commands) for (const t of targets) record(`${t.label}\u0000${c.name}`, await measure(c, t, env, cwd));
+      record(floor.name, await measure(floor, undefined, cwd));
+      for (const c of commands) for (const t of targets) record(`${t.label}\u0000${c.name}`, await measure(c, t, cwd));
     }
   } finally {
     await slack.stop();
-    if (!o.keep) await dropDatabase('bench_startup');
+    if (!o.keep) for (const t of targets) await dropDatabase(t.database);
     await fs.rm(cwd, { recursive: true, force: true });
   }
 
-  const stats = (runs: Run[]) => ({ wall: summarize(runs.map((r) => r.ms)), rss: summarize(runs.map((r) => r.peakRssBytes)) });
+  const stats = (runs: Run[]) => ({ wall: summarize(runs.map((r) => r.ms)), rss: summarize(runs.map((r) => r.peakRssBytes)), cpu: summarize(runs.map((r) => r.cpuMs)) });
   const floorStats = stats(results.get(floor.name)!);
   const cell = (runs: Run[] | undefined) => {
-    if (!runs) return ['–', '–'];
+    if (!runs) return ['–', '–', '–'];
     const s = stats(runs);
-    return [`${fmt(s.wall.p50 / 1000, 2)} s (${fmt(Math.min(...runs.map((r) => r.ms)) / 1000, 2)}–${fmt(s.wall.max / 1000, 2)})`, mb(s.rss.p50)];
+    return [`${fmt(s.wall.p50 / 1000, 2)} s (${fmt(Math.min(...runs.map((r) => r.ms)) / 1000, 2)}–${fmt(s.wall.max / 1000, 2)})`, `${fmt(s.cpu.p50 / 1000, 2)} s`, mb(s.rss.p50)];
   };
-  const rows: string[][] = [[floor.name, ...cell(results.get(floor.name)), ...(targets.length > 1 ? ['', ''] : []), 'floor']];
+  const rows: string[][] = [[floor.name, ...cell(results.get(floor.name)), ...(targets.length > 1 ? ['', '', ''] : []), 'floor']];
   for (const c of commands) {
     const mine = results.get(`${targets[0]!.label}\u0000${c.name}`)!;
     const s = stats(mine);
@@ -142,12 +156,13 @@ export async function runStartupSuite(o: StartupOptions): Promise<SuiteResult> {
   }
   const table: Table = {
     title: `Start-up: whole processes, median of ${o.runs} runs (min–max)`,
-    columns: ['command', 'wall', 'peak RSS', ...(targets.length > 1 ? [`wall, ${targets[1]!.label}`, `peak RSS, ${targets[1]!.label}`] : []), 'goal (this checkout)'],
+    columns: ['command', 'wall', 'CPU', 'peak RSS', ...(targets.length > 1 ? [`wall, ${targets[1]!.label}`, 'CPU', 'peak RSS'] : []), 'goal (this checkout)'],
     rows,
     notes: [
-      `the floor, node -e 0: ${fmt(floorStats.wall.p50 / 1000, 3)} s and ${mb(floorStats.rss.p50)}`,
+      `the floor, node -e 0: ${fmt(floorStats.wall.p50 / 1000, 3)} s wall, ${fmt(floorStats.cpu.p50 / 1000, 3)} s CPU, ${mb(floorStats.rss.p50)}`,
+      'CPU: user + system time of the process (GNU time %U + %S; kb serve: utime + stime from /proc/<pid>/stat when ready); on a shared machine wall time also includes waiting for a core',
       'wall: spawn to exit (kb serve: spawn to its "health on :PORT" line, printed once Slack’s HTTP receiver listens); peak RSS: GNU time %M (kb serve: VmHWM at ready)',
-      `kb ask and kb ingest use a server PostgreSQL database holding the manual (${MANUAL_DIR}), local embeddings, no Redis; kb serve uses the same database and a local Slack Web API stand-in`,
+      `kb ask and kb ingest use a server PostgreSQL database (one per checkout, each set up by its own kb ingest) holding the manual (${MANUAL_DIR}), local embeddings, no Redis; kb serve uses the same database and a local Slack Web API stand-in`,
       'each command ran once unmeasured first (warm OS page cache and word-vector cache)',
     ],
   };

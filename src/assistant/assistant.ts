@@ -45,24 +45,25 @@ export class ConversationalAssistant implements Assistant {
 
   async answer(req: AskRequest): Promise<Answer> {
     const question = validateQuestion(req.question, this.d.maxQuestionChars);
-    await enforceRateLimit(this.d.rateLimiter, req.user);
+    if (!req.evaluation) await enforceRateLimit(this.d.rateLimiter, req.user);
     const scope = req.scope?.length ? [...req.scope].sort() : this.d.defaultScope;
     const history = req.conversation ? await this.d.memory.history(req.conversation) : [];
     const standalone = await this.d.answers.standalone(question, history);
     const key = this.d.answerCache.key({ question: standalone, scope, ...this.d.cacheIdentity });
     const cached = () => this.d.answerCache.get(key, (docs) => this.d.store.currentHashes(docs));
-    let answer = await cached();
+    let answer = req.evaluation ? undefined : await cached();
     if (answer) {
       answer = { ...answer, cached: true };
     } else {
       const followUp = standalone !== question;
       const compute = async () => {
         const fresh = await this.d.answers.compose(standalone, await this.d.answers.retrieve(standalone, scope, followUp), scope, followUp);
-        if (!fresh.note) await this.d.answerCache.set(key, fresh, this.d.answerTtlSeconds);
+        if (!fresh.note && !req.evaluation) await this.d.answerCache.set(key, fresh, this.d.answerTtlSeconds);
         return fresh;
       };
-      // The same question asked at once in several processes is answered once; the others read the cache.
-      answer = await singleFlight(this.d.kv, key, { read: cached, compute }, { lockTtlMs: this.d.answerLockTtlMs });
+      // The same question asked at once in several processes is answered once; the others read the
+      // cache. An evaluation computes every answer itself.
+      answer = req.evaluation ? await compute() : await singleFlight(this.d.kv, key, { read: cached, compute }, { lockTtlMs: this.d.answerLockTtlMs });
     }
     if (req.conversation) await this.d.memory.append(req.conversation, { question: standalone, answer: answer.text });
     return answer;

@@ -19,6 +19,11 @@ export interface AskRequest {
   conversation?: ConversationKey;
   /** Collections this channel may see (from the channel → collections map). */
   scope?: string[];
+  /**
+   * `kb eval --answers`: the answer is computed afresh (the answer cache is neither read nor
+   * written) and the per-user rate limit does not apply. Adapters never set it.
+   */
+  evaluation?: boolean;
 }
 
 export interface FeedbackRecord {

@@ -6,9 +6,9 @@ import { KbError, toKbError } from '../errors.ts';
 import { createLogger, exitOnCrash, redactText, registerSecrets, type Logger } from '../logger.ts';
 import type { App } from '../app.ts';
 import { randomUUID } from 'node:crypto';
-import type { RetrievalMode } from '../retrieval/hybridRetriever.ts';
+import type { Retrieval, RetrievalMode } from '../retrieval/hybridRetriever.ts';
 import type { IngestSummary } from '../ingest/ingest.ts';
-import { renderAnswer, renderExplain } from './render.ts';
+import { renderAnswer, renderEvalDetail, renderExplain } from './render.ts';
 
 export interface Io {
   out: (s: string) => void;
@@ -131,14 +131,15 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
 
   program
     .command('eval')
-    .description('Measure retrieval quality on a JSONL question set')
-    .requiredOption('--questions <file>', 'JSONL: {"question": "...", "sources": ["file.html"]}')
+    .description('Measure retrieval (and with --answers, answer) quality on a JSONL question set')
+    .requiredOption('--questions <file>', 'JSONL: {"question": "...", "sources": ["file.html"], "facts": ["regex"]}')
     .addOption(new Option('--mode <mode>', 'retrieval mode').choices(['hybrid', 'bm25', 'vector', 'seed']).default('hybrid'))
     .option('--k <n>', 'cut-off for hits', '10')
     .option('--collection <names>', 'comma-separated collections to search')
+    .option('--answers', 'also answer every question through the full answer path and score the answers against their facts', false)
     .option('--json', 'print one JSON object', false)
-    .option('--verbose', 'print each question’s rank', false)
-    .action(async (o: { questions: string; mode: RetrievalMode; k: string; collection?: string; json: boolean; verbose: boolean }) => {
+    .option('--verbose', 'print each question’s rank (and with --answers, its answer)', false)
+    .action(async (o: { questions: string; mode: RetrievalMode; k: string; collection?: string; answers: boolean; json: boolean; verbose: boolean }) => {
       const k = Number(o.k);
       if (!Number.isInteger(k) || k < 1 || k > 100) throw new KbError('input/invalid_argument', '--k must be a whole number from 1 to 100');
       const { evaluate, readQuestions } = await import('../eval/evaluate.ts');
@@ -146,9 +147,12 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
       await withApp(async (app) => {
         const scope = o.collection ? o.collection.split(',').map((s) => s.trim()) : [app.config.collection];
         const retriever = app.retriever(scope, o.mode, Math.max(k, 10) * 2);
-        const report = await evaluate(questions, retriever, app.answers, o.mode, k, o.verbose ? (d) => io.err(JSON.stringify(d)) : undefined);
+        const answerer = o.answers
+          ? { full: true, answer: (question: string) => app.assistant.answer({ question, user: 'cli:eval', scope, evaluation: true }) }
+          : { full: false, answer: (question: string, retrieval: Retrieval) => app.answers.compose(question, retrieval, scope) };
+        const report = await evaluate(questions, retriever, answerer, o.mode, k, o.verbose ? (d) => io.err(o.answers ? renderEvalDetail(d) : JSON.stringify(d)) : undefined);
         if (o.json) io.out(JSON.stringify(report));
-        else for (const [key, v] of Object.entries(report)) io.out(`${key.padEnd(14)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+        else for (const [key, v] of Object.entries(report)) io.out(`${key.padEnd(17)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);
       });
     });
 

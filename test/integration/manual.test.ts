@@ -6,6 +6,7 @@ import { createApp, type App } from '../../src/app.ts';
 import { EmbeddingCache } from '../../src/cache/embeddingCache.ts';
 import { embeddingText } from '../../src/ingest/ingest.ts';
 import { evaluate, readQuestions } from '../../src/eval/evaluate.ts';
+import type { Retrieval } from '../../src/retrieval/hybridRetriever.ts';
 import { createServerDatabase, silentLogger, type TestDatabase } from '../support/databases.ts';
 
 const MANUAL = '/usr/share/doc/postgresql-doc-15/html';
@@ -32,7 +33,8 @@ describe('the PostgreSQL manual, local embeddings, server PostgreSQL', () => {
 
   it('finds the right page and refuses off-topic questions (dev set)', async () => {
     const questions = await readQuestions(DEV_SET);
-    const run = (mode: 'hybrid' | 'bm25' | 'vector') => evaluate(questions, app.retriever(['default'], mode, 20), app.answers, mode, 10);
+    const composed = { full: false, answer: (q: string, r: Retrieval) => app.answers.compose(q, r, ['default']) };
+    const run = (mode: 'hybrid' | 'bm25' | 'vector') => evaluate(questions, app.retriever(['default'], mode, 20), composed, mode, 10);
     const hybrid = await run('hybrid');
     expect(hybrid.hit_at_5).toBeGreaterThanOrEqual(0.9);
     expect(hybrid.mrr_at_10).toBeGreaterThanOrEqual(0.75);

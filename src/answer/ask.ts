@@ -4,7 +4,7 @@ import type { Logger } from '../logger.ts';
 import type { HybridRetriever, Retrieval } from '../retrieval/hybridRetriever.ts';
 import { renumber } from './citations.ts';
 import { condenseDeterministic, condenseWithModel } from './condense.ts';
-import { extractiveAnswer } from './extractive.ts';
+import { extractiveAnswer, type ChunkContext } from './extractive.ts';
 import { generateWithModel } from './generate.ts';
 import { dropInstructionEcho } from './outputFilter.ts';
 import type { Answer, Question, Turn } from './types.ts';
@@ -16,7 +16,10 @@ export interface AnswerDeps {
   minConfidence: number;
   maxQuestionChars: number;
   maxHistoryTurns: number;
+  /** The closest sections' titles, named in a refusal. */
   describeKnowledgeBase(collections: string[]): Promise<string>;
+  /** Text around each chunk within its section, for extractive answers (sectionContext). */
+  chunkContext?(chunkIds: string[]): Promise<Map<string, ChunkContext>>;
   logger: Logger;
 }
 
@@ -107,7 +110,19 @@ export class AnswerService {
       }
       note = 'The language model gave no citations, so this answer quotes the sources directly.';
     }
-    const { text, citations } = renumber(extractiveAnswer(standaloneQuestion, chunks), chunks);
+    const { text, citations } = renumber(await this.extractive(standaloneQuestion, retrieval), chunks);
     return { text, citations, confidence, refused: false, standaloneQuestion, note };
+  }
+
+  private async extractive(question: string, retrieval: Retrieval): Promise<string> {
+    const termWeights = new Map(retrieval.queryTerms.filter((t) => t.df > 0).map((t) => [t.term, t.idf]));
+    let context: Map<string, ChunkContext> | undefined;
+    try {
+      context = await this.deps.chunkContext?.(retrieval.chunks.slice(0, 5).map((c) => c.chunk.id));
+    } catch (err) {
+      // The chunks alone still make an answer; their neighbours only complete it.
+      this.deps.logger.warn({ err }, 'reading the chunks\' neighbours failed; answering from the chunks alone');
+    }
+    return extractiveAnswer({ question, chunks: retrieval.chunks, termWeights, context });
   }
 }

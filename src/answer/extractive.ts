@@ -1,66 +1,233 @@
 import type { RetrievedChunk } from '../retrieval/hybridRetriever.ts';
-import { contentStems, sentences } from './textAnalysis.ts';
+import { isFurniture, passagesOf, splitBlocks, type Block, type Passage } from './passages.ts';
+import { questionShape, type QuestionShape } from './questionKind.ts';
+import { contentStems } from './textAnalysis.ts';
 
-interface Candidate {
-  chunkIndex: number;
-  position: number;
-  text: string;
+/** Text of a chunk's section just before and after it (the neighbouring chunks' edges). */
+export interface ChunkContext {
+  before?: string;
+  after?: string;
+}
+
+export interface ExtractiveInput {
+  question: string;
+  chunks: RetrievedChunk[];
+  /** IDF of the question's terms by stem; terms without one weigh the average. */
+  termWeights?: Map<string, number>;
+  /** By chunk id: its section's text around it, so a passage may finish across a chunk edge. */
+  context?: Map<string, ChunkContext>;
+}
+
+export interface ExtractiveOptions {
+  /** Chunks whose passages are considered. */
+  chunks: number;
+  /** Supporting passages after the lead one. */
+  supports: number;
+  /** Soft limit on the answer's characters. */
+  maxChars: number;
+  /** The lead passage is completed up to this many characters of prose. */
+  leadChars: number;
+}
+
+const DEFAULTS: ExtractiveOptions = { chunks: 5, supports: 2, maxChars: 850, leadChars: 430 };
+
+interface Scored {
+  passage: Passage;
   score: number;
-  code?: string;
+  stems: Set<string>;
+  text: string;
 }
 
 /**
- * Without an LLM: picks the sentences of the top chunks that best answer the question
- * (most question terms, short, from higher-ranked chunks), each followed by a `[k]`
- * marker pointing at its chunk. For "how do I" questions the code block that follows the
- * best sentence comes along, since the example is usually the answer.
+ * An answer without a language model, like a search engine's answer box: the passage (a
+ * paragraph's sentences with the label they describe and the code block they introduce)
+ * that best answers the question as a whole, chosen by how much of the question it covers,
+ * how near the front of its paragraph, what kind of question it is, and its chunk's rank;
+ * completed to the end of its thought, then at most two short supporting passages. Each
+ * passage ends with a `[k]` marker pointing at its chunk; code blocks are never split.
  */
-export function extractiveAnswer(question: string, chunks: RetrievedChunk[], options = { sentences: 3, chunks: 4 }): string {
-  const q = new Set(contentStems(question));
-  const candidates: Candidate[] = [];
-  chunks.slice(0, options.chunks).forEach((c, chunkIndex) => {
+export function extractiveAnswer(input: ExtractiveInput, options: Partial<ExtractiveOptions> = {}): string {
+  const o = { ...DEFAULTS, ...options };
+  const shape = questionShape(input.question);
+  const terms = [...new Set(contentStems(input.question))];
+  const weights = termWeightsFor(terms, input.termWeights);
+  const scored: Scored[] = [];
+  input.chunks.slice(0, o.chunks).forEach((c, chunkIndex) => {
     const heading = new Set(contentStems(`${c.chunk.title} ${c.chunk.heading}`));
-    const items = c.chunk.content.split(/\n{2,}/).flatMap(sentences);
-    items.forEach((text, position) => {
-      if (text.startsWith('```')) {
-        const prev = candidates[candidates.length - 1];
-        if (prev && prev.chunkIndex === chunkIndex && !prev.code && text.length < 900) prev.code = text;
-        return;
-      }
-      const stems = contentStems(text);
-      if (stems.length < 3 || text.length > 600) return;
-      const present = new Set(stems.filter((s) => q.has(s)));
-      const headingHits = [...q].filter((s) => heading.has(s) && !present.has(s)).length;
-      const overlap = present.size + 0.3 * headingHits;
-      if (overlap === 0) return;
-      const lengthPenalty = 1 + Math.max(0, stems.length - 30) / 30;
-      const score = overlap / lengthPenalty / (1 + 0.25 * chunkIndex) + 0.6 / (chunkIndex + 1) + (position === 0 ? 0.2 : 0);
-      candidates.push({ chunkIndex, position, text, score });
-    });
+    const around = input.context?.get(c.chunk.id);
+    const sectionStart = input.context ? !around?.before : true;
+    for (const passage of passagesOf(blocksWithContext(c, around), chunkIndex, sectionStart)) {
+      const text = renderPassage(passage);
+      if (!text) continue;
+      const stems = new Set(contentStems([passage.label ?? '', ...passage.sentences].join(' ')));
+      scored.push({ passage, text, stems, score: scorePassage(passage, stems, heading, terms, weights, shape) });
+    }
   });
-  const chosen: Candidate[] = [];
-  const perChunk = new Map<number, number>();
-  for (const c of [...candidates].sort((a, b) => b.score - a.score || a.chunkIndex - b.chunkIndex || a.position - b.position)) {
-    if ((perChunk.get(c.chunkIndex) ?? 0) >= 2) continue;
-    if (chosen.some((x) => x.text === c.text)) continue;
-    chosen.push(c);
-    perChunk.set(c.chunkIndex, (perChunk.get(c.chunkIndex) ?? 0) + 1);
-    if (chosen.length >= options.sentences) break;
+  scored.sort((a, b) => b.score - a.score || a.passage.chunkIndex - b.passage.chunkIndex || a.passage.position - b.passage.position);
+  const best = scored[0];
+  if (!best) return fallback(input.chunks);
+  const lead = complete(best, o.leadChars);
+  const chosen: Scored[] = [lead];
+  let chars = lead.text.length;
+  for (const s of scored.slice(1)) {
+    if (chosen.length > o.supports) break;
+    if (s.score < 0.6 * best.score || chars + s.text.length > o.maxChars) continue;
+    if (chosen.some((c) => overlaps(c, s))) continue;
+    // A supporting passage must add something the others lack: a question term, or the code.
+    const adds = terms.some((t) => s.stems.has(t) && !chosen.some((c) => c.stems.has(t))) || (shape.kind === 'howto' && s.passage.code && !chosen.some((c) => c.passage.code));
+    if (!adds) continue;
+    chosen.push(s);
+    chars += s.text.length;
   }
-  if (!chosen.length && chunks[0]) {
-    const first = chunks[0].chunk.content.split(/\n{2,}/).flatMap(sentences).find((s) => !s.startsWith('```'));
-    if (first) chosen.push({ chunkIndex: 0, position: 0, text: first, score: 0 });
+  return chosen.map((s) => withMarker(s)).join('\n\n');
+}
+
+/** Carries the lead passage on to the end of its paragraph (and its code) while it stays short. */
+function complete(s: Scored, maxChars: number): Scored {
+  const p = s.passage;
+  if (p.code || !p.rest.length) return s;
+  const sentences = [...p.sentences];
+  let size = sentences.join(' ').length;
+  let i = 0;
+  for (; i < p.rest.length; i++) {
+    const next = p.rest[i]!;
+    if (size + next.length + 1 > maxChars) break;
+    sentences.push(next);
+    size += next.length + 1;
   }
-  const wantsExample = /^\s*(how|show|give|write|create|what is the (syntax|command))/i.test(question);
-  let codeUsed = false;
-  return chosen
-    .map((c) => {
-      let line = `${c.text} [${c.chunkIndex + 1}]`;
-      if (wantsExample && c.code && !codeUsed) {
-        line += `\n${c.code}`;
-        codeUsed = true;
-      }
-      return line;
-    })
-    .join('\n\n');
+  const reachedEnd = i === p.rest.length;
+  const code = reachedEnd && p.nextCode && p.nextCode.length <= 700 ? p.nextCode : undefined;
+  // A last sentence introducing code that is not shown ("for example:") is dropped.
+  if (!code && sentences.length > p.sentences.length && /:\s*$/.test(sentences[sentences.length - 1]!)) sentences.pop();
+  const passage: Passage = { ...p, sentences, rest: p.rest.slice(sentences.length - p.sentences.length), code };
+  return { ...s, passage, text: renderPassage(passage) };
+}
+
+/** The chunk's blocks, with the end of the previous chunk and the start of the next of its section. */
+function blocksWithContext(c: RetrievedChunk, around?: ChunkContext): Block[] {
+  const before = around?.before ? splitBlocks(around.before, false).slice(-2) : [];
+  const after = around?.after ? splitBlocks(around.after, false).slice(0, 2) : [];
+  return [...before, ...splitBlocks(c.chunk.content), ...after].filter((b) => !isFurniture(b));
+}
+
+function termWeightsFor(terms: string[], known?: Map<string, number>): Map<string, number> {
+  const found = terms.map((t) => known?.get(t)).filter((w): w is number => w !== undefined && w > 0);
+  const average = found.length ? found.reduce((a, b) => a + b, 0) / found.length : 1;
+  return new Map(terms.map((t) => [t, known?.get(t) || average]));
+}
+
+const CROSS_REFERENCE = /^(see|refer to|for (more|further|additional) (information|details)|more information|this is (described|discussed|explained) in)\b/i;
+const SECTION_REF = /\s*\((see\s+)?(Section|Chapter|Table|Example|Appendix|Figure)\s+[\dA-Z][\d.]*[^)]*\)/g;
+const ANAPHOR = /^(this|these|that|those|it|they|such|also|however|otherwise|then|thus|therefore|in that case|in this case|here)\b/i;
+const COPULA = /^(is|are|was|means|refers|stores|provides|keeps|tracks|allows|lets|represents|contains|consists|can be|denotes|describes)\b/i;
+const DESCRIBES = /^(controls|sets|specifies|determines|enables|disables|causes|makes|forces|allows|limits|reports|this (option|parameter|setting|is|command|function|clause)|when (set|enabled|on))\b/i;
+
+function scorePassage(p: Passage, stems: Set<string>, heading: Set<string>, terms: string[], weights: Map<string, number>, shape: QuestionShape): number {
+  const total = terms.reduce((s, t) => s + weights.get(t)!, 0) || 1;
+  const share = (has: (t: string) => boolean) => terms.reduce((s, t) => s + (has(t) ? weights.get(t)! : 0), 0) / total;
+  const codeStems = p.code ? new Set(contentStems(p.code)) : undefined;
+  const leadStems = new Set(contentStems(`${p.label ?? ''} ${p.sentences[0] ?? ''}`));
+  const labelStems = p.label ? new Set(contentStems(p.label)) : undefined;
+  const coverage = share((t) => stems.has(t)) + 0.5 * share((t) => !stems.has(t) && (codeStems?.has(t) ?? false));
+  const leadCoverage = share((t) => leadStems.has(t));
+  const headingCoverage = share((t) => heading.has(t) && !stems.has(t));
+  let score = 0.45 * coverage + 0.2 * leadCoverage + 0.2 * headingCoverage + 0.3 / (1 + 0.6 * p.chunkIndex);
+  if (labelStems) score += 0.1 * share((t) => labelStems.has(t));
+
+  const first = p.sentences[0] ?? '';
+  const prose = p.sentences.join(' ');
+  const subjectIn = (text: string) => {
+    const has = new Set(contentStems(text));
+    return shape.subject.length ? shape.subject.filter((t) => has.has(t)).length / shape.subject.length : 0;
+  };
+  switch (shape.kind) {
+    case 'howto':
+      if (p.code) score += 0.12 + 0.3 * (codeStems ? share((t) => codeStems.has(t)) : 0);
+      break;
+    case 'definition':
+      if (defines(p.sentences, shape)) score += 0.35;
+      if (p.opensSection && headingCoversSubject(heading, shape)) score += 0.2;
+      break;
+    case 'default': {
+      const sentence = p.sentences.find((x) => DEFAULT_VALUE.test(x));
+      if (sentence) score += 0.1 + 0.3 * Math.max(subjectIn(sentence), p.label ? subjectIn(p.label) : 0);
+      break;
+    }
+    case 'difference': {
+      const named = shape.sides.filter((side) => side.every((t) => stems.has(t) || (codeStems?.has(t) ?? false))).length;
+      if (named >= 2) score += 0.15 + 0.08 * Math.min(named, 3);
+      break;
+    }
+    case 'purpose':
+      if (p.label && subjectIn(p.label) === 1) score += 0.3;
+      if (DESCRIBES.test(first)) score += 0.08;
+      if (defines(p.sentences, shape)) score += 0.15;
+      break;
+    default:
+      if (defines(p.sentences, shape)) score += 0.1;
+      break;
+  }
+  if (!p.sentences.length) score -= shape.kind === 'howto' ? 0.1 : 0.25;
+  if (!p.opensParagraph && ANAPHOR.test(first)) score -= 0.12;
+  if (CROSS_REFERENCE.test(first)) score -= 0.3;
+  const last = p.sentences[p.sentences.length - 1] ?? '';
+  if (!p.code && /:\s*$/.test(last)) score -= 0.15;
+  if (!p.code && /^for example\b/i.test(first)) score -= 0.2;
+  const chars = prose.length + (p.code?.length ?? 0) * 0.4;
+  if (chars > 420) score -= (chars - 420) / 1500;
+  return score;
+}
+
+const DEFAULT_VALUE = /\b(the )?default\b[^.]{0,60}\b(is|are|value|of|to)\b|\bdefaults? to\b|\bis the default\b|\(the default\)|\bby default\b/i;
+
+/** "A tablespace is …", "Event triggers are …", "… is called the visibility map". */
+function defines(sentences: string[], shape: QuestionShape): boolean {
+  if (!shape.subject.length) return false;
+  return sentences.slice(0, 2).some((s) => {
+    const words = s.split(/\s+/);
+    for (let i = 1; i < Math.min(words.length, 12); i++) {
+      if (!COPULA.test(words.slice(i).join(' '))) continue;
+      const before = new Set(contentStems(words.slice(0, i).join(' ')));
+      if (shape.subject.every((t) => before.has(t))) return true;
+    }
+    const tail = /\b(called|known as|referred to as|termed)\s+(.{3,60})/i.exec(s);
+    return tail ? shape.subject.every((t) => contentStems(tail[2]!).includes(t)) : false;
+  });
+}
+
+function headingCoversSubject(heading: Set<string>, shape: QuestionShape): boolean {
+  return shape.subject.length > 0 && shape.subject.every((t) => heading.has(t));
+}
+
+function overlaps(a: Scored, b: Scored): boolean {
+  if (a.passage.chunkIndex !== b.passage.chunkIndex) return a.passage.sentences.some((s) => b.passage.sentences.includes(s));
+  return Math.floor(a.passage.position / 100) === Math.floor(b.passage.position / 100) || (!!a.passage.code && a.passage.code === b.passage.code);
+}
+
+/** The passage as the reader sees it: label, sentences without section cross-references, code. */
+function renderPassage(p: Passage): string {
+  const prose = p.sentences
+    .map((s) => s.replace(SECTION_REF, ''))
+    .filter((s) => !CROSS_REFERENCE.test(s))
+    .join(' ')
+    .trim();
+  const label = p.label ? `\`${p.label}\`` : '';
+  const head = label && prose ? `${label}: ${p.opensParagraph ? '' : '… '}${prose}` : label || prose;
+  return [head, p.code].filter(Boolean).join('\n');
+}
+
+function withMarker(s: Scored): string {
+  const marker = ` [${s.passage.chunkIndex + 1}]`;
+  const [head, ...code] = s.text.split('\n');
+  if (!s.passage.code || !head || head.startsWith('```') || head.startsWith('~~~')) {
+    return s.passage.code && (head?.startsWith('```') || head?.startsWith('~~~')) ? `${s.text}\n[${s.passage.chunkIndex + 1}]` : `${s.text}${marker}`;
+  }
+  return `${head}${marker}\n${code.join('\n')}`;
+}
+
+/** With nothing scorable, the top chunk's first paragraph. */
+function fallback(chunks: RetrievedChunk[]): string {
+  const blocks = chunks[0] ? splitBlocks(chunks[0].chunk.content) : [];
+  const first = blocks.find((b) => b.kind === 'prose') ?? blocks[0];
+  return first ? `${first.text} [1]` : '';
 }

@@ -15,11 +15,24 @@ export function words(text: string): string[] {
   return out;
 }
 
+const stemMemo = new Map<string, string>();
+
+/** Porter stem, remembered: an extractive answer stems the same words many times over. */
+function stem(word: string): string {
+  let s = stemMemo.get(word);
+  if (s === undefined) {
+    if (stemMemo.size >= 50_000) stemMemo.clear();
+    s = stemmer(word);
+    stemMemo.set(word, s);
+  }
+  return s;
+}
+
 /** Stemmed content terms of a text (stopwords removed). */
 export function contentStems(text: string): string[] {
   return words(text)
     .filter((w) => !STOPWORDS.has(w) && w.length > 1)
-    .map((w) => stemmer(w));
+    .map(stem);
 }
 
 /** Sentences of a prose block; code blocks are returned whole as one item. */

@@ -132,7 +132,7 @@ export class HybridRetriever extends BaseRetriever {
       .map((f) => ({ chunk: rows.get(f.id)!, fusedScore: f.score, bm25Rank: f.ranks[0], vectorRank: f.ranks[1], bm25Score: lexScore.get(f.id), cosine: cosine.get(f.id) }));
     const chunks = this.mode === 'seed' ? all.slice(0, this.k) : limitPerDocument(all, (c) => c.chunk.document_id, this.settings.perDocument, this.k);
     const confidence = scoreEvidence(queryTerms, chunks, { topCosine: useVector ? (vector[0]?.score ?? 0) : undefined, followUp: options.followUp });
-    return { chunks, confidence };
+    return { chunks, confidence, queryTerms };
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ChunkRow } from '../store/knowledgeStore.ts';
+import type { ChunkRow, QueryTerm } from '../store/knowledgeStore.ts';
 
 export interface RetrievedChunk {
   chunk: ChunkRow;
@@ -13,4 +13,6 @@ export interface Retrieval {
   chunks: RetrievedChunk[];
   /** 0..1: how well the best evidence covers the question (see evidence.ts). */
   confidence: number;
+  /** The question's terms with their collection statistics (IDF weighs them in the answer). */
+  queryTerms: QueryTerm[];
 }

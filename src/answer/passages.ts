@@ -1,0 +1,136 @@
+import { sentences } from './textAnalysis.ts';
+
+/**
+ * A chunk's text as the blocks a reader sees: paragraphs, fenced code blocks (whole, blank
+ * lines inside included), and labels (a term or signature that the next block describes:
+ * `deadlock_timeout (integer)`, `\l[+] [ pattern ]`, a function's signature in a table).
+ */
+export type BlockKind = 'prose' | 'code' | 'label';
+
+export interface Block {
+  kind: BlockKind;
+  text: string;
+  /** False for blocks borrowed from a neighbouring chunk of the same section. */
+  core: boolean;
+}
+
+/** Splits chunk text at blank lines, except inside fenced code blocks. */
+export function splitBlocks(content: string, core = true): Block[] {
+  const blocks: Block[] = [];
+  let buf: string[] = [];
+  let fence: string | null = null;
+  const flush = () => {
+    const text = buf.join('\n').trim();
+    buf = [];
+    if (!text) return;
+    blocks.push({ kind: text.startsWith('```') || text.startsWith('~~~') ? 'code' : isLabel(text) ? 'label' : 'prose', text, core });
+  };
+  for (const line of content.split('\n')) {
+    const trimmed = line.trim();
+    if (fence) {
+      buf.push(line);
+      if (trimmed.startsWith(fence) && buf.length > 1) {
+        fence = null;
+        flush();
+      }
+      continue;
+    }
+    const open = /^(```|~~~)/.exec(trimmed);
+    if (open) {
+      flush();
+      fence = open[1]!;
+      buf.push(line);
+      // A one-line block such as ``` x ``` closes on its own line.
+      if (trimmed.length > 3 && trimmed.endsWith(fence) && trimmed !== fence) {
+        fence = null;
+        flush();
+      }
+      continue;
+    }
+    if (!trimmed) flush();
+    else buf.push(line);
+  }
+  // An unclosed fence (a chunk cut inside a code block) is closed so it renders whole.
+  if (fence && buf.length) buf.push(fence);
+  flush();
+  return blocks;
+}
+
+/** A short line with no sentence end: the term or signature its next block explains. */
+function isLabel(text: string): boolean {
+  return text.length <= 110 && !text.includes('\n') && !/[.!?:;]["')\]]?$/.test(text) && !/^(Note|Tip|Warning|Caution|Important)$/i.test(text);
+}
+
+/** Table-cell furniture of the manual's function tables ("Yes", "No") carries nothing. */
+export function isFurniture(b: Block): boolean {
+  return b.kind !== 'code' && b.text.length < 5;
+}
+
+/** One candidate answer: a run of sentences with what belongs to it. */
+export interface Passage {
+  /** Index of the retrieved chunk it is cited as. */
+  chunkIndex: number;
+  /** Order within the chunk's blocks, for document order. */
+  position: number;
+  label?: string;
+  sentences: string[];
+  /** The sentences after these in the same paragraph, for completing the answer. */
+  rest: string[];
+  code?: string;
+  /** The code block after the paragraph, shown once the sentences reach its end. */
+  nextCode?: string;
+  /** True when the sentences open their paragraph (no dangling "This" from before). */
+  opensParagraph: boolean;
+  /** The paragraph is the first of its section (what a section opens with usually defines it). */
+  opensSection: boolean;
+}
+
+const MAX_WINDOW = 3;
+const MAX_PROSE_CHARS = 520;
+
+/**
+ * Every window of one to three consecutive sentences of each paragraph, with the label
+ * the paragraph describes and the code block it introduces (when the window closes the
+ * paragraph); labels on their own too. At least one block of a passage is the chunk's own.
+ * `sectionStart`: the first block opens its section.
+ */
+export function passagesOf(blocks: Block[], chunkIndex: number, sectionStart: boolean): Passage[] {
+  const out: Passage[] = [];
+  const firstProse = blocks.findIndex((b) => b.kind === 'prose');
+  blocks.forEach((block, i) => {
+    const prev = blocks[i - 1];
+    const next = blocks[i + 1];
+    if (block.kind === 'label' && block.core && next?.kind !== 'prose') {
+      out.push({ chunkIndex, position: i * 100, label: block.text, sentences: [], rest: [], code: next?.kind === 'code' ? next.text : undefined, opensParagraph: true, opensSection: false });
+    }
+    if (block.kind === 'code' && block.core && prev?.kind !== 'prose' && prev?.kind !== 'label') {
+      // A code block with no prose before it (an example right under its heading).
+      out.push({ chunkIndex, position: i * 100, sentences: [], rest: [], code: block.text, opensParagraph: true, opensSection: false });
+    }
+    if (block.kind !== 'prose') return;
+    const label = prev?.kind === 'label' ? prev : undefined;
+    const code = next?.kind === 'code' ? next : undefined;
+    const all = sentences(block.text.replace(/\n/g, ' '));
+    for (let s = 0; s < all.length; s++) {
+      let chars = 0;
+      for (let e = s; e < Math.min(all.length, s + MAX_WINDOW); e++) {
+        chars += all[e]!.length + 1;
+        if (chars > MAX_PROSE_CHARS && e > s) break;
+        const withCode = e === all.length - 1 && code ? code : undefined;
+        if (!block.core && !label?.core && !withCode?.core) continue;
+        out.push({
+          chunkIndex,
+          position: i * 100 + s,
+          label: label?.text,
+          sentences: all.slice(s, e + 1),
+          rest: all.slice(e + 1),
+          code: withCode?.text,
+          nextCode: code?.text,
+          opensParagraph: s === 0,
+          opensSection: sectionStart && i === firstProse && s === 0,
+        });
+      }
+    }
+  });
+  return out;
+}

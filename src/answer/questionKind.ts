@@ -1,0 +1,53 @@
+import { contentStems } from './textAnalysis.ts';
+
+/**
+ * What a question asks for decides which passage answers it: a how-to wants the statement
+ * or command, "what is X" the defining sentence, "what is the default" the sentence with
+ * the value, a difference the sentence naming both sides, "what does X do" X's description.
+ */
+export type QuestionKind = 'howto' | 'definition' | 'default' | 'difference' | 'purpose' | 'yesno' | 'other';
+
+export interface QuestionShape {
+  kind: QuestionKind;
+  /** Stems of what the question is about ("partial index", "tablespace", "deadlock_timeout"). */
+  subject: string[];
+  /** Raw words of the subject, for matching a defining sentence ("A tablespace is …"). */
+  subjectWords: string[];
+  /** For a difference question: the stems of each side compared. */
+  sides: string[][];
+}
+
+const HOWTO = /^\s*(how\s+(do|can|should|would)\s+(i|you|we|one)|how\s+to|what('s| is)\s+the\s+(syntax|command|way)|show\s+me|give\s+me|write\s|create\s|is\s+there\s+a\s+way|can\s+i\s)/i;
+const DEFAULT = /\bdefaults?\b/i;
+const DIFFERENCE = /\b(difference|differences|differ|compared?\s+(to|with)|versus|vs\.?)\b/i;
+const PURPOSE = /^\s*(what\s+(does|do)\s+(.+?)\s+(do|mean|control|affect)\b|what\s+(is|are)\s+(.+?)\s+(used|good)\s+for\b|what\s+is\s+the\s+(purpose|point|use)\s+of\b|why\s+(use|would))/i;
+const DEFINITION = /^\s*(what\s+(is|are|'s)\s+(an?\s+|the\s+)?|what\s+does\s+.+\s+mean|define\s|explain\s)/i;
+const YESNO = /^\s*(is|are|can|does|do|should|will|must)\s/i;
+
+export function questionShape(question: string): QuestionShape {
+  const q = question.trim();
+  let kind: QuestionKind = 'other';
+  if (DIFFERENCE.test(q)) kind = 'difference';
+  else if (DEFAULT.test(q) && /^\s*(what|which)/i.test(q)) kind = 'default';
+  else if (PURPOSE.test(q)) kind = 'purpose';
+  else if (HOWTO.test(q)) kind = 'howto';
+  else if (DEFINITION.test(q)) kind = 'definition';
+  else if (YESNO.test(q)) kind = 'yesno';
+
+  const subjectText = q
+    .replace(/^\s*(what|which|how|why|when|where|who)\s+((is|are|does|do|can|should|'s)\s+)?(an?|the)?\s*/i, '')
+    .replace(/\b(used|good)\s+for\b.*$|\b(do|mean)\s*\?*$/i, '')
+    .replace(/[?!.]+\s*$/, '');
+  const subjectWords = subjectText
+    .split(/\s+/)
+    .map((w) => w.replace(/^[^\w\\]+|[^\w+]+$/g, ''))
+    .filter(Boolean);
+  const sides =
+    kind === 'difference'
+      ? (subjectText.split(/\bbetween\b/i)[1] ?? subjectText)
+          .split(/\s*(?:,|\band\b|\bor\b|\bvs\.?|\bversus\b)\s*/i)
+          .map((s) => contentStems(s))
+          .filter((s) => s.length)
+      : [];
+  return { kind, subject: contentStems(subjectText), subjectWords, sides };
+}

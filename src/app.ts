@@ -10,7 +10,7 @@ import type { Logger } from './logger.ts';
 import { HybridRetriever, type RetrievalMode } from './retrieval/hybridRetriever.ts';
 import { readEmbeddingSpace, upgradeVectorIndex, vectorPrecision, type EmbeddingSpace } from './store/embeddingSpace.ts';
 import { defaultBm25, KnowledgeStore } from './store/knowledgeStore.ts';
-import { AnswerService } from './answer/ask.ts';
+import { ANSWER_CHUNKS, AnswerService } from './answer/ask.ts';
 import { reembed } from './ingest/reembed.ts';
 import { createKeyValueStore } from './cache/createCache.ts';
 import type { KeyValueStore } from './cache/keyValueStore.ts';
@@ -121,7 +121,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       });
     };
     const answers = new AnswerService({
-      retrieverFor: (c) => retriever(c),
+      // The extractive answerer reads past the top few chunks (its rank prior keeps it near the
+      // top); the model is given the first MODEL_SOURCES of them (ask.ts).
+      retrieverFor: (c) => retriever(c, 'hybrid', ANSWER_CHUNKS),
       chatModel,
       defaultScope: [config.collection],
       minConfidence: config.retrieval.minConfidence,

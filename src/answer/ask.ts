@@ -4,10 +4,14 @@ import type { Logger } from '../logger.ts';
 import type { HybridRetriever, Retrieval } from '../retrieval/hybridRetriever.ts';
 import { renumber } from './citations.ts';
 import { condenseDeterministic, condenseWithModel } from './condense.ts';
-import { extractiveAnswer, type ChunkContext } from './extractive.ts';
+import { EXTRACTIVE_CHUNKS, extractiveAnswer, type ChunkContext } from './extractive.ts';
 import { generateWithModel } from './generate.ts';
 import { dropInstructionEcho } from './outputFilter.ts';
 import type { Answer, Question, Turn } from './types.ts';
+
+/** Chunks retrieved for an answer, and how many of them the language model is given. */
+export const ANSWER_CHUNKS = 10;
+export const MODEL_SOURCES = 6;
 
 export interface AnswerDeps {
   retrieverFor(collections: string[]): HybridRetriever;
@@ -92,7 +96,7 @@ export class AnswerService {
     let note: string | undefined;
     if (this.deps.chatModel) {
       try {
-        raw = await generateWithModel(this.deps.chatModel, standaloneQuestion, chunks);
+        raw = await generateWithModel(this.deps.chatModel, standaloneQuestion, chunks.slice(0, MODEL_SOURCES));
         // A compromised answer (prompt injection via a document) must not quote the instructions.
         const echo = dropInstructionEcho(raw);
         if (echo.dropped) this.deps.logger.warn({ dropped: echo.dropped }, 'dropped answer sentences that repeated the system prompt');
@@ -118,7 +122,7 @@ export class AnswerService {
     const termWeights = new Map(retrieval.queryTerms.filter((t) => t.df > 0).map((t) => [t.term, t.idf]));
     let context: Map<string, ChunkContext> | undefined;
     try {
-      context = await this.deps.chunkContext?.(retrieval.chunks.slice(0, 5).map((c) => c.chunk.id));
+      context = await this.deps.chunkContext?.(retrieval.chunks.slice(0, EXTRACTIVE_CHUNKS).map((c) => c.chunk.id));
     } catch (err) {
       // The chunks alone still make an answer; their neighbours only complete it.
       this.deps.logger.warn({ err }, 'reading the chunks\' neighbours failed; answering from the chunks alone');

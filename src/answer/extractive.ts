@@ -29,7 +29,10 @@ export interface ExtractiveOptions {
   leadChars: number;
 }
 
-const DEFAULTS: ExtractiveOptions = { chunks: 5, supports: 2, maxChars: 850, leadChars: 430 };
+/** Retrieved chunks whose passages are considered. */
+export const EXTRACTIVE_CHUNKS = 8;
+
+const DEFAULTS: ExtractiveOptions = { chunks: EXTRACTIVE_CHUNKS, supports: 2, maxChars: 850, leadChars: 430 };
 
 interface Scored {
   passage: Passage;
@@ -50,7 +53,7 @@ export function extractiveAnswer(input: ExtractiveInput, options: Partial<Extrac
   const o = { ...DEFAULTS, ...options };
   const shape = questionShape(input.question);
   const terms = [...new Set(contentStems(input.question))];
-  const weights = termWeightsFor(terms, input.termWeights);
+  const weights = termWeightsFor(terms, input.termWeights, shape.purpose);
   const scored: Scored[] = [];
   input.chunks.slice(0, o.chunks).forEach((c, chunkIndex) => {
     const heading = new Set(contentStems(`${c.chunk.title} ${c.chunk.heading}`));
@@ -103,17 +106,21 @@ function complete(s: Scored, maxChars: number): Scored {
   return { ...s, passage, text: renderPassage(passage) };
 }
 
+/** Blocks read from each neighbouring chunk of the section. */
+const CONTEXT_BLOCKS = 3;
+
 /** The chunk's blocks, with the end of the previous chunk and the start of the next of its section. */
 function blocksWithContext(c: RetrievedChunk, around?: ChunkContext): Block[] {
-  const before = around?.before ? splitBlocks(around.before, false).slice(-2) : [];
-  const after = around?.after ? splitBlocks(around.after, false).slice(0, 2) : [];
+  const before = around?.before ? splitBlocks(around.before, false).slice(-CONTEXT_BLOCKS) : [];
+  const after = around?.after ? splitBlocks(around.after, false).slice(0, CONTEXT_BLOCKS) : [];
   return [...before, ...splitBlocks(c.chunk.content), ...after].filter((b) => !isFurniture(b));
 }
 
-function termWeightsFor(terms: string[], known?: Map<string, number>): Map<string, number> {
+/** IDF per term; the words of a purpose clause ("… to make it readable") weigh half: they say why, not what. */
+function termWeightsFor(terms: string[], known: Map<string, number> | undefined, purpose: string[]): Map<string, number> {
   const found = terms.map((t) => known?.get(t)).filter((w): w is number => w !== undefined && w > 0);
   const average = found.length ? found.reduce((a, b) => a + b, 0) / found.length : 1;
-  return new Map(terms.map((t) => [t, known?.get(t) || average]));
+  return new Map(terms.map((t) => [t, (known?.get(t) || average) * (purpose.includes(t) ? 0.5 : 1)]));
 }
 
 const CROSS_REFERENCE = /^(see|refer to|for (more|further|additional) (information|details)|more information|this is (described|discussed|explained) in)\b/i;
@@ -168,6 +175,7 @@ function scorePassage(p: Passage, stems: Set<string>, heading: Set<string>, term
       break;
   }
   if (!p.sentences.length) score -= shape.kind === 'howto' ? 0.1 : 0.25;
+  if (!p.core) score -= 0.05;
   if (!p.opensParagraph && ANAPHOR.test(first)) score -= 0.12;
   if (CROSS_REFERENCE.test(first)) score -= 0.3;
   const last = p.sentences[p.sentences.length - 1] ?? '';
@@ -190,8 +198,8 @@ function defines(sentences: string[], shape: QuestionShape): boolean {
       const before = new Set(contentStems(words.slice(0, i).join(' ')));
       if (shape.subject.every((t) => before.has(t))) return true;
     }
-    const tail = /\b(called|known as|referred to as|termed)\s+(.{3,60})/i.exec(s);
-    return tail ? shape.subject.every((t) => contentStems(tail[2]!).includes(t)) : false;
+    const tail = /\b(called|known as|referred to as|termed|has an?|have an?|uses an?|maintains an?)\s+(.{3,60})/i.exec(s);
+    return tail ? shape.subject.every((t) => contentStems(tail[2]!.split(/[,(;]/)[0]!).includes(t)) : false;
   });
 }
 

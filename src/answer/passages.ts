@@ -83,6 +83,8 @@ export interface Passage {
   opensParagraph: boolean;
   /** The paragraph is the first of its section (what a section opens with usually defines it). */
   opensSection: boolean;
+  /** Some of it is the retrieved chunk's own text (not only its neighbours'). */
+  core: boolean;
 }
 
 const MAX_WINDOW = 3;
@@ -91,7 +93,7 @@ const MAX_PROSE_CHARS = 520;
 /**
  * Every window of one to three consecutive sentences of each paragraph, with the label
  * the paragraph describes and the code block it introduces (when the window closes the
- * paragraph); labels on their own too. At least one block of a passage is the chunk's own.
+ * paragraph); a label on its own when code follows it.
  * `sectionStart`: the first block opens its section.
  */
 export function passagesOf(blocks: Block[], chunkIndex: number, sectionStart: boolean): Passage[] {
@@ -100,12 +102,13 @@ export function passagesOf(blocks: Block[], chunkIndex: number, sectionStart: bo
   blocks.forEach((block, i) => {
     const prev = blocks[i - 1];
     const next = blocks[i + 1];
-    if (block.kind === 'label' && block.core && next?.kind !== 'prose') {
-      out.push({ chunkIndex, position: i * 100, label: block.text, sentences: [], rest: [], code: next?.kind === 'code' ? next.text : undefined, opensParagraph: true, opensSection: false });
+    // A label on its own is a passage only with the code it names (a signature and its example).
+    if (block.kind === 'label' && next?.kind === 'code' && (block.core || next.core)) {
+      out.push({ chunkIndex, position: i * 100, label: block.text, sentences: [], rest: [], code: next.text, opensParagraph: true, opensSection: false, core: block.core || next.core });
     }
-    if (block.kind === 'code' && block.core && prev?.kind !== 'prose' && prev?.kind !== 'label') {
+    if (block.kind === 'code' && prev?.kind !== 'prose' && prev?.kind !== 'label') {
       // A code block with no prose before it (an example right under its heading).
-      out.push({ chunkIndex, position: i * 100, sentences: [], rest: [], code: block.text, opensParagraph: true, opensSection: false });
+      out.push({ chunkIndex, position: i * 100, sentences: [], rest: [], code: block.text, opensParagraph: true, opensSection: false, core: block.core });
     }
     if (block.kind !== 'prose') return;
     const label = prev?.kind === 'label' ? prev : undefined;
@@ -117,7 +120,6 @@ export function passagesOf(blocks: Block[], chunkIndex: number, sectionStart: bo
         chars += all[e]!.length + 1;
         if (chars > MAX_PROSE_CHARS && e > s) break;
         const withCode = e === all.length - 1 && code ? code : undefined;
-        if (!block.core && !label?.core && !withCode?.core) continue;
         out.push({
           chunkIndex,
           position: i * 100 + s,
@@ -128,6 +130,7 @@ export function passagesOf(blocks: Block[], chunkIndex: number, sectionStart: bo
           nextCode: code?.text,
           opensParagraph: s === 0,
           opensSection: sectionStart && i === firstProse && s === 0,
+          core: block.core || !!label?.core || !!withCode?.core,
         });
       }
     }

@@ -15,6 +15,8 @@ export interface QuestionShape {
   subjectWords: string[];
   /** For a difference question: the stems of each side compared. */
   sides: string[][];
+  /** Stems of a purpose clause ("… to make a long query readable"): why, not what. */
+  purpose: string[];
 }
 
 const HOWTO = /^\s*(how\s+(do|can|should|would)\s+(i|you|we|one)|how\s+to|what('s| is)\s+the\s+(syntax|command|way)|show\s+me|give\s+me|write\s|create\s|is\s+there\s+a\s+way|can\s+i\s)/i;
@@ -49,5 +51,9 @@ export function questionShape(question: string): QuestionShape {
           .map((s) => contentStems(s))
           .filter((s) => s.length)
       : [];
-  return { kind, subject: contentStems(subjectText), subjectWords, sides };
+  // "to" followed by a verb rather than a determiner starts a purpose clause ("to make …",
+  // "to become …"); "to an existing publication" is part of what is asked.
+  const purposeMatch = /\s(?:to|so that|in order to)\s+(?!(?:a|an|the|my|our|its|their|this|that|these|those|all|each|every|one|another|some|any|\d)\b)([a-z]\w*\b.*)$/i.exec(subjectText);
+  const purpose = kind === 'howto' && purposeMatch ? contentStems(purposeMatch[1]!) : [];
+  return { kind, subject: contentStems(subjectText), subjectWords, sides, purpose };
 }

@@ -125,10 +125,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       // top); the model is given the first MODEL_SOURCES of them (ask.ts).
       retrieverFor: (c) => retriever(c, 'hybrid', ANSWER_CHUNKS),
       chatModel,
-      defaultScope: [config.collection],
       minConfidence: config.retrieval.minConfidence,
-      maxQuestionChars: config.limits.maxQuestionChars,
-      maxHistoryTurns: config.limits.threadMaxTurns,
       describeKnowledgeBase: (c) => describeKnowledgeBase(db, c),
       chunkContext: (ids) => sectionContext(db.reader(), ids),
       logger,

@@ -2,12 +2,12 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { KbError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { HybridRetriever, Retrieval } from '../retrieval/hybridRetriever.ts';
-import { renumber } from './citations.ts';
+import { renumber, sectionLabel } from './citations.ts';
 import { condenseDeterministic, condenseWithModel } from './condense.ts';
 import { EXTRACTIVE_CHUNKS, extractiveAnswer, type ChunkContext } from './extractive.ts';
 import { generateWithModel } from './generate.ts';
 import { dropInstructionEcho } from './outputFilter.ts';
-import type { Answer, Question, Turn } from './types.ts';
+import type { Answer, Turn } from './types.ts';
 
 /** Chunks retrieved for an answer, and how many of them the language model is given. */
 export const ANSWER_CHUNKS = 10;
@@ -16,10 +16,7 @@ export const MODEL_SOURCES = 6;
 export interface AnswerDeps {
   retrieverFor(collections: string[]): HybridRetriever;
   chatModel?: BaseChatModel;
-  defaultScope: string[];
   minConfidence: number;
-  maxQuestionChars: number;
-  maxHistoryTurns: number;
   /** The closest sections' titles, named in a refusal. */
   describeKnowledgeBase(collections: string[]): Promise<string>;
   /** Text around each chunk within its section, for extractive answers (sectionContext). */
@@ -41,8 +38,10 @@ export function validateQuestion(raw: string, maxChars: number): string {
 }
 
 /**
- * The one core function every adapter calls: question (+ history, scope) in, cited
- * answer out. Weak evidence gives an honest refusal with no citations.
+ * The steps of an answer, which ConversationalAssistant.answer() (the one path every adapter,
+ * the CLI and `kb eval --answers` call) runs in order: rewrite a follow-up into a standalone
+ * question, retrieve, compose a cited answer. Weak evidence gives an honest refusal with no
+ * citations.
  */
 export class AnswerService {
   constructor(private readonly deps: AnswerDeps) {}
@@ -64,16 +63,6 @@ export class AnswerService {
     return this.deps.retrieverFor(scope).retrieve(standaloneQuestion, { followUp });
   }
 
-  async ask(input: Question): Promise<Answer> {
-    const question = validateQuestion(input.question, this.deps.maxQuestionChars);
-    const history = (input.history ?? []).slice(-this.deps.maxHistoryTurns);
-    const scope = input.scope?.length ? input.scope : this.deps.defaultScope;
-    const standaloneQuestion = await this.standalone(question, history);
-    const followUp = standaloneQuestion !== question;
-    const retrieval = await this.retrieve(standaloneQuestion, scope, followUp);
-    return this.compose(standaloneQuestion, retrieval, scope, followUp);
-  }
-
   /**
    * `followUp`: the topic came from an earlier, answered turn of the conversation, which
    * already shows the question is in the knowledge base's domain, so less lexical
@@ -83,9 +72,8 @@ export class AnswerService {
     const { chunks, confidence } = retrieval;
     const threshold = followUp ? this.deps.minConfidence * 0.6 : this.deps.minConfidence;
     if (!chunks.length || confidence < threshold) {
-      const covers = await this.deps.describeKnowledgeBase(scope);
       return {
-        text: `I don't know: the knowledge base has nothing that answers this well enough to cite. ${covers}`,
+        text: `I don't know: the knowledge base has nothing that answers this well enough to cite. ${await this.closest(scope, chunks)}`,
         citations: [],
         confidence,
         refused: true,
@@ -110,12 +98,18 @@ export class AnswerService {
       const { text, citations } = renumber(raw, chunks);
       if (citations.length) return { text, citations, confidence, refused: false, standaloneQuestion };
       if (/I don't know/i.test(raw)) {
-        return { text: `I don't know: the sources I found don't answer this. ${await this.deps.describeKnowledgeBase(scope)}`, citations: [], confidence, refused: true, standaloneQuestion };
+        return { text: `I don't know: the sources I found don't answer this. ${await this.closest(scope, chunks)}`, citations: [], confidence, refused: true, standaloneQuestion };
       }
       note = 'The language model gave no citations, so this answer quotes the sources directly.';
     }
     const { text, citations } = renumber(await this.extractive(standaloneQuestion, retrieval), chunks);
     return { text, citations, confidence, refused: false, standaloneQuestion, note };
+  }
+
+  /** What a refusal points to: the sections nearest the question, or what the knowledge base holds. */
+  private async closest(scope: string[], chunks: Retrieval['chunks']): Promise<string> {
+    const titles = [...new Set(chunks.map((c) => sectionLabel(c.chunk.title, c.chunk.heading)))].slice(0, 3);
+    return titles.length ? `The closest it has: ${titles.join('; ')}.` : this.deps.describeKnowledgeBase(scope);
   }
 
   private async extractive(question: string, retrieval: Retrieval): Promise<string> {

@@ -6,12 +6,17 @@ export function snippetOf(content: string, max = 160): string {
   return prose.length <= max ? prose : prose.slice(0, max - 1).replace(/\s+\S*$/, '') + '…';
 }
 
+/** "Page › Section", without repeating a heading the page title already ends with. */
+export function sectionLabel(title: string, heading: string): string {
+  return heading && heading !== title && !title.endsWith(heading) ? `${title} › ${heading}` : title;
+}
+
 export function citationFor(c: RetrievedChunk, n: number): Citation {
   const ch = c.chunk;
   const location = ch.anchor ? `${ch.source}#${ch.anchor}` : ch.source;
   return {
     n,
-    title: ch.heading && ch.heading !== ch.title ? `${ch.title} › ${ch.heading}` : ch.title,
+    title: sectionLabel(ch.title, ch.heading),
     source: ch.source,
     collection: ch.collection,
     heading: ch.heading,

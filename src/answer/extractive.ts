@@ -120,7 +120,7 @@ function blocksWithContext(c: RetrievedChunk, around?: ChunkContext): Block[] {
 function termWeightsFor(terms: string[], known: Map<string, number> | undefined, purpose: string[]): Map<string, number> {
   const found = terms.map((t) => known?.get(t)).filter((w): w is number => w !== undefined && w > 0);
   const average = found.length ? found.reduce((a, b) => a + b, 0) / found.length : 1;
-  return new Map(terms.map((t) => [t, (known?.get(t) || average) * (purpose.includes(t) ? 0.5 : 1)]));
+  return new Map(terms.map((t) => [t, Math.sqrt(known?.get(t) || average) * (purpose.includes(t) ? 0.5 : 1)]));
 }
 
 const CROSS_REFERENCE = /^(see|refer to|for (more|further|additional) (information|details)|more information|this is (described|discussed|explained) in)\b/i;
@@ -138,7 +138,7 @@ function scorePassage(p: Passage, stems: Set<string>, heading: Set<string>, term
   const coverage = share((t) => stems.has(t)) + 0.5 * share((t) => !stems.has(t) && (codeStems?.has(t) ?? false));
   const leadCoverage = share((t) => leadStems.has(t));
   const headingCoverage = share((t) => heading.has(t) && !stems.has(t));
-  let score = 0.45 * coverage + 0.2 * leadCoverage + 0.2 * headingCoverage + 0.3 / (1 + 0.6 * p.chunkIndex);
+  let score = 0.45 * coverage + 0.2 * leadCoverage + 0.2 * headingCoverage + 0.45 / (1 + 0.6 * p.chunkIndex);
   if (labelStems) score += 0.1 * share((t) => labelStems.has(t));
 
   const first = p.sentences[0] ?? '';

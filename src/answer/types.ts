@@ -4,14 +4,6 @@ export interface Turn {
   answer: string;
 }
 
-export interface Question {
-  question: string;
-  /** Earlier turns of the same conversation, oldest first. */
-  history?: Turn[];
-  /** Collections the asker may see; defaults to the configured collection. */
-  scope?: string[];
-}
-
 export interface Citation {
   n: number;
   title: string;

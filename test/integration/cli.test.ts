@@ -103,6 +103,35 @@ describe('kb CLI', () => {
     expect(Object.keys(report).sort()).toEqual(['answered_rate', 'hit_at_1', 'hit_at_10', 'hit_at_5', 'latency_ms', 'mode', 'mrr_at_10', 'questions', 'refusal_rate'].sort());
     expect(report).toMatchObject({ mode: 'hybrid', questions: 2, hit_at_5: 1, answered_rate: 1, refusal_rate: 1 });
   });
+
+  it('answers through the same path as kb ask and scores the answers against their facts', async () => {
+    const question = 'How do I create a partial index?';
+    const file = await questionsFile([
+      { question, sources: ['indexes.md'], facts: ['CREATE INDEX[^;]*WHERE'] },
+      { question: 'What is the default BRIN range size?', sources: ['indexes.md'], facts: ['no such fact anywhere'] },
+      { question: 'Who painted the Mona Lisa?', sources: [] },
+    ]);
+    const asked = await kb(['ask', '--json', question]);
+    const r = await kb(['eval', '--questions', file, '--answers', '--json', '--verbose']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(Object.keys(report)).toEqual(expect.arrayContaining(['fact_rate', 'answer_chars', 'answer_latency_ms', 'hit_at_5', 'refusal_rate']));
+    expect(report.fact_rate).toBe(0.5);
+    expect(report.refusal_rate).toBe(1);
+    expect(Object.keys(report.answer_chars).sort()).toEqual(['p50', 'p95']);
+    expect(report.answer_latency_ms.p95).toBeGreaterThanOrEqual(report.answer_latency_ms.p50);
+    // --verbose prints the answer a user reads: the same text kb ask gives.
+    const text: string = JSON.parse(asked.stdout).text;
+    expect(r.stderr).toContain(`[FACT] ${question}`);
+    expect(r.stderr).toContain(text.split('\n').map((l) => `    ${l}`).join('\n'));
+  });
+
+  it('rejects a fact that is not a regular expression, naming the line', async () => {
+    const file = await questionsFile([{ question: 'q?', sources: [], facts: ['(unclosed'] }]);
+    const r = await kb(['eval', '--questions', file, '--answers']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^error: .*:1: a fact is not a valid regular expression/);
+  });
 });
 
 async function questionsFile(lines: object[]): Promise<string> {

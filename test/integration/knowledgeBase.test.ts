@@ -8,10 +8,10 @@ import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
 import { ensureEmbeddingSpace, readEmbeddingSpace } from '../../src/store/embeddingSpace.ts';
 import { reembed } from '../../src/ingest/reembed.ts';
 import { HybridRetriever } from '../../src/retrieval/hybridRetriever.ts';
-import { AnswerService } from '../../src/answer/ask.ts';
 import { KbError } from '../../src/errors.ts';
-import { backends, silentLogger, type TestDatabase } from '../support/databases.ts';
+import { backends, type TestDatabase } from '../support/databases.ts';
 import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
+import { testAssistant } from '../support/assistantKit.ts';
 
 const docs: Record<string, string> = {
   'brin.md': '# BRIN indexes\n\n## Overview\n\nA BRIN index stores summaries of block ranges. BRIN suits very large tables whose rows are physically ordered, such as append-only event logs with timestamps.\n\n## Downsides\n\nBRIN is lossy: every matching block range must be rechecked, so it is slow for random data.',
@@ -137,24 +137,17 @@ describe.each(backends)('knowledge base on %s', (_name, open) => {
   });
 
   it('answers with citations, and says "I don\'t know" with none on weak evidence', async () => {
-    const answers = new AnswerService({
-      retrieverFor: (c) => retriever(c),
-      defaultScope: ['docs'],
-      minConfidence: 0.5,
-      maxQuestionChars: 2000,
-      maxHistoryTurns: 6,
-      describeKnowledgeBase: async () => 'It covers indexes and vacuum.',
-      logger: silentLogger,
-    });
-    const a = await answers.ask({ question: 'What are the downsides of a BRIN index?' });
+    const assistant = testAssistant(t.db, { retrieverFor: (c) => retriever(c), defaultScope: ['docs'] });
+    const ask = (question: string) => assistant.answer({ question, user: 'test:u1' });
+    const a = await ask('What are the downsides of a BRIN index?');
     expect(a.refused).toBe(false);
     expect(a.citations[0]!.source).toBe('brin.md');
     expect(a.text).toMatch(/\[1\]/);
-    const off = await answers.ask({ question: 'What is a good recipe for lasagna?' });
+    const off = await ask('What is a good recipe for lasagna?');
     expect(off.refused).toBe(true);
     expect(off.citations).toEqual([]);
     expect(off.text).toMatch(/I don't know/);
-    await expect(answers.ask({ question: '   ' })).rejects.toBeInstanceOf(KbError);
-    await expect(answers.ask({ question: 'x'.repeat(100_000) })).rejects.toMatchObject({ code: 'input/question_too_long' });
+    await expect(ask('   ')).rejects.toBeInstanceOf(KbError);
+    await expect(ask('x'.repeat(100_000))).rejects.toMatchObject({ code: 'input/question_too_long' });
   });
 });

@@ -12,6 +12,8 @@ import { createServerDatabase, silentLogger, type TestDatabase } from '../suppor
 const MANUAL = '/usr/share/doc/postgresql-doc-15/html';
 const DEV_SET = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'eval', 'pg-dev.jsonl');
 const root = path.resolve(import.meta.dirname, '..', '..');
+/** What `kb eval --answers` measures on the dev set today, less a margin (README, Retrieval quality). */
+const FACT_RATE_FLOOR = 0.6;
 
 // The manual comes from Debian's postgresql-doc-15, which scripts/test.sh installs.
 describe('the PostgreSQL manual, local embeddings, server PostgreSQL', () => {
@@ -42,6 +44,16 @@ describe('the PostgreSQL manual, local embeddings, server PostgreSQL', () => {
     expect(hybrid.refusal_rate).toBeGreaterThanOrEqual(0.9);
     expect(hybrid.hit_at_5).toBeGreaterThan((await run('bm25')).hit_at_5);
     expect(hybrid.hit_at_5).toBeGreaterThan((await run('vector')).hit_at_5);
+  }, 120_000);
+
+  it('answers the dev set through the assistant, stating the facts in short answers', async () => {
+    const questions = await readQuestions(DEV_SET);
+    const answerer = { full: true, answer: (question: string) => app.assistant.answer({ question, user: 'test:eval', evaluation: true }) };
+    const report = await evaluate(questions, app.retriever(['default'], 'hybrid', 20), answerer, 'hybrid', 10);
+    expect(report.fact_rate).toBeGreaterThanOrEqual(FACT_RATE_FLOOR);
+    expect(report.answer_chars!.p95).toBeLessThanOrEqual(900);
+    expect(report.answered_rate).toBeGreaterThanOrEqual(0.95);
+    expect(report.refusal_rate).toBeGreaterThanOrEqual(0.9);
   }, 120_000);
 
   it('keeps the thread context across a three-turn conversation, offline', async () => {

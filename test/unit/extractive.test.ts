@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { extractiveAnswer } from '../../src/answer/extractive.ts';
+import { splitBlocks } from '../../src/answer/passages.ts';
+import { questionShape } from '../../src/answer/questionKind.ts';
+import { parseMarkdown } from '../../src/ingest/markdownParser.ts';
+import { chunkDocument } from '../../src/ingest/chunker.ts';
+import type { RetrievedChunk } from '../../src/retrieval/hybridRetriever.ts';
+
+const chunk = (id: string, content: string, heading = 'H', title = 'Page'): RetrievedChunk => ({
+  chunk: { id, document_id: id, collection: 'c', source: `${id}.md`, title, url: null, heading, anchor: 'a', content, content_hash: 'h' + id },
+  fusedScore: 1,
+});
+const answer = (question: string, chunks: RetrievedChunk[]) => extractiveAnswer({ question, chunks });
+const fences = (text: string) => (text.match(/^```/gm) ?? []).length;
+
+describe('blocks', () => {
+  it('keeps a code block with a blank line inside whole', () => {
+    const blocks = splitBlocks('Run this:\n\n```sql\nCREATE INDEX i ON t (c);\n\nSELECT 1;\n```\n\nAfter.');
+    expect(blocks.map((b) => b.kind)).toEqual(['prose', 'code', 'prose']);
+    expect(blocks[1]!.text).toBe('```sql\nCREATE INDEX i ON t (c);\n\nSELECT 1;\n```');
+  });
+  it('closes a code block that a chunk edge cut open', () => {
+    expect(splitBlocks('```\nSELECT 1;')[0]!.text).toBe('```\nSELECT 1;\n```');
+  });
+});
+
+describe('kinds of question', () => {
+  it('tells how-to, definition, default, difference and purpose questions apart', () => {
+    expect(questionShape('How do I create a partial index?').kind).toBe('howto');
+    expect(questionShape('What is a tablespace?')).toMatchObject({ kind: 'definition', subject: ['tablespac'] });
+    expect(questionShape('What is the default transaction isolation level?').kind).toBe('default');
+    expect(questionShape('What is the difference between CHAR, VARCHAR and TEXT?').sides).toEqual([['char'], ['varchar'], ['text']]);
+    expect(questionShape('What does the deadlock_timeout setting do?').kind).toBe('purpose');
+    expect(questionShape('How do I use a CTE to make a long query readable?').purpose).toEqual(['long', 'queri', 'readabl']);
+  });
+});
+
+describe('extractive answers', () => {
+  it('answers the README example from kb/sample/indexes.md with the whole CREATE INDEX ... WHERE statement', () => {
+    const md = fs.readFileSync(path.resolve(import.meta.dirname, '..', '..', 'kb', 'sample', 'indexes.md'), 'utf8');
+    const doc = parseMarkdown(md, 'indexes.md');
+    const chunks = chunkDocument(doc).map((c, i) => chunk(String(i), c.content, c.heading, doc.title));
+    const partial = chunks.find((c) => c.chunk.heading === 'Partial indexes')!;
+    const text = answer('How do I create a partial index?', [partial, ...chunks.filter((c) => c !== partial)]);
+    const code = /```sql\n([\s\S]*?)\n```/.exec(text);
+    expect(code, text).not.toBeNull();
+    expect(code![1]).toMatch(/^CREATE INDEX orders_pending_created_idx\s+ON orders \(created_at\)\s+WHERE status = 'pending';/);
+    expect(fences(text) % 2).toBe(0);
+    expect(text.indexOf('A partial index covers only the rows')).toBeLessThan(text.indexOf('```sql'));
+  });
+
+  it('leads a definition question with the defining sentence', () => {
+    const chunks = [
+      chunk('1', 'Tablespaces can be dropped with DROP TABLESPACE once empty. Only superusers may create them.', 'Dropping'),
+      chunk('2', 'A tablespace is a location in the file system where PostgreSQL stores the files of database objects. Once created, it can be used from any database.', 'Tablespaces'),
+    ];
+    expect(answer('What is a tablespace?', chunks)).toMatch(/^A tablespace is a location in the file system/);
+  });
+
+  it('answers a default question with the sentence that gives the value', () => {
+    const chunks = [
+      chunk('1', 'default_transaction_deferrable (boolean)\n\nThis parameter controls the default deferrable status of each new transaction. The default is off.\n\ndefault_transaction_isolation (enum)\n\nEach transaction has an isolation level. This parameter controls the default isolation level of each new transaction. The default is read committed.'),
+    ];
+    const text = answer('What is the default transaction isolation level?', chunks);
+    expect(text).toMatch(/The default is read committed\./);
+    expect(text).toMatch(/^`default_transaction_isolation \(enum\)`/);
+  });
+
+  it('answers a difference question with the sentence that names both sides', () => {
+    const chunks = [
+      chunk('1', 'The char type is stored blank-padded to its length. Text values are stored as they are. There is no performance difference between char, varchar and text, apart from the storage of padding.'),
+    ];
+    expect(answer('What is the difference between char, varchar and text?', chunks)).toMatch(/no performance difference between char, varchar and text/);
+  });
+
+  it('keeps a setting with its description, drops cross-references and repeats nothing', () => {
+    const chunks = [
+      chunk('1', 'See Section 20.12 for details about locks.\n\ndeadlock_timeout (integer)\n\nThis is the amount of time to wait on a lock before checking to see if there is a deadlock condition (see Section 13.3). The default is one second.'),
+    ];
+    const text = answer('What does the deadlock_timeout setting do?', chunks);
+    expect(text).toMatch(/^`deadlock_timeout \(integer\)`: This is the amount of time to wait on a lock before checking to see if there is a deadlock condition\. The default is one second\. \[1\]$/);
+  });
+
+  it('finishes a passage across a chunk edge with the code block its sentence introduces', () => {
+    const first = chunk('1', 'Partial indexes skip rows. To create a partial index on unbilled orders, use a command such as this:');
+    const context = new Map([['1', { after: '```\nCREATE INDEX orders_unbilled ON orders (order_nr) WHERE billed is not true;\n```\n\nMore text.' }]]);
+    const text = extractiveAnswer({ question: 'How do I create a partial index?', chunks: [first], context });
+    expect(text).toContain('use a command such as this: [1]\n```\nCREATE INDEX orders_unbilled ON orders (order_nr) WHERE billed is not true;\n```');
+  });
+});

@@ -23,7 +23,7 @@ import type { AnswerActions, Assistant } from './assistant/types.ts';
 import { KbAnswerActions } from './assistant/answerActions.ts';
 import { HandoffStore } from './store/handoffStore.ts';
 import { FeedbackStore } from './store/feedbackStore.ts';
-import { sectionContext } from './store/sectionContext.ts';
+import { openingChunks, sectionContext } from './store/sectionContext.ts';
 import { answerPromptVersion } from './answer/generate.ts';
 import { condensePromptVersion } from './answer/condense.ts';
 
@@ -128,6 +128,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       minConfidence: config.retrieval.minConfidence,
       describeKnowledgeBase: (c) => describeKnowledgeBase(db, c),
       chunkContext: (ids) => sectionContext(db.reader(), ids),
+      openingChunks: (ids) => openingChunks(db.reader(), ids),
       logger,
     });
     const assistant = new ConversationalAssistant({

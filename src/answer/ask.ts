@@ -1,10 +1,11 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { KbError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { HybridRetriever, Retrieval } from '../retrieval/hybridRetriever.ts';
+import type { HybridRetriever, Retrieval, RetrievedChunk } from '../retrieval/hybridRetriever.ts';
+import type { ChunkRow } from '../store/knowledgeStore.ts';
 import { renumber, sectionLabel } from './citations.ts';
 import { condenseDeterministic, condenseWithModel } from './condense.ts';
-import { EXTRACTIVE_CHUNKS, extractiveAnswer, type ChunkContext } from './extractive.ts';
+import { EXTRACTIVE_CHUNKS, extractiveAnswer, wantsOpenings, type ChunkContext } from './extractive.ts';
 import { generateWithModel } from './generate.ts';
 import { dropInstructionEcho } from './outputFilter.ts';
 import type { Answer, Turn } from './types.ts';
@@ -21,6 +22,8 @@ export interface AnswerDeps {
   describeKnowledgeBase(collections: string[]): Promise<string>;
   /** Text around each chunk within its section, for extractive answers (sectionContext). */
   chunkContext?(chunkIds: string[]): Promise<Map<string, ChunkContext>>;
+  /** The first chunk of each document (openingChunks), for definition questions. */
+  openingChunks?(documentIds: string[]): Promise<Map<string, ChunkRow>>;
   logger: Logger;
 }
 
@@ -102,7 +105,8 @@ export class AnswerService {
       }
       note = 'The language model gave no citations, so this answer quotes the sources directly.';
     }
-    const { text, citations } = renumber(await this.extractive(standaloneQuestion, retrieval), chunks);
+    const extract = await this.extractive(standaloneQuestion, retrieval);
+    const { text, citations } = renumber(extract.text, extract.chunks);
     return { text, citations, confidence, refused: false, standaloneQuestion, note };
   }
 
@@ -112,15 +116,24 @@ export class AnswerService {
     return titles.length ? `The closest it has: ${titles.join('; ')}.` : this.deps.describeKnowledgeBase(scope);
   }
 
-  private async extractive(question: string, retrieval: Retrieval): Promise<string> {
+  /** The extractive answer, and the chunks its markers point into (the retrieved ones, plus any page openings it read). */
+  private async extractive(question: string, retrieval: Retrieval): Promise<{ text: string; chunks: RetrievedChunk[] }> {
     const termWeights = new Map(retrieval.queryTerms.filter((t) => t.df > 0).map((t) => [t.term, t.idf]));
-    let context: Map<string, ChunkContext> | undefined;
+    const top = retrieval.chunks.slice(0, EXTRACTIVE_CHUNKS);
+    const [context, openings] = await Promise.all([
+      this.optional('the chunks\' neighbours', () => this.deps.chunkContext?.(top.map((c) => c.chunk.id))),
+      wantsOpenings(question) ? this.optional('the pages\' openings', () => this.deps.openingChunks?.([...new Set(top.slice(0, 4).map((c) => c.chunk.document_id))])) : undefined,
+    ]);
+    return extractiveAnswer({ question, chunks: retrieval.chunks, termWeights, context, openings });
+  }
+
+  /** Extra reading for the extractive answer: the chunks alone still make one if it fails. */
+  private async optional<T>(what: string, read: () => Promise<T> | undefined): Promise<T | undefined> {
     try {
-      context = await this.deps.chunkContext?.(retrieval.chunks.slice(0, EXTRACTIVE_CHUNKS).map((c) => c.chunk.id));
+      return await read();
     } catch (err) {
-      // The chunks alone still make an answer; their neighbours only complete it.
-      this.deps.logger.warn({ err }, 'reading the chunks\' neighbours failed; answering from the chunks alone');
+      this.deps.logger.warn({ err }, `reading ${what} failed; answering from the chunks alone`);
+      return undefined;
     }
-    return extractiveAnswer({ question, chunks: retrieval.chunks, termWeights, context });
   }
 }

@@ -1,4 +1,5 @@
 import type { RetrievedChunk } from '../retrieval/hybridRetriever.ts';
+import type { ChunkRow } from '../store/knowledgeStore.ts';
 import { isFurniture, passagesOf, splitBlocks, type Block, type Passage } from './passages.ts';
 import { questionShape, type QuestionShape } from './questionKind.ts';
 import { contentStems } from './textAnalysis.ts';
@@ -16,6 +17,14 @@ export interface ExtractiveInput {
   termWeights?: Map<string, number>;
   /** By chunk id: its section's text around it, so a passage may finish across a chunk edge. */
   context?: Map<string, ChunkContext>;
+  /** By document id: the document's first chunk, read for questions about what something is. */
+  openings?: Map<string, ChunkRow>;
+}
+
+/** Definition and purpose questions are often answered by how a page opens. */
+export function wantsOpenings(question: string): boolean {
+  const kind = questionShape(question).kind;
+  return kind === 'definition' || kind === 'purpose';
 }
 
 export interface ExtractiveOptions {
@@ -34,7 +43,7 @@ export const EXTRACTIVE_CHUNKS = 8;
 
 const DEFAULTS: ExtractiveOptions = { chunks: EXTRACTIVE_CHUNKS, supports: 2, maxChars: 850, leadChars: 430 };
 
-interface Scored {
+export interface Scored {
   passage: Passage;
   score: number;
   stems: Set<string>;
@@ -49,13 +58,48 @@ interface Scored {
  * completed to the end of its thought, then at most two short supporting passages. Each
  * passage ends with a `[k]` marker pointing at its chunk; code blocks are never split.
  */
-export function extractiveAnswer(input: ExtractiveInput, options: Partial<ExtractiveOptions> = {}): string {
+export function extractiveAnswer(input: ExtractiveInput, options: Partial<ExtractiveOptions> = {}): { text: string; chunks: RetrievedChunk[] } {
   const o = { ...DEFAULTS, ...options };
+  const { chunks, ranks } = withOpenings(input.chunks.slice(0, o.chunks), input.openings);
+  const ranked = rankPassages({ ...input, chunks }, ranks);
+  return { text: compose(ranked, chunks, o), chunks: [...chunks, ...input.chunks.slice(o.chunks)] };
+}
+
+/**
+ * Each document's opening chunk, read right after the document's first retrieved chunk and
+ * ranked with it (`ranks`: each chunk's retrieval rank, which the score's rank prior uses).
+ */
+function withOpenings(retrieved: RetrievedChunk[], openings?: Map<string, ChunkRow>): { chunks: RetrievedChunk[]; ranks: number[] } {
+  const chunks: RetrievedChunk[] = [];
+  const ranks: number[] = [];
+  const present = new Set(retrieved.map((c) => c.chunk.id));
+  retrieved.forEach((c, rank) => {
+    chunks.push(c);
+    ranks.push(rank);
+    const opening = openings?.get(c.chunk.document_id);
+    if (opening && !present.has(opening.id)) {
+      chunks.push({ chunk: opening, fusedScore: 0 });
+      ranks.push(rank);
+      present.add(opening.id);
+    }
+  });
+  return { chunks, ranks };
+}
+
+interface RankedPassages {
+  shape: QuestionShape;
+  terms: string[];
+  /** Best first. */
+  scored: Scored[];
+}
+
+/** Every passage of the chunks, scored on the question and sorted best first. */
+export function rankPassages(input: ExtractiveInput, ranks: number[] = input.chunks.map((_, i) => i)): RankedPassages {
   const shape = questionShape(input.question);
   const terms = [...new Set(contentStems(input.question))];
   const weights = termWeightsFor(terms, input.termWeights, shape.purpose);
   const scored: Scored[] = [];
-  input.chunks.slice(0, o.chunks).forEach((c, chunkIndex) => {
+  input.chunks.forEach((c, chunkIndex) => {
     const heading = new Set(contentStems(`${c.chunk.title} ${c.chunk.heading}`));
     const around = input.context?.get(c.chunk.id);
     const sectionStart = input.context ? !around?.before : true;
@@ -63,12 +107,17 @@ export function extractiveAnswer(input: ExtractiveInput, options: Partial<Extrac
       const text = renderPassage(passage);
       if (!text) continue;
       const stems = new Set(contentStems([passage.label ?? '', ...passage.sentences].join(' ')));
-      scored.push({ passage, text, stems, score: scorePassage(passage, stems, heading, terms, weights, shape) });
+      scored.push({ passage, text, stems, score: scorePassage(passage, ranks[chunkIndex] ?? chunkIndex, stems, heading, terms, weights, shape) });
     }
   });
   scored.sort((a, b) => b.score - a.score || a.passage.chunkIndex - b.passage.chunkIndex || a.passage.position - b.passage.position);
+  return { shape, terms, scored };
+}
+
+/** The lead passage completed, then supporting passages that add to it, within the length budget. */
+function compose({ shape, terms, scored }: RankedPassages, chunks: RetrievedChunk[], o: ExtractiveOptions): string {
   const best = scored[0];
-  if (!best) return fallback(input.chunks);
+  if (!best) return fallback(chunks);
   const lead = complete(best, o.leadChars);
   const chosen: Scored[] = [lead];
   let chars = lead.text.length;
@@ -78,7 +127,9 @@ export function extractiveAnswer(input: ExtractiveInput, options: Partial<Extrac
     if (chosen.some((c) => overlaps(c, s))) continue;
     // A supporting passage must add something the others lack: a question term, or the code.
     const adds = terms.some((t) => s.stems.has(t) && !chosen.some((c) => c.stems.has(t))) || (shape.kind === 'howto' && s.passage.code && !chosen.some((c) => c.passage.code));
-    if (!adds) continue;
+    // …or a second source nearly as good (a close call between pages is better shown than guessed).
+    const another = s.score >= 0.8 * best.score && !chosen.some((c) => chunks[c.passage.chunkIndex]!.chunk.document_id === chunks[s.passage.chunkIndex]!.chunk.document_id);
+    if (!adds && !another) continue;
     chosen.push(s);
     chars += s.text.length;
   }
@@ -127,9 +178,11 @@ const CROSS_REFERENCE = /^(see|refer to|for (more|further|additional) (informati
 const SECTION_REF = /\s*\((see\s+)?(Section|Chapter|Table|Example|Appendix|Figure)\s+[\dA-Z][\d.]*[^)]*\)/g;
 const ANAPHOR = /^(this|these|that|those|it|they|such|also|however|otherwise|then|thus|therefore|in that case|in this case|here)\b/i;
 const COPULA = /^(is|are|was|means|refers|stores|provides|keeps|tracks|allows|lets|represents|contains|consists|can be|denotes|describes)\b/i;
+/** A sentence that tells how: "by setting …", "use the … command", "To do X, run …". */
+const INSTRUCTS = /\b(by (setting|using|running|adding|editing|creating|calling|specifying|writing)|set (the )?[\w.]+ (parameter )?to|use the|use a|run the|you can|you must|you need to|is done (with|by)|can be done)\b|^to \w[^,]{0,60}, (use|run|set|add|create|call|write|issue|execute)\b/i;
 const DESCRIBES = /^(controls|sets|specifies|determines|enables|disables|causes|makes|forces|allows|limits|reports|this (option|parameter|setting|is|command|function|clause)|when (set|enabled|on))\b/i;
 
-function scorePassage(p: Passage, stems: Set<string>, heading: Set<string>, terms: string[], weights: Map<string, number>, shape: QuestionShape): number {
+function scorePassage(p: Passage, rank: number, stems: Set<string>, heading: Set<string>, terms: string[], weights: Map<string, number>, shape: QuestionShape): number {
   const total = terms.reduce((s, t) => s + weights.get(t)!, 0) || 1;
   const share = (has: (t: string) => boolean) => terms.reduce((s, t) => s + (has(t) ? weights.get(t)! : 0), 0) / total;
   const codeStems = p.code ? new Set(contentStems(p.code)) : undefined;
@@ -138,18 +191,20 @@ function scorePassage(p: Passage, stems: Set<string>, heading: Set<string>, term
   const coverage = share((t) => stems.has(t)) + 0.5 * share((t) => !stems.has(t) && (codeStems?.has(t) ?? false));
   const leadCoverage = share((t) => leadStems.has(t));
   const headingCoverage = share((t) => heading.has(t) && !stems.has(t));
-  let score = 0.45 * coverage + 0.2 * leadCoverage + 0.2 * headingCoverage + 0.45 / (1 + 0.6 * p.chunkIndex);
+  let score = 0.45 * coverage + 0.2 * leadCoverage + 0.2 * headingCoverage + 0.45 / (1 + 0.6 * rank);
   if (labelStems) score += 0.1 * share((t) => labelStems.has(t));
 
   const first = p.sentences[0] ?? '';
   const prose = p.sentences.join(' ');
+  const subject = shape.subject.filter((t) => !CATEGORY.has(t));
   const subjectIn = (text: string) => {
     const has = new Set(contentStems(text));
-    return shape.subject.length ? shape.subject.filter((t) => has.has(t)).length / shape.subject.length : 0;
+    return subject.length ? subject.filter((t) => has.has(t)).length / subject.length : 0;
   };
   switch (shape.kind) {
     case 'howto':
       if (p.code) score += 0.12 + 0.3 * (codeStems ? share((t) => codeStems.has(t)) : 0);
+      if (INSTRUCTS.test(prose)) score += 0.08;
       break;
     case 'definition':
       if (defines(p.sentences, shape)) score += 0.35;
@@ -166,7 +221,7 @@ function scorePassage(p: Passage, stems: Set<string>, heading: Set<string>, term
       break;
     }
     case 'purpose':
-      if (p.label && subjectIn(p.label) === 1) score += 0.3;
+      if (p.label && subjectIn(p.label) >= 0.5) score += 0.3 * subjectIn(p.label);
       if (DESCRIBES.test(first)) score += 0.08;
       if (defines(p.sentences, shape)) score += 0.15;
       break;
@@ -175,6 +230,8 @@ function scorePassage(p: Passage, stems: Set<string>, heading: Set<string>, term
       break;
   }
   if (!p.sentences.length) score -= shape.kind === 'howto' ? 0.1 : 0.25;
+  // A label's description is best read from its start.
+  if (p.label && !p.opensParagraph) score -= 0.12;
   if (!p.core) score -= 0.05;
   if (!p.opensParagraph && ANAPHOR.test(first)) score -= 0.12;
   if (CROSS_REFERENCE.test(first)) score -= 0.3;
@@ -186,22 +243,30 @@ function scorePassage(p: Passage, stems: Set<string>, heading: Set<string>, term
   return score;
 }
 
-const DEFAULT_VALUE = /\b(the )?default\b[^.]{0,60}\b(is|are|value|of|to)\b|\bdefaults? to\b|\bis the default\b|\(the default\)|\bby default\b/i;
+/** A sentence that states a default: "The default is 128MB", "defaults to on", "… (the default)". */
+const DEFAULT_VALUE = /\b(the )?default( value| setting)? (is|was)\b|\bdefaults? to\b|\bis the default\b|\(the default\)|\bby default\b|\bdefault:/i;
 
-/** "A tablespace is …", "Event triggers are …", "… is called the visibility map". */
+/** "A tablespace is …", "Event triggers are …", "TRUNCATE quickly removes …", "… is called the visibility map". */
 function defines(sentences: string[], shape: QuestionShape): boolean {
-  if (!shape.subject.length) return false;
+  const subject = shape.subject.filter((t) => !CATEGORY.has(t));
+  if (!subject.length) return false;
   return sentences.slice(0, 2).some((s) => {
     const words = s.split(/\s+/);
-    for (let i = 1; i < Math.min(words.length, 12); i++) {
-      if (!COPULA.test(words.slice(i).join(' '))) continue;
+    for (let i = 1; i < Math.min(words.length, 25); i++) {
       const before = new Set(contentStems(words.slice(0, i).join(' ')));
-      if (shape.subject.every((t) => before.has(t))) return true;
+      if (!subject.every((t) => before.has(t))) continue;
+      // The subject opens the sentence and a verb follows, or a copula follows it later.
+      if (i <= subject.length + 1 || COPULA.test(words.slice(i).join(' '))) return true;
     }
     const tail = /\b(called|known as|referred to as|termed|has an?|have an?|uses an?|maintains an?)\s+(.{3,60})/i.exec(s);
-    return tail ? shape.subject.every((t) => contentStems(tail[2]!.split(/[,(;]/)[0]!).includes(t)) : false;
+    return tail ? subject.every((t) => contentStems(tail[2]!.split(/[,(;]/)[0]!).includes(t)) : false;
   });
 }
+
+/** Words naming what kind of thing the subject is ("the TRUNCATE command"), not the subject. */
+// Porter stems of command, setting, option, parameter, function, clause, statement, feature, type,
+// mode, keyword, variable, configuration, and (in "what is the default value of X") default and value.
+const CATEGORY = new Set(['command', 'set', 'option', 'paramet', 'function', 'claus', 'statement', 'featur', 'type', 'mode', 'keyword', 'variabl', 'configur', 'default', 'valu']);
 
 function headingCoversSubject(heading: Set<string>, shape: QuestionShape): boolean {
   return shape.subject.length > 0 && shape.subject.every((t) => heading.has(t));
@@ -214,11 +279,13 @@ function overlaps(a: Scored, b: Scored): boolean {
 
 /** The passage as the reader sees it: label, sentences without section cross-references, code. */
 function renderPassage(p: Passage): string {
-  const prose = p.sentences
-    .map((s) => s.replace(SECTION_REF, ''))
-    .filter((s) => !CROSS_REFERENCE.test(s))
-    .join(' ')
-    .trim();
+  const clean = (xs: string[]) =>
+    xs
+      .map((s) => s.replace(SECTION_REF, ''))
+      .filter((s) => !CROSS_REFERENCE.test(s))
+      .join(' ')
+      .trim();
+  const prose = p.gapAfterFirst ? [clean(p.sentences.slice(0, 1)), clean(p.sentences.slice(1))].filter(Boolean).join(' … ') : clean(p.sentences);
   const label = p.label ? `\`${p.label}\`` : '';
   const head = label && prose ? `${label}: ${p.opensParagraph ? '' : '… '}${prose}` : label || prose;
   return [head, p.code].filter(Boolean).join('\n');

@@ -74,6 +74,8 @@ export interface Passage {
   position: number;
   label?: string;
   sentences: string[];
+  /** The first sentence is the paragraph's opening, and the others come later in it (shown after "…"). */
+  gapAfterFirst: boolean;
   /** The sentences after these in the same paragraph, for completing the answer. */
   rest: string[];
   code?: string;
@@ -104,35 +106,42 @@ export function passagesOf(blocks: Block[], chunkIndex: number, sectionStart: bo
     const next = blocks[i + 1];
     // A label on its own is a passage only with the code it names (a signature and its example).
     if (block.kind === 'label' && next?.kind === 'code' && (block.core || next.core)) {
-      out.push({ chunkIndex, position: i * 100, label: block.text, sentences: [], rest: [], code: next.text, opensParagraph: true, opensSection: false, core: block.core || next.core });
+      out.push({ chunkIndex, position: i * 100, label: block.text, sentences: [], gapAfterFirst: false, rest: [], code: next.text, opensParagraph: true, opensSection: false, core: block.core || next.core });
     }
     if (block.kind === 'code' && prev?.kind !== 'prose' && prev?.kind !== 'label') {
       // A code block with no prose before it (an example right under its heading).
-      out.push({ chunkIndex, position: i * 100, sentences: [], rest: [], code: block.text, opensParagraph: true, opensSection: false, core: block.core });
+      out.push({ chunkIndex, position: i * 100, sentences: [], gapAfterFirst: false, rest: [], code: block.text, opensParagraph: true, opensSection: false, core: block.core });
     }
     if (block.kind !== 'prose') return;
     const label = prev?.kind === 'label' ? prev : undefined;
     const code = next?.kind === 'code' ? next : undefined;
     const all = sentences(block.text.replace(/\n/g, ' '));
+    const push = (start: number, end: number, withFirst: boolean) => {
+      const withCode = end === all.length - 1 && code ? code : undefined;
+      out.push({
+        chunkIndex,
+        position: i * 100 + start,
+        label: label?.text,
+        sentences: withFirst ? [all[0]!, ...all.slice(start, end + 1)] : all.slice(start, end + 1),
+        gapAfterFirst: withFirst,
+        rest: all.slice(end + 1),
+        code: withCode?.text,
+        nextCode: code?.text,
+        opensParagraph: start === 0 || withFirst,
+        opensSection: sectionStart && i === firstProse && (start === 0 || withFirst),
+        core: block.core || !!label?.core || !!withCode?.core,
+      });
+    };
     for (let s = 0; s < all.length; s++) {
       let chars = 0;
       for (let e = s; e < Math.min(all.length, s + MAX_WINDOW); e++) {
         chars += all[e]!.length + 1;
         if (chars > MAX_PROSE_CHARS && e > s) break;
-        const withCode = e === all.length - 1 && code ? code : undefined;
-        out.push({
-          chunkIndex,
-          position: i * 100 + s,
-          label: label?.text,
-          sentences: all.slice(s, e + 1),
-          rest: all.slice(e + 1),
-          code: withCode?.text,
-          nextCode: code?.text,
-          opensParagraph: s === 0,
-          opensSection: sectionStart && i === firstProse && s === 0,
-          core: block.core || !!label?.core || !!withCode?.core,
-        });
+        // A label's description is read from its first sentence; a later one joins it after a gap.
+        if (s === 0 || !label) push(s, e, false);
       }
+      // The paragraph's opening sentence, a gap, and one later sentence: topic, then the point.
+      if (s > 1 && all[0]!.length + all[s]!.length < MAX_PROSE_CHARS) push(s, s, true);
     }
   });
   return out;

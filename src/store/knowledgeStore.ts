@@ -106,7 +106,8 @@ const WRITE_ATTEMPTS = 3;
 /** First-pass chunks that pseudo-relevance feedback re-scores (see bm25()). */
 const feedbackPool = 200;
 
-const rowColumns = 'c.id::text AS id, c.document_id::text AS document_id, c.collection, d.source, d.title, d.url, c.heading, c.anchor, c.content, d.content_hash';
+/** A chunk's row (ChunkRow) from `chunks c JOIN documents d`. */
+export const rowColumns = 'c.id::text AS id, c.document_id::text AS document_id, c.collection, d.source, d.title, d.url, c.heading, c.anchor, c.content, d.content_hash';
 /** Which of the query's terms (given as parameter `param`) chunk `c` contains. */
 const queryTermsColumn = (param: string) =>
   `ARRAY(SELECT ct.term FROM chunk_terms ct WHERE ct.chunk_id = c.id AND ct.term = ANY(tsvector_to_array(to_tsvector('english', ${param}))) ORDER BY ct.term) AS query_terms`;

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.ts';
+import { rowColumns, type ChunkRow } from './knowledgeStore.ts';
 
 /** The text of the chunks just before and after a chunk, when they belong to its section. */
 export interface SectionContext {
@@ -22,4 +23,17 @@ export async function sectionContext(db: Queryable, chunkIds: string[]): Promise
     [chunkIds],
   );
   return new Map(r.rows.map((x) => [x.id, { before: x.before ?? undefined, after: x.after ?? undefined }]));
+}
+
+/**
+ * The first chunk of each of these documents: what a page opens with usually says what its
+ * subject is, even when the question matched a later part of it better.
+ */
+export async function openingChunks(db: Queryable, documentIds: string[]): Promise<Map<string, ChunkRow>> {
+  if (!documentIds.length) return new Map();
+  const r = await db.query<ChunkRow>(
+    `SELECT ${rowColumns} FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.document_id = ANY($1::bigint[]) AND c.ord = 0`,
+    [documentIds],
+  );
+  return new Map(r.rows.map((x) => [x.document_id, x]));
 }

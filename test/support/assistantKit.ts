@@ -7,7 +7,7 @@ import { ThreadMemory } from '../../src/cache/threadMemory.ts';
 import type { Database } from '../../src/db/database.ts';
 import { FeedbackStore } from '../../src/store/feedbackStore.ts';
 import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
-import { sectionContext } from '../../src/store/sectionContext.ts';
+import { openingChunks, sectionContext } from '../../src/store/sectionContext.ts';
 import { silentLogger } from './databases.ts';
 
 /**
@@ -20,6 +20,7 @@ export function testAssistant(db: Database, options: Pick<AnswerDeps, 'retriever
     minConfidence: 0.5,
     describeKnowledgeBase: async () => 'The knowledge base covers a few notes.',
     chunkContext: (ids) => sectionContext(db, ids),
+    openingChunks: (ids) => openingChunks(db, ids),
     logger: silentLogger,
     ...options,
   });

@@ -22,7 +22,7 @@ describe('citations', () => {
 describe('extractive answers', () => {
   it('quotes the passage that answers the question with its marker and the code it introduces', () => {
     const chunks = [chunk('1', 'p.html', 'Unrelated opener about history. A partial index covers only rows that satisfy its predicate. It is smaller.\n\n```\nCREATE INDEX i ON t (c) WHERE x;\n```')];
-    const text = extractiveAnswer({ question: 'How do I create a partial index?', chunks });
+    const { text } = extractiveAnswer({ question: 'How do I create a partial index?', chunks });
     expect(text).toBe('A partial index covers only rows that satisfy its predicate. It is smaller. [1]\n```\nCREATE INDEX i ON t (c) WHERE x;\n```');
   });
 });

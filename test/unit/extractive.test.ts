@@ -12,7 +12,7 @@ const chunk = (id: string, content: string, heading = 'H', title = 'Page'): Retr
   chunk: { id, document_id: id, collection: 'c', source: `${id}.md`, title, url: null, heading, anchor: 'a', content, content_hash: 'h' + id },
   fusedScore: 1,
 });
-const answer = (question: string, chunks: RetrievedChunk[]) => extractiveAnswer({ question, chunks });
+const answer = (question: string, chunks: RetrievedChunk[]) => extractiveAnswer({ question, chunks }).text;
 const fences = (text: string) => (text.match(/^```/gm) ?? []).length;
 
 describe('blocks', () => {
@@ -86,7 +86,7 @@ describe('extractive answers', () => {
   it('finishes a passage across a chunk edge with the code block its sentence introduces', () => {
     const first = chunk('1', 'Partial indexes skip rows. To create a partial index on unbilled orders, use a command such as this:');
     const context = new Map([['1', { after: '```\nCREATE INDEX orders_unbilled ON orders (order_nr) WHERE billed is not true;\n```\n\nMore text.' }]]);
-    const text = extractiveAnswer({ question: 'How do I create a partial index?', chunks: [first], context });
+    const { text } = extractiveAnswer({ question: 'How do I create a partial index?', chunks: [first], context });
     expect(text).toContain('use a command such as this: [1]\n```\nCREATE INDEX orders_unbilled ON orders (order_nr) WHERE billed is not true;\n```');
   });
 });

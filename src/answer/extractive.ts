@@ -38,10 +38,13 @@ export interface ExtractiveOptions {
   leadChars: number;
 }
 
+/** About one Slack or Discord screen. */
+const SCREEN_CHARS = 900;
+
 /** Retrieved chunks whose passages are considered. */
 export const EXTRACTIVE_CHUNKS = 8;
 
-const DEFAULTS: ExtractiveOptions = { chunks: EXTRACTIVE_CHUNKS, supports: 2, maxChars: 850, leadChars: 430 };
+const DEFAULTS: ExtractiveOptions = { chunks: EXTRACTIVE_CHUNKS, supports: 2, maxChars: SCREEN_CHARS - 50, leadChars: 430 };
 
 export interface Scored {
   passage: Passage;
@@ -107,7 +110,9 @@ export function rankPassages(input: ExtractiveInput, ranks: number[] = input.chu
       const text = renderPassage(passage);
       if (!text) continue;
       const stems = new Set(contentStems([passage.label ?? '', ...passage.sentences].join(' ')));
-      scored.push({ passage, text, stems, score: scorePassage(passage, ranks[chunkIndex] ?? chunkIndex, stems, heading, terms, weights, shape) });
+      // An answer longer than a screen (a long example) has to be much better to lead.
+      const tooLong = text.length > SCREEN_CHARS ? 0.2 : 0;
+      scored.push({ passage, text, stems, score: scorePassage(passage, ranks[chunkIndex] ?? chunkIndex, stems, heading, terms, weights, shape) - tooLong });
     }
   });
   scored.sort((a, b) => b.score - a.score || a.passage.chunkIndex - b.passage.chunkIndex || a.passage.position - b.passage.position);
@@ -150,7 +155,7 @@ function complete(s: Scored, maxChars: number): Scored {
     size += next.length + 1;
   }
   const reachedEnd = i === p.rest.length;
-  const code = reachedEnd && p.nextCode && p.nextCode.length <= 700 ? p.nextCode : undefined;
+  const code = reachedEnd && p.nextCode && size + p.nextCode.length <= SCREEN_CHARS - 100 ? p.nextCode : undefined;
   // A last sentence introducing code that is not shown ("for example:") is dropped.
   if (!code && sentences.length > p.sentences.length && /:\s*$/.test(sentences[sentences.length - 1]!)) sentences.pop();
   const passage: Passage = { ...p, sentences, rest: p.rest.slice(sentences.length - p.sentences.length), code };

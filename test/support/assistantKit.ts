@@ -35,6 +35,7 @@ export function testAssistant(db: Database, options: Pick<AnswerDeps, 'retriever
     defaultScope: options.defaultScope,
     maxQuestionChars: 2000,
     answerTtlSeconds: 3600,
+    answerLockTtlMs: 10_000,
     cacheIdentity: { model: 'extractive', promptVersion: 'test' },
     logger: silentLogger,
   });

@@ -2,7 +2,7 @@ import type { RetrievedChunk } from '../retrieval/hybridRetriever.ts';
 import type { ChunkRow } from '../store/knowledgeStore.ts';
 import { isFurniture, passagesOf, splitBlocks, type Block, type Passage } from './passages.ts';
 import { questionShape, type QuestionShape } from './questionKind.ts';
-import { contentStems } from './textAnalysis.ts';
+import { cachedStems, contentStems } from './textAnalysis.ts';
 
 /** Text of a chunk's section just before and after it (the neighbouring chunks' edges). */
 export interface ChunkContext {
@@ -50,8 +50,14 @@ export interface Scored {
   passage: Passage;
   score: number;
   stems: Set<string>;
+}
+
+/** A passage chosen for the answer, with its text as the reader sees it. */
+interface Chosen extends Scored {
   text: string;
 }
+
+const chosenFrom = (s: Scored): Chosen => ({ ...s, text: renderPassage(s.passage) });
 
 /**
  * An answer without a language model, like a search engine's answer box: the passage (a
@@ -107,12 +113,12 @@ export function rankPassages(input: ExtractiveInput, ranks: number[] = input.chu
     const around = input.context?.get(c.chunk.id);
     const sectionStart = input.context ? !around?.before : true;
     for (const passage of passagesOf(blocksWithContext(c, around), chunkIndex, sectionStart)) {
-      const text = renderPassage(passage);
-      if (!text) continue;
-      const stems = new Set(contentStems([passage.label ?? '', ...passage.sentences].join(' ')));
+      if (!passage.label && !passage.code && passage.sentences.every((x) => CROSS_REFERENCE.test(x))) continue;
+      const stems = new Set([...(passage.label ? cachedStems(passage.label) : []), ...passage.sentences.flatMap((x) => cachedStems(x))]);
       // An answer longer than a screen (a long example) has to be much better to lead.
-      const tooLong = text.length > SCREEN_CHARS ? 0.2 : 0;
-      scored.push({ passage, text, stems, score: scorePassage(passage, ranks[chunkIndex] ?? chunkIndex, stems, heading, terms, weights, shape) - tooLong });
+      const length = (passage.label?.length ?? 0) + passage.sentences.reduce((n, x) => n + x.length + 1, 0) + (passage.code?.length ?? 0);
+      const tooLong = length > SCREEN_CHARS ? 0.2 : 0;
+      scored.push({ passage, stems, score: scorePassage(passage, ranks[chunkIndex] ?? chunkIndex, stems, heading, terms, weights, shape) - tooLong });
     }
   });
   scored.sort((a, b) => b.score - a.score || a.passage.chunkIndex - b.passage.chunkIndex || a.passage.position - b.passage.position);
@@ -124,11 +130,13 @@ function compose({ shape, terms, scored }: RankedPassages, chunks: RetrievedChun
   const best = scored[0];
   if (!best) return fallback(chunks);
   const lead = complete(best, o.leadChars);
-  const chosen: Scored[] = [lead];
+  const chosen: Chosen[] = [lead];
   let chars = lead.text.length;
-  for (const s of scored.slice(1)) {
+  for (const candidate of scored.slice(1)) {
     if (chosen.length > o.supports) break;
-    if (s.score < 0.6 * best.score || chars + s.text.length > o.maxChars) continue;
+    if (candidate.score < 0.6 * best.score) break;
+    const s = chosenFrom(candidate);
+    if (chars + s.text.length > o.maxChars) continue;
     if (chosen.some((c) => overlaps(c, s))) continue;
     // A supporting passage must add something the others lack: a question term, or the code.
     const adds = terms.some((t) => s.stems.has(t) && !chosen.some((c) => c.stems.has(t))) || (shape.kind === 'howto' && s.passage.code && !chosen.some((c) => c.passage.code));
@@ -142,9 +150,9 @@ function compose({ shape, terms, scored }: RankedPassages, chunks: RetrievedChun
 }
 
 /** Carries the lead passage on to the end of its paragraph (and its code) while it stays short. */
-function complete(s: Scored, maxChars: number): Scored {
+function complete(s: Scored, maxChars: number): Chosen {
   const p = s.passage;
-  if (p.code || !p.rest.length) return s;
+  if (p.code || !p.rest.length) return chosenFrom(s);
   const sentences = [...p.sentences];
   let size = sentences.join(' ').length;
   let i = 0;
@@ -190,9 +198,9 @@ const DESCRIBES = /^(controls|sets|specifies|determines|enables|disables|causes|
 function scorePassage(p: Passage, rank: number, stems: Set<string>, heading: Set<string>, terms: string[], weights: Map<string, number>, shape: QuestionShape): number {
   const total = terms.reduce((s, t) => s + weights.get(t)!, 0) || 1;
   const share = (has: (t: string) => boolean) => terms.reduce((s, t) => s + (has(t) ? weights.get(t)! : 0), 0) / total;
-  const codeStems = p.code ? new Set(contentStems(p.code)) : undefined;
-  const leadStems = new Set(contentStems(`${p.label ?? ''} ${p.sentences[0] ?? ''}`));
-  const labelStems = p.label ? new Set(contentStems(p.label)) : undefined;
+  const codeStems = p.code ? new Set(cachedStems(p.code)) : undefined;
+  const leadStems = new Set([...(p.label ? cachedStems(p.label) : []), ...cachedStems(p.sentences[0] ?? '')]);
+  const labelStems = p.label ? new Set(cachedStems(p.label)) : undefined;
   const coverage = share((t) => stems.has(t)) + 0.5 * share((t) => !stems.has(t) && (codeStems?.has(t) ?? false));
   const leadCoverage = share((t) => leadStems.has(t));
   const headingCoverage = share((t) => heading.has(t) && !stems.has(t));
@@ -203,7 +211,7 @@ function scorePassage(p: Passage, rank: number, stems: Set<string>, heading: Set
   const prose = p.sentences.join(' ');
   const subject = shape.subject.filter((t) => !CATEGORY.has(t));
   const subjectIn = (text: string) => {
-    const has = new Set(contentStems(text));
+    const has = new Set(cachedStems(text));
     return subject.length ? subject.filter((t) => has.has(t)).length / subject.length : 0;
   };
   switch (shape.kind) {
@@ -257,8 +265,9 @@ function defines(sentences: string[], shape: QuestionShape): boolean {
   if (!subject.length) return false;
   return sentences.slice(0, 2).some((s) => {
     const words = s.split(/\s+/);
+    const before = new Set<string>();
     for (let i = 1; i < Math.min(words.length, 25); i++) {
-      const before = new Set(contentStems(words.slice(0, i).join(' ')));
+      for (const t of cachedStems(words[i - 1]!)) before.add(t);
       if (!subject.every((t) => before.has(t))) continue;
       // The subject opens the sentence and a verb follows, or a copula follows it later.
       if (i <= subject.length + 1 || COPULA.test(words.slice(i).join(' '))) return true;
@@ -283,7 +292,7 @@ function overlaps(a: Scored, b: Scored): boolean {
 }
 
 /** The passage as the reader sees it: label, sentences without section cross-references, code. */
-function renderPassage(p: Passage): string {
+export function renderPassage(p: Passage): string {
   const clean = (xs: string[]) =>
     xs
       .map((s) => s.replace(SECTION_REF, ''))
@@ -296,7 +305,7 @@ function renderPassage(p: Passage): string {
   return [head, p.code].filter(Boolean).join('\n');
 }
 
-function withMarker(s: Scored): string {
+function withMarker(s: Chosen): string {
   const marker = ` [${s.passage.chunkIndex + 1}]`;
   const [head, ...code] = s.text.split('\n');
   if (!s.passage.code || !head || head.startsWith('```') || head.startsWith('~~~')) {

@@ -43,3 +43,19 @@ export function sentences(block: string): string[] {
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 }
+
+const textMemo = new Map<string, string[]>();
+
+/**
+ * contentStems, remembered for recent texts: an extractive answer scores each sentence in
+ * several overlapping passages. Callers must not modify the array.
+ */
+export function cachedStems(text: string): readonly string[] {
+  let stems = textMemo.get(text);
+  if (!stems) {
+    if (textMemo.size >= 20_000) textMemo.clear();
+    stems = contentStems(text);
+    textMemo.set(text, stems);
+  }
+  return stems;
+}

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODEL_SOURCES } from '../../src/answer/ask.ts';
 import { startFakeOpenAI, systemText, userText, type FakeOpenAI, type FakeReply, type RecordedChat } from '../support/fakeOpenAI.ts';
 import { captureLogs, startTestApp, timed, watchCrashes, type TestApp } from '../support/reliabilityKit.ts';
 
@@ -59,8 +60,8 @@ describe('a working model', () => {
     expect(a.text).toMatch(/^Add a WHERE clause to CREATE INDEX \[1\]\. It keeps the index small \[\d\]\./);
     expect(a.citations.map((c) => c.n)).toEqual(a.citations.map((_, i) => i + 1));
     for (const c of a.citations) expect(locations.has(`${c.source}#${c.anchor ?? ''}`)).toBe(true);
-    // [1] is the chunk the model cited first: the last source it was shown.
-    const lastShown = retrieved.chunks[retrieved.chunks.length - 1]!.chunk;
+    // [1] is the chunk the model cited first: the last source it was shown (the first MODEL_SOURCES retrieved).
+    const lastShown = retrieved.chunks.slice(0, MODEL_SOURCES).at(-1)!.chunk;
     expect(a.citations[0]).toMatchObject({ source: lastShown.source });
   });
 });

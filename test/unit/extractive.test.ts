@@ -89,4 +89,11 @@ describe('extractive answers', () => {
     const { text } = extractiveAnswer({ question: 'How do I create a partial index?', chunks: [first], context });
     expect(text).toContain('use a command such as this: [1]\n```\nCREATE INDEX orders_unbilled ON orders (order_nr) WHERE billed is not true;\n```');
   });
+
+  it('never answers with nothing: a chunk that is only a title, or only code, still gives its text with a marker', () => {
+    expect(answer('What are event triggers?', [chunk('1', 'DROP EVENT TRIGGER — remove an event trigger')])).toBe('DROP EVENT TRIGGER — remove an event trigger [1]');
+    const code = answer('How do I vacuum a table?', [chunk('1', '```sql\nVACUUM (VERBOSE) orders;\n```')]);
+    expect(code).toContain('```sql\nVACUUM (VERBOSE) orders;\n```');
+    expect(code).toMatch(/\[1\]/);
+  });
 });

@@ -1,5 +1,7 @@
 import {
+  ApplicationCommandType,
   ApplicationIntegrationType,
+  ContextMenuCommandBuilder,
   DiscordAPIError,
   InteractionContextType,
   OAuth2Scopes,
@@ -10,8 +12,10 @@ import {
   SlashCommandBuilder,
   type RESTGetCurrentApplicationResult,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  type RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from 'discord.js';
 import { KbError, toKbError } from '../../src/errors.ts';
+import { ASK_MESSAGE_COMMAND } from './handlers/askAboutMessage.ts';
 import { ASK_COMMAND, ASK_OPTION } from './handlers/askCommand.ts';
 
 /** The /ask slash command, usable in servers and in DMs with the bot. */
@@ -23,7 +27,15 @@ export const askCommand: RESTPostAPIChatInputApplicationCommandsJSONBody = new S
   .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
   .toJSON();
 
-export const commandDefinitions = [askCommand];
+/** Apps → "Ask the knowledge base" on any message in a server. */
+export const askAboutMessageCommand: RESTPostAPIContextMenuApplicationCommandsJSONBody = new ContextMenuCommandBuilder()
+  .setName(ASK_MESSAGE_COMMAND)
+  .setType(ApplicationCommandType.Message)
+  .setIntegrationTypes(ApplicationIntegrationType.GuildInstall)
+  .setContexts(InteractionContextType.Guild)
+  .toJSON();
+
+export const commandDefinitions = [askCommand, askAboutMessageCommand];
 
 /** What the bot needs in a server: read the channel, start a thread, answer in it with an embed, react 👀. */
 export const BOT_PERMISSIONS = new PermissionsBitField([

@@ -128,12 +128,12 @@ async function continueFrom(ctx: DiscordHandlerContext, message: Message, answer
   }
 }
 
-function threadName(question: string): string {
+export function threadName(question: string): string {
   const name = question.replace(/\s+/g, ' ').trim();
   return name.length <= THREAD_NAME_MAX ? name : `${name.slice(0, THREAD_NAME_MAX - 1)}…`;
 }
 
-async function sendAll(target: SendableChannels, messages: RenderedMessage[]): Promise<Message> {
+export async function sendAll(target: SendableChannels, messages: RenderedMessage[]): Promise<Message> {
   let last: Message | undefined;
   for (const m of messages) last = await target.send(m);
   if (!last) throw new KbError('internal/unexpected', undefined, { cause: new Error('rendered answer had no messages') });

@@ -1,5 +1,6 @@
 import { Events, type Client } from 'discord.js';
 import { FEEDBACK_DOWN, FEEDBACK_UP, HANDOFF_PREFIX, SHARE_PREFIX, WHY_PREFIX } from '../render.ts';
+import { ASK_MESSAGE_COMMAND, handleAskAboutMessage } from './askAboutMessage.ts';
 import { ASK_COMMAND, handleAskCommand } from './askCommand.ts';
 import type { DiscordHandlerContext } from './context.ts';
 import { handleFeedbackButton } from './feedbackButton.ts';
@@ -17,6 +18,8 @@ export function registerHandlers(client: Client, ctx: DiscordHandlerContext): vo
   client.on(Events.InteractionCreate, (interaction) => {
     if (interaction.isChatInputCommand() && interaction.commandName === ASK_COMMAND) {
       guard('/ask', handleAskCommand(ctx, interaction));
+    } else if (interaction.isMessageContextMenuCommand() && interaction.commandName === ASK_MESSAGE_COMMAND) {
+      guard('message command', handleAskAboutMessage(ctx, interaction));
     } else if (interaction.isButton() && (interaction.customId === FEEDBACK_UP || interaction.customId === FEEDBACK_DOWN)) {
       guard('feedback', handleFeedbackButton(ctx, interaction));
     } else if (interaction.isButton() && interaction.customId.startsWith(SHARE_PREFIX)) {

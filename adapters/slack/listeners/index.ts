@@ -3,9 +3,11 @@ import type { ListenerDeps } from '../deps.ts';
 import { register as registerActions } from './actions/index.ts';
 import { register as registerCommands } from './commands/index.ts';
 import { register as registerEvents } from './events/index.ts';
+import { register as registerShortcuts } from './shortcuts/index.ts';
 
 export function registerListeners(app: App, deps: ListenerDeps): void {
   registerCommands(app, deps);
   registerEvents(app, deps);
   registerActions(app, deps);
+  registerShortcuts(app, deps);
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { askCommand, BOT_PERMISSIONS, inviteUrl, registerCommands } from '../../../adapters/discord/commands.ts';
+import { askAboutMessageCommand, askCommand, BOT_PERMISSIONS, inviteUrl, registerCommands } from '../../../adapters/discord/commands.ts';
 import { KbError } from '../../../src/errors.ts';
 import { FakeDiscord } from '../../support/fakeDiscord.ts';
 
@@ -24,8 +24,9 @@ describe('Discord commands', () => {
     const put = fake.requests.find((r) => r.method === 'PUT');
     expect(put?.path).toBe(`/applications/${fake.applicationId}/guilds/${fake.guildId}/commands`);
     expect(put?.authorization).toBe('Bot tok');
-    expect(put?.body).toEqual([askCommand]);
-    expect(result).toEqual({ applicationId: fake.applicationId, scope: 'guild', names: ['ask'] });
+    expect(put?.body).toEqual([askCommand, askAboutMessageCommand]);
+    expect(put?.body[1]).toMatchObject({ name: 'Ask the knowledge base', type: 3 });
+    expect(result).toEqual({ applicationId: fake.applicationId, scope: 'guild', names: ['ask', 'Ask the knowledge base'] });
   });
 
   it('registers globally, finding the application id from the token when it is not configured', async () => {

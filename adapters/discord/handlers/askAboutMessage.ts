@@ -1,0 +1,45 @@
+import { MessageFlags, type MessageContextMenuCommandInteraction, type SendableChannels } from 'discord.js';
+import type { ConversationKey } from '../../../src/assistant/types.ts';
+import { renderAnswer } from '../render.ts';
+import { resolveScope } from '../scope.ts';
+import { handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
+import { reportFailure } from './failure.ts';
+import { sendAll, stripBotMention, threadName } from './messageCreate.ts';
+
+/** The message context-menu command (Apps → "Ask the knowledge base"). */
+export const ASK_MESSAGE_COMMAND = 'Ask the knowledge base';
+
+/**
+ * Answers the selected message's text in a thread started from it (or in the thread or DM
+ * it is in); the presser gets a private note pointing there.
+ */
+export async function handleAskAboutMessage(ctx: DiscordHandlerContext, interaction: MessageContextMenuCommandInteraction): Promise<void> {
+  try {
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  } catch (err) {
+    ctx.logger.warn({ err, interaction: interaction.id }, 'discord: could not acknowledge the message command');
+    return;
+  }
+  const target = interaction.targetMessage;
+  const question = stripBotMention(target.content, interaction.client.user.id);
+  try {
+    if (!question) return void (await interaction.editReply({ content: 'That message has no text to ask about.' }));
+    const channel = target.channel as SendableChannels;
+    let where: SendableChannels = channel;
+    if (!channel.isThread() && !channel.isDMBased()) {
+      where = target.thread ?? (await target.startThread({ name: threadName(question) }).catch(() => channel));
+    }
+    const parentId = channel.isThread() ? (channel.parentId ?? channel.id) : channel.id;
+    const conversation: ConversationKey = { platform: 'discord', channel: parentId, thread: where.id === channel.id && !channel.isThread() ? target.id : where.id };
+    const scope = resolveScope(ctx.channelScopes, { channelId: channel.id, parentId, guildId: interaction.guildId });
+    const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope });
+    const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: interaction.user.id, channel: where.id, scope, conversation });
+    const last = await sendAll(where, renderAnswer(answer, { recordId, handoff: handoffConfigured(ctx) }));
+    ctx.answered.remember(last.id, question, answer);
+    if (where.isThread()) ctx.conversations.remember(where.id);
+    await interaction.editReply({ content: `Answered in <#${where.id}>.` });
+  } catch (err) {
+    const content = reportFailure(ctx.logger, err, { interaction: interaction.id, command: 'message' });
+    await interaction.editReply({ content }).catch((e: unknown) => ctx.logger.error({ err: e }, 'discord: could not send the error message'));
+  }
+}

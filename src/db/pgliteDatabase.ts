@@ -1,21 +1,35 @@
 import fs from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
+import { lockDataDir, type DataDirLock } from './dataDirLock.ts';
 import { vectorSessionSettings, type Database, type Queryable, type QueryResult } from './database.ts';
 
 /** Embedded PostgreSQL (WASM) with pgvector, persisted in a local folder; or in memory for tests. */
 export class PgliteDatabase implements Database {
   readonly kind = 'pglite' as const;
 
-  private constructor(private readonly db: PGlite) {}
+  private constructor(
+    private readonly db: PGlite,
+    private readonly lock?: DataDirLock,
+  ) {}
 
+  /** Opens (or creates) the database in `dir`, which no other process may have open (dataDirLock.ts). */
   static async open(dir: string | undefined, o: { efSearch?: number } = {}): Promise<PgliteDatabase> {
-    if (dir) await fs.mkdir(dir, { recursive: true });
-    // PGlite's default 128MB of shared buffers lives in the WASM heap of this process; the
-    // embedded knowledge bases are small and the OS caches their files anyway.
-    const db = await PGlite.create({ dataDir: dir, extensions: { vector }, startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] });
-    for (const [name, value] of Object.entries(vectorSessionSettings(o.efSearch))) await db.query('SELECT set_config($1, $2, false)', [name, value]);
-    return new PgliteDatabase(db);
+    let lock: DataDirLock | undefined;
+    if (dir) {
+      await fs.mkdir(dir, { recursive: true });
+      lock = await lockDataDir(dir);
+    }
+    try {
+      // PGlite's default 128MB of shared buffers lives in the WASM heap of this process; the
+      // embedded knowledge bases are small and the OS caches their files anyway.
+      const db = await PGlite.create({ dataDir: dir, extensions: { vector }, startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] });
+      for (const [name, value] of Object.entries(vectorSessionSettings(o.efSearch))) await db.query('SELECT set_config($1, $2, false)', [name, value]);
+      return new PgliteDatabase(db, lock);
+    } catch (err) {
+      await lock?.release();
+      throw err;
+    }
   }
 
   async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
@@ -39,6 +53,10 @@ export class PgliteDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    if (!this.db.closed) await this.db.close();
+    try {
+      if (!this.db.closed) await this.db.close();
+    } finally {
+      await this.lock?.release();
+    }
   }
 }

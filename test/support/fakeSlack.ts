@@ -155,6 +155,9 @@ export class FakeSlack {
         return { ok: true, message_ts: `1700999${String(++this.seq).padStart(3, '0')}.000200` };
       case 'reactions.add':
       case 'reactions.remove':
+      case 'assistant.threads.setSuggestedPrompts':
+      case 'assistant.threads.setStatus':
+      case 'assistant.threads.setTitle':
         return { ok: true };
       case 'conversations.replies': {
         const thread = this.messages.filter((m) => m.channel === a.channel && m.thread_ts === a.ts);

@@ -15,11 +15,12 @@ import { runRecallSuite } from './suites/recall.ts';
 import { runAnswerSuite } from './suites/answer.ts';
 import { runMemorySuite } from './suites/memory.ts';
 import { runStartupSuite } from './suites/startup.ts';
+import { runVectorIndexSuite } from './suites/vectorIndex.ts';
 import { parseSize } from './lib/corpus.ts';
 import type { RetrievalMode } from '../src/retrieval/hybridRetriever.ts';
 import type { Measured } from './suites/retrievalReport.ts';
 
-const SUITES = ['ingest', 'retrieval', 'recall', 'answer', 'memory', 'startup'] as const;
+const SUITES = ['ingest', 'retrieval', 'recall', 'vectorindex', 'answer', 'memory', 'startup'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 const { values } = parseArgs({
@@ -36,6 +37,8 @@ const { values } = parseArgs({
     'ef-search': { type: 'string', default: '40,100,200,300,400' },
     runs: { type: 'string', default: '7' },
     'compare-with': { type: 'string' },
+    'index-ef-search': { type: 'string', default: '40,100,300' },
+    probes: { type: 'string', default: '10,20,40' },
     tag: { type: 'string' },
     'extrapolate-with': { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -50,6 +53,8 @@ if (values.help) {
   --concurrency <list>   retrieval concurrency levels (default 1,8)
   --modes <list>         retrieval modes (default hybrid,bm25,vector,seed; seed is the baseline)
   --ef-search <list>     hnsw.ef_search values for the recall suite (default 40,100,200,300,400; 40 is pgvector's default, the project sets 300)
+  --index-ef-search <l>  hnsw.ef_search values for the vectorindex suite (default 40,100,300)
+  --probes <list>        ivfflat.probes values for the vectorindex suite (default 10,20,40; lists 100)
   --slow-delay-ms <n>    delay the fake embedding API adds per request (default 50)
   --embed-batch <n>      OpenAIEmbeddings batchSize for the slow embedder (default 512, LangChain's default)
   --repeat <n>           full ingests of the manual per system for the ingest ratio, medians reported (default 3)
@@ -91,6 +96,7 @@ const runners: Record<SuiteName, () => Promise<SuiteResult>> = {
       earlier,
     }),
   recall: () => runRecallSuite({ sizes, keep, efSearch: values['ef-search'].split(',').map(Number) }),
+  vectorindex: () => runVectorIndexSuite({ sizes, keep, queries: Number(values.queries), efSearch: values['index-ef-search'].split(',').map(Number), probes: values.probes.split(',').map(Number) }),
   answer: () => runAnswerSuite({ keep }),
   memory: () => runMemorySuite(),
   startup: () => runStartupSuite({ runs: Math.max(5, Number(values.runs)), compareWith: values['compare-with'], keep }),

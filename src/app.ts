@@ -8,7 +8,8 @@ import { KbError, isConnectionError } from './errors.ts';
 import { ingest, REMOTE_EMBED_AHEAD, type IngestRequest, type IngestSummary } from './ingest/ingest.ts';
 import type { Logger } from './logger.ts';
 import { HybridRetriever, type RetrievalMode } from './retrieval/hybridRetriever.ts';
-import { readEmbeddingSpace, upgradeVectorIndex, vectorPrecision, type EmbeddingSpace } from './store/embeddingSpace.ts';
+import { readEmbeddingSpace, type EmbeddingSpace } from './store/embeddingSpace.ts';
+import { upgradeVectorIndex, vectorPrecision } from './store/vectorIndex.ts';
 import { defaultBm25, KnowledgeStore } from './store/knowledgeStore.ts';
 import { ANSWER_CHUNKS, AnswerService } from './answer/ask.ts';
 import { reembed } from './ingest/reembed.ts';
@@ -50,9 +51,9 @@ export interface App {
 
 export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
   // Each driver is loaded only when it is the one configured (PGlite's WebAssembly is large).
-  if (!config.databaseUrl) return (await import('./db/pgliteDatabase.ts')).PgliteDatabase.open(path.join(config.dataDir, 'pgdata'), { efSearch: config.efSearch });
+  if (!config.databaseUrl) return (await import('./db/pgliteDatabase.ts')).PgliteDatabase.open(path.join(config.dataDir, 'pgdata'), { efSearch: config.vectorSearch.efSearch, probes: config.vectorSearch.probes });
   const { PgDatabase } = await import('./db/pgDatabase.ts');
-  const db = new PgDatabase({ url: config.databaseUrl, readUrl: config.databaseReadUrl, poolSize: config.databasePoolSize, statementTimeoutMs: config.statementTimeoutMs, efSearch: config.efSearch, logger });
+  const db = new PgDatabase({ url: config.databaseUrl, readUrl: config.databaseReadUrl, poolSize: config.databasePoolSize, statementTimeoutMs: config.statementTimeoutMs, efSearch: config.vectorSearch.efSearch, probes: config.vectorSearch.probes, logger });
   try {
     await db.query('SELECT 1');
   } catch (err) {
@@ -81,7 +82,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const kv = await createKeyValueStore({ url: config.redis.url, clusterNodes: config.redis.clusterNodes, commandTimeoutMs: config.redis.commandTimeoutMs, logger, prefix: 'kb:v1:' });
   try {
     await migrate(db);
-    const store = new KnowledgeStore(db);
+    const store = new KnowledgeStore(db, { search: config.vectorSearch });
     const provider = await createEmbeddings(config);
     const space = provider.space;
     const embeddings = new EmbeddingCache(provider.embeddings, kv, { modelName: space.model });
@@ -90,7 +91,10 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     const feedback = new FeedbackStore(db);
     const stored = await readEmbeddingSpace(db);
     const precision = vectorPrecision(db.kind);
-    if (stored && (await runMaintenance(db, (tx) => upgradeVectorIndex(tx, stored.dimension, precision)))) logger.info({ dimension: stored.dimension, precision }, 'rebuilt the vector index');
+    // A changed VECTOR_INDEX (or build parameter) rebuilds the index now, swapped in when ready.
+    if (stored && (await runMaintenance(db, (tx) => upgradeVectorIndex(tx, stored.dimension, precision, config.vectorIndex)))) {
+      logger.info({ dimension: stored.dimension, precision, index: config.vectorIndex }, 'rebuilt the vector index');
+    }
     const chatModel = config.llm
       ? new (await import('@langchain/openai')).ChatOpenAI({
           model: config.llm.model,
@@ -173,8 +177,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       // a fresh ingest and fill Redis with every chunk's vector (a gigabyte at a million).
       // Queries use the cache, and so does reembed: it is one transaction, and a run again after
       // a failure finds the vectors it had already paid for.
-      ingest: (req) => ingest({ db, store, embeddings: provider.embeddings, space, embedAhead: provider.remote ? REMOTE_EMBED_AHEAD : 1, chunking: config.chunking, onDocumentsChanged: async (docs) => void (await answerCache.invalidateDocuments(docs)) }, req),
-      reembed: () => reembed({ db, embeddings, space }),
+      ingest: (req) =>
+        ingest({ db, store, embeddings: provider.embeddings, space, vectorIndex: config.vectorIndex, embedAhead: provider.remote ? REMOTE_EMBED_AHEAD : 1, chunking: config.chunking, onDocumentsChanged: async (docs) => void (await answerCache.invalidateDocuments(docs)) }, req),
+      reembed: () => reembed({ db, embeddings, space, vectorIndex: config.vectorIndex }),
       async ensureSampleKnowledgeBase() {
         const { documents } = await store.stats();
         if (documents > 0) return undefined;

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { KbError } from './errors.ts';
-import { DEFAULT_EF_SEARCH } from './db/database.ts';
+import { DEFAULT_EF_SEARCH, DEFAULT_IVFFLAT_PROBES } from './db/database.ts';
 import { defaultBm25 } from './store/knowledgeStore.ts';
 import { DEFAULT_CHUNKING, type ChunkOptions } from './ingest/chunker.ts';
 import { projectDir } from './projectDir.ts';
+import type { VectorIndexOptions, VectorSearchOptions } from './store/vectorIndex.ts';
 
 /**
  * The only module that reads the environment. Parsed once at start-up; every error says
@@ -12,6 +13,7 @@ import { projectDir } from './projectDir.ts';
  */
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const opt = <T extends z.ZodTypeAny>(schema: T) => z.preprocess(emptyToUndefined, schema.optional());
+const int = (min: number, max: number) => z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).optional());
 const num = (def: number, min: number, max: number) => z.preprocess(emptyToUndefined, z.coerce.number().min(min).max(max).default(def));
 
 const scopeMap = z.preprocess(
@@ -47,7 +49,12 @@ const schema = z.object({
   DATABASE_URL: opt(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')),
   DATABASE_READ_URL: opt(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')),
   DATABASE_POOL_SIZE: num(10, 1, 200),
+  VECTOR_INDEX: z.preprocess(emptyToUndefined, z.enum(['hnsw', 'ivfflat']).default('hnsw')),
+  HNSW_M: int(2, 100),
+  HNSW_EF_CONSTRUCTION: int(4, 1000),
   HNSW_EF_SEARCH: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(1000).default(DEFAULT_EF_SEARCH)),
+  IVFFLAT_LISTS: int(1, 32768),
+  IVFFLAT_PROBES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(32768).default(DEFAULT_IVFFLAT_PROBES)),
   STATEMENT_TIMEOUT_MS: num(5000, 100, 600000),
   REDIS_URL: opt(z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')),
   REDIS_CLUSTER_NODES: opt(z.string()),
@@ -106,8 +113,10 @@ export interface Config {
   databaseUrl?: string;
   databaseReadUrl?: string;
   databasePoolSize: number;
-  /** hnsw.ef_search for vector queries (recall against speed). */
-  efSearch: number;
+  /** The vector index to build (kind, build parameters; unset ones follow the table's size). */
+  vectorIndex: VectorIndexOptions;
+  /** hnsw.ef_search and ivfflat.probes, set on each vector query (recall against speed). */
+  vectorSearch: VectorSearchOptions;
   statementTimeoutMs: number;
   redis: { url?: string; clusterNodes?: Array<{ host: string; port: number }>; commandTimeoutMs: number };
   embeddings: { provider: 'local' | 'openai'; model: string };
@@ -181,6 +190,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     });
     if (clusterNodes.some((n) => !n.host || !Number.isInteger(n.port) || n.port <= 0)) problems.push('REDIS_CLUSTER_NODES must be a comma-separated list of host:port');
   }
+  // pgvector refuses an HNSW build whose candidate list is shorter than two neighbour lists.
+  if (e.HNSW_EF_CONSTRUCTION !== undefined && e.HNSW_EF_CONSTRUCTION < 2 * (e.HNSW_M ?? 16)) problems.push(`HNSW_EF_CONSTRUCTION must be at least twice HNSW_M (${2 * (e.HNSW_M ?? 16)})`);
   if (problems.length) throw new KbError('config/invalid', `Invalid configuration: ${problems.join('; ')}`);
 
   const support: SupportRules = { minChars: e.SUPPORT_MIN_CHARS, requireQuestionMark: e.SUPPORT_REQUIRE_QUESTION_MARK, reactWhenUnsure: e.SUPPORT_REACT_WHEN_UNSURE };
@@ -193,7 +204,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     databaseReadUrl: e.DATABASE_READ_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
-    efSearch: e.HNSW_EF_SEARCH,
+    vectorIndex: { kind: e.VECTOR_INDEX, m: e.HNSW_M, efConstruction: e.HNSW_EF_CONSTRUCTION, lists: e.IVFFLAT_LISTS },
+    vectorSearch: { efSearch: e.HNSW_EF_SEARCH, probes: e.IVFFLAT_PROBES },
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
     redis: { url: e.REDIS_URL, clusterNodes, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
     embeddings: { provider: embeddingsProvider, model: e.EMBEDDING_MODEL ?? (embeddingsProvider === 'openai' ? 'text-embedding-3-small' : 'glove100-sif+hash156') },

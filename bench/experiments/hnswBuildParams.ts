@@ -10,7 +10,7 @@
  */
 import { loadGloveTable } from '../../src/embeddings/gloveTable.ts';
 import { LocalEmbeddings } from '../../src/embeddings/localEmbeddings.ts';
-import { checkedDimension, createVectorIndex, vectorIndexName } from '../../src/store/embeddingSpace.ts';
+import { checkedDimension, createVectorIndex, vectorIndexName } from '../../src/store/vectorIndex.ts';
 import { cacheDir } from '../lib/benchConfig.ts';
 import { parseSize, sizeLabel } from '../lib/corpus.ts';
 import { databaseUrl, SessionDatabase } from '../lib/databases.ts';

@@ -7,7 +7,8 @@ import { loadGloveTable } from '../../src/embeddings/gloveTable.ts';
 import { LocalEmbeddings } from '../../src/embeddings/localEmbeddings.ts';
 import { embeddingText } from '../../src/ingest/ingest.ts';
 import type { LoadedDocument } from '../../src/ingest/sourceFiles.ts';
-import { vectorPrecision, createVectorIndex, ensureEmbeddingSpace } from '../../src/store/embeddingSpace.ts';
+import { ensureEmbeddingSpace } from '../../src/store/embeddingSpace.ts';
+import { createVectorIndex, vectorPrecision } from '../../src/store/vectorIndex.ts';
 import { KnowledgeStore, type NewDocument } from '../../src/store/knowledgeStore.ts';
 import { cacheDir, repoRoot } from './benchConfig.ts';
 import { databaseExists, databaseUrl, openPg, recreateDatabase, relationSizes, type RelationSize } from './databases.ts';
@@ -55,6 +56,7 @@ export async function sourceFingerprint(): Promise<string> {
   h.update(slice('async writeDocuments(', '\n  async '));
   // And how the vector index is built (createVectorIndex and its parameters).
   h.update(await fs.readFile(path.join(repoRoot, 'src', 'store', 'embeddingSpace.ts')));
+  h.update(await fs.readFile(path.join(repoRoot, 'src', 'store', 'vectorIndex.ts')));
   return h.digest('hex').slice(0, 16);
 }
 

@@ -104,7 +104,7 @@ export async function relationSizes(db: Queryable): Promise<RelationSize[]> {
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')
         AND c.relname IN ('chunks', 'chunk_terms', 'term_stats', 'documents', 'chunks_pkey', 'chunk_terms_pkey', 'chunk_terms_impact_idx', 'chunk_terms_chunk_idx', 'chunks_collection_idx', 'chunks_document_idx', 'term_stats_pkey')
-         OR (n.nspname = 'public' AND c.relname LIKE 'chunks_embedding_hnsw_%')
+         OR (n.nspname = 'public' AND c.relname LIKE 'chunks_embedding_%')
       ORDER BY bytes DESC`,
   );
   const toast = await db.query<{ bytes: string }>("SELECT coalesce(pg_relation_size(reltoastrelid), 0)::bigint AS bytes FROM pg_class WHERE relname = 'chunks' AND relkind = 'r'");

@@ -46,7 +46,9 @@ export class VectorProbe {
       const ledger = new TimeLedger();
       const store = new KnowledgeStore(timedDatabase(this.session, ledger));
       const t0 = performance.now();
-      const rows = await store.vector(vec, this.dim, scope, k);
+      // The store sets ef_search and probes on each query; those given here go with the query.
+      const search = { ...(settings['hnsw.ef_search'] ? { efSearch: Number(settings['hnsw.ef_search']) } : {}), ...(settings['ivfflat.probes'] ? { probes: Number(settings['ivfflat.probes']) } : {}) };
+      const rows = await store.vector(vec, this.dim, scope, k, { search });
       const ms = performance.now() - t0;
       // The vector statement itself (the store may first look up the scope's size).
       this.sql = [...ledger.slowest.values()].find((c) => /embedding/.test(c.sql));
@@ -60,6 +62,7 @@ export class VectorProbe {
     const call = this.sql!;
     const text = await this.withSettings(settings, async () => (await this.session.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${call.sql}`, call.params)).rows.map((r) => r['QUERY PLAN']).join('\n'));
     if (/Index Scan using chunks_embedding_hnsw/.test(text)) return 'HNSW index scan';
+    if (/Index Scan using chunks_embedding_ivfflat/.test(text)) return 'IVFFlat index scan';
     if (/Bitmap Heap Scan|Index Scan using chunks_collection_idx/.test(text)) return 'collection index + sort (exact)';
     if (/Seq Scan/.test(text)) return 'seq scan + sort (exact)';
     return text.split('\n')[0] ?? 'unknown';

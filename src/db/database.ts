@@ -36,13 +36,18 @@ export function runMaintenance<T>(db: Database, fn: (q: Queryable) => Promise<T>
  * Candidates the HNSW graph walk keeps (hnsw.ef_search): with the project's index (m = 16,
  * ef_construction by size, see hnswEfConstruction) this gives recall@10 of about 0.96
  * against exact search at 100k chunks and 0.997 on the manual alone (BENCHMARKS.md).
- * Filtered searches keep walking until they have enough rows (pgvector 0.8 iterative scans,
- * relaxed order).
+ * Filtered searches keep walking (HNSW) or probing (IVFFlat) until they have enough rows
+ * (pgvector 0.8 iterative scans, relaxed order). KnowledgeStore.vector sets ef_search and
+ * ivfflat.probes again on each query; these are the connections' defaults.
  */
 export const DEFAULT_EF_SEARCH = 300;
+/** IVFFlat lists probed per query (ivfflat.probes), the guide's 10; see BENCHMARKS.md, vector index choice. */
+export const DEFAULT_IVFFLAT_PROBES = 10;
 
-/** The session settings every connection runs vector queries with. */
-export const vectorSessionSettings = (efSearch = DEFAULT_EF_SEARCH): Record<string, string> => ({
+/** The session settings every connection runs vector queries with (the planner costs IVFFlat scans by the session's probes). */
+export const vectorSessionSettings = (efSearch = DEFAULT_EF_SEARCH, probes = DEFAULT_IVFFLAT_PROBES): Record<string, string> => ({
   'hnsw.iterative_scan': 'relaxed_order',
+  'ivfflat.iterative_scan': 'relaxed_order',
   'hnsw.ef_search': String(Math.trunc(efSearch)),
+  'ivfflat.probes': String(Math.trunc(probes)),
 });

@@ -12,6 +12,8 @@ export interface PgOptions {
   logger: Logger;
   /** hnsw.ef_search (default DEFAULT_EF_SEARCH). */
   efSearch?: number;
+  /** ivfflat.probes (default DEFAULT_IVFFLAT_PROBES). */
+  probes?: number;
 }
 
 const sessionOptions = (settings: Record<string, string>) =>
@@ -30,7 +32,7 @@ function makePool(url: string, o: PgOptions, role: string): pg.Pool {
     // bound keeps a silent network partition from hanging a query (and an answer) forever.
     query_timeout: o.statementTimeoutMs + 1000,
     application_name: 'kb-bot',
-    options: sessionOptions(vectorSessionSettings(o.efSearch)),
+    options: sessionOptions(vectorSessionSettings(o.efSearch, o.probes)),
   });
   // An idle client that loses its connection emits 'error' on the pool; without a
   // listener that would crash the process.

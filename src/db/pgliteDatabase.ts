@@ -14,7 +14,7 @@ export class PgliteDatabase implements Database {
   ) {}
 
   /** Opens (or creates) the database in `dir`, which no other process may have open (dataDirLock.ts). */
-  static async open(dir: string | undefined, o: { efSearch?: number } = {}): Promise<PgliteDatabase> {
+  static async open(dir: string | undefined, o: { efSearch?: number; probes?: number } = {}): Promise<PgliteDatabase> {
     let lock: DataDirLock | undefined;
     if (dir) {
       await fs.mkdir(dir, { recursive: true });
@@ -24,7 +24,7 @@ export class PgliteDatabase implements Database {
       // PGlite's default 128MB of shared buffers lives in the WASM heap of this process; the
       // embedded knowledge bases are small and the OS caches their files anyway.
       const db = await PGlite.create({ dataDir: dir, extensions: { vector }, startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] });
-      for (const [name, value] of Object.entries(vectorSessionSettings(o.efSearch))) await db.query('SELECT set_config($1, $2, false)', [name, value]);
+      for (const [name, value] of Object.entries(vectorSessionSettings(o.efSearch, o.probes))) await db.query('SELECT set_config($1, $2, false)', [name, value]);
       return new PgliteDatabase(db, lock);
     } catch (err) {
       await lock?.release();

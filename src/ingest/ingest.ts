@@ -4,7 +4,8 @@ import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { runMaintenance, type Database } from '../db/database.ts';
 import { KbError } from '../errors.ts';
 import { chunkDigest, type KnowledgeStore, type NewChunk, type NewDocument, type StoredChunks, type StoredDocument } from '../store/knowledgeStore.ts';
-import { builtEfConstruction, createVectorIndex, ensureEmbeddingSpace, vectorIndexName, vectorPrecision, type EmbeddingSpace } from '../store/embeddingSpace.ts';
+import { ensureEmbeddingSpace, type EmbeddingSpace } from '../store/embeddingSpace.ts';
+import { builtVectorIndex, createVectorIndex, vectorIndexName, vectorPrecision, type VectorIndexOptions } from '../store/vectorIndex.ts';
 import { findChangedSources, type ChangedSource } from './changedSources.ts';
 import { listSourceFiles, parseSource, processingVersion, type SourceFile } from './sourceFiles.ts';
 import { DEFAULT_CHUNKING, type ChunkOptions } from './chunker.ts';
@@ -55,6 +56,8 @@ export interface IngestDeps {
   embedAhead?: number;
   /** How documents are cut into chunks (default DEFAULT_CHUNKING). */
   chunking?: ChunkOptions;
+  /** The configured vector index (default HNSW with build parameters by table size). */
+  vectorIndex?: VectorIndexOptions;
 }
 
 /** Embedding requests in flight during an ingest with a remote (OpenAI-compatible) embedder. */
@@ -195,9 +198,9 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   const precision = vectorPrecision(deps.db.kind);
   // An unchanged ingest still builds a missing index (a build that failed or was interrupted
   // after the batches had committed).
-  const indexMissing = async () => (await builtEfConstruction(deps.db, vectorIndexName(deps.space.dimension, precision))) === undefined;
+  const indexMissing = async () => (await builtVectorIndex(deps.db, vectorIndexName(deps.space.dimension, precision, deps.vectorIndex?.kind))) === undefined;
   if (pending.length || toRemove.length || (await indexMissing())) {
-    await runMaintenance(deps.db, (tx) => createVectorIndex(tx, deps.space.dimension, precision));
+    await runMaintenance(deps.db, (tx) => createVectorIndex(tx, deps.space.dimension, precision, { index: deps.vectorIndex }));
   }
   if (pending.length || toRemove.length) {
     const before = [...stored.values()].reduce((n, d) => n + d.chunkCount, 0);

@@ -1,6 +1,7 @@
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { runMaintenance, type Database } from '../db/database.ts';
-import { checkedDimension, createVectorIndex, dropVectorIndexes, readEmbeddingSpace, vectorPrecision, type EmbeddingSpace } from '../store/embeddingSpace.ts';
+import { readEmbeddingSpace, type EmbeddingSpace } from '../store/embeddingSpace.ts';
+import { checkedDimension, createVectorIndex, dropVectorIndexes, vectorPrecision, type VectorIndexOptions } from '../store/vectorIndex.ts';
 import { toVectorLiteral } from '../store/knowledgeStore.ts';
 import { embeddingText } from './ingest.ts';
 
@@ -9,7 +10,7 @@ import { embeddingText } from './ingest.ts';
  * transaction: readers see the old vectors and model until it commits, never a mix. It runs
  * without the query statement timeout (every vector is rewritten, then the index rebuilt).
  */
-export async function reembed(deps: { db: Database; embeddings: EmbeddingsInterface; space: EmbeddingSpace }): Promise<number> {
+export async function reembed(deps: { db: Database; embeddings: EmbeddingsInterface; space: EmbeddingSpace; vectorIndex?: VectorIndexOptions }): Promise<number> {
   const { db, embeddings, space } = deps;
   const dim = checkedDimension(space.dimension);
   return runMaintenance(db, async (tx) => {
@@ -33,7 +34,7 @@ export async function reembed(deps: { db: Database; embeddings: EmbeddingsInterf
       total += r.rows.length;
       lastId = r.rows[r.rows.length - 1]!.id;
     }
-    await createVectorIndex(tx, dim, vectorPrecision(db.kind));
+    await createVectorIndex(tx, dim, vectorPrecision(db.kind), { index: deps.vectorIndex });
     return total;
   });
 }

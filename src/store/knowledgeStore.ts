@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { runMaintenance, type Database, type Queryable } from '../db/database.ts';
 import { KbError } from '../errors.ts';
-import { checkedDimension, vectorPrecision } from './embeddingSpace.ts';
+import { checkedDimension, defaultVectorSearch, vectorPrecision, type VectorSearchOptions } from './vectorIndex.ts';
 import { compareIds } from '../retrieval/rrf.ts';
 
 /** BM25F: k1 saturation, b length normalisation, weight of a title/heading occurrence. */
@@ -336,7 +336,15 @@ function bm25Statement(query: string, collections: string[], k: number, params: 
 export class KnowledgeStore {
   private readonly scopeSizes = new Map<string, { scope: number; total: number; at: number }>();
 
-  constructor(private readonly db: Database) {}
+  private readonly search: VectorSearchOptions;
+
+  /** `search`: the vector queries' search-time settings unless a query brings its own (default defaultVectorSearch). */
+  constructor(
+    private readonly db: Database,
+    options: { search?: VectorSearchOptions } = {},
+  ) {
+    this.search = options.search ?? defaultVectorSearch;
+  }
 
   /** Every document of a collection with its content hash, chunk count and source file stat. */
   async documentStates(collection: string): Promise<Map<string, StoredDocument>> {
@@ -523,28 +531,57 @@ export class KnowledgeStore {
   }
 
   /**
-   * Cosine nearest neighbours. Through the HNSW expression index, except when the scope is
-   * a small part of a larger table (at most `exactScopeRows` rows and under half of all
-   * rows): there a graph walk must discard most of what it visits and misses true
-   * neighbours, while an exact scan of the scope is both cheap and complete.
+   * Cosine nearest neighbours. Through the vector index (HNSW or IVFFlat, whichever is
+   * built), except when the scope is a small part of a larger table (at most `exactScopeRows`
+   * rows and under half of all rows): there an index scan must discard most of what it visits
+   * and misses true neighbours, while an exact scan of the scope is both cheap and complete.
+   * An index scan that still returns fewer than `k` rows from a scope that holds more (its
+   * iterative scan gave up) is answered by the exact scan instead, so a search never returns
+   * fewer than `k` rows while the scope has `k`.
+   *
+   * The search-time settings (`search`, else the store's) apply to this query alone: they are
+   * set in the statement itself, by an uncorrelated sub-select the planner evaluates once
+   * before the index scan starts (set_config's `is_local` ends them with the statement's
+   * transaction).
    */
-  async vector(embedding: number[], dimension: number, collections: string[], k: number, options: { exactScopeRows?: number; rowsFor?: string } = {}): Promise<RankedChunk[]> {
-    const { exactScopeRows = 20_000, rowsFor } = options;
-    const dim = checkedDimension(dimension);
+  async vector(
+    embedding: number[],
+    dimension: number,
+    collections: string[],
+    k: number,
+    options: { exactScopeRows?: number; rowsFor?: string; search?: Partial<VectorSearchOptions> } = {},
+  ): Promise<RankedChunk[]> {
+    const { exactScopeRows = 20_000 } = options;
     const { scope, total } = await this.scopeSize(collections);
     const exact = scope <= exactScopeRows && scope < total / 2;
+    const hits = await this.nearest(embedding, dimension, collections, k, exact, options);
+    if (exact || hits.length >= k || hits.length >= scope) return hits;
+    return this.nearest(embedding, dimension, collections, k, true, options);
+  }
+
+  private async nearest(
+    embedding: number[],
+    dimension: number,
+    collections: string[],
+    k: number,
+    exact: boolean,
+    options: { rowsFor?: string; search?: Partial<VectorSearchOptions> },
+  ): Promise<RankedChunk[]> {
+    const dim = checkedDimension(dimension);
     const type = vectorPrecision(this.db.kind);
+    const params: unknown[] = [toVectorLiteral(embedding), collections, k];
+    const param = (v: unknown) => `$${params.push(v)}`;
+    const search = { ...this.search, ...options.search };
+    const settings = exact ? '' : `AND (SELECT set_config('hnsw.ef_search', ${param(String(Math.trunc(search.efSearch)))}, true) || set_config('ivfflat.probes', ${param(String(Math.trunc(search.probes)))}, true)) IS NOT NULL`;
     // The index orders by its key's distance (half precision on a server); the score
     // returned is the exact cosine. "+ 0" keeps the planner off the index: the exact plan
     // reads the scope through the collection index and sorts by distance.
     const nearest = `SELECT id AS chunk_id, (1 - (embedding::vector(${dim}) <=> $1::vector(${dim})))::float8 AS score FROM chunks
-        WHERE collection = ANY($2::text[]) AND vector_dims(embedding) = ${dim}
+        WHERE collection = ANY($2::text[]) AND vector_dims(embedding) = ${dim} ${settings}
         ORDER BY ${exact ? `(embedding::vector(${dim}) <=> $1::vector(${dim})) + 0, id` : `embedding::${type}(${dim}) <=> $1::${type}(${dim})`}
         LIMIT $3`;
-    const r = await this.db.reader().query<RankedRow>(
-      `WITH nearest AS (${nearest}) ${listed('nearest', rowsFor === undefined ? undefined : '$4')}`,
-      rowsFor === undefined ? [toVectorLiteral(embedding), collections, k] : [toVectorLiteral(embedding), collections, k, rowsFor],
-    );
+    const rowsFor = options.rowsFor === undefined ? undefined : param(options.rowsFor);
+    const r = await this.db.reader().query<RankedRow>(`WITH nearest AS (${nearest}) ${listed('nearest', rowsFor)}`, params);
     // Iterative index scans (relaxed order) and half-precision keys may return neighbours
     // slightly out of exact order.
     return ranked(r).sort((a, b) => b.score - a.score || compareIds(a.id, b.id));

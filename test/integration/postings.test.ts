@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { migrate } from '../../src/db/migrate.ts';
-import { builtEfConstruction, createVectorIndex, ensureEmbeddingSpace, hnswEfConstruction, SMALL_INDEX_ROWS, upgradeVectorIndex, vectorIndexName, vectorPrecision } from '../../src/store/embeddingSpace.ts';
+import { ensureEmbeddingSpace } from '../../src/store/embeddingSpace.ts';
+import { builtEfConstruction, createVectorIndex, hnswEfConstruction, SMALL_INDEX_ROWS, upgradeVectorIndex, vectorIndexName, vectorPrecision } from '../../src/store/vectorIndex.ts';
 import { defaultBm25, KnowledgeStore, type NewDocument } from '../../src/store/knowledgeStore.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
 import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
@@ -165,10 +166,10 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
     expect(await builtEfConstruction(t.db, name)).toBe(64);
     const small = await oid();
     // Still small: left alone.
-    await t.db.transaction((tx) => createVectorIndex(tx, 32, precision, SMALL_INDEX_ROWS));
+    await t.db.transaction((tx) => createVectorIndex(tx, 32, precision, { rows: SMALL_INDEX_ROWS }));
     expect(await oid()).toBe(small);
     // Grown: rebuilt under the same name with the large-table value; searches still work.
-    await t.db.transaction((tx) => createVectorIndex(tx, 32, precision, SMALL_INDEX_ROWS + 1));
+    await t.db.transaction((tx) => createVectorIndex(tx, 32, precision, { rows: SMALL_INDEX_ROWS + 1 }));
     expect(await builtEfConstruction(t.db, name)).toBe(hnswEfConstruction(precision, SMALL_INDEX_ROWS + 1));
     expect(hnswEfConstruction(precision, SMALL_INDEX_ROWS + 1)).toBeGreaterThan(64);
     expect(await oid()).not.toBe(small);

@@ -5,7 +5,7 @@ import { migrate } from '../../src/db/migrate.ts';
 import { PgDatabase } from '../../src/db/pgDatabase.ts';
 import { ingest } from '../../src/ingest/ingest.ts';
 import { reembed } from '../../src/ingest/reembed.ts';
-import { builtEfConstruction, vectorIndexName } from '../../src/store/embeddingSpace.ts';
+import { builtEfConstruction, vectorIndexName } from '../../src/store/vectorIndex.ts';
 import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
 import { createServerDatabase, silentLogger, type TestDatabase } from '../support/databases.ts';
 import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';

@@ -12,6 +12,7 @@ import { readEmbeddingSpace, type EmbeddingSpace } from './store/embeddingSpace.
 import { upgradeVectorIndex, vectorPrecision } from './store/vectorIndex.ts';
 import { defaultBm25, KnowledgeStore } from './store/knowledgeStore.ts';
 import { ANSWER_CHUNKS, AnswerService } from './answer/ask.ts';
+import { checkedFilter, type MetadataFilter } from './store/metadata.ts';
 import { reembed } from './ingest/reembed.ts';
 import { createKeyValueStore } from './cache/createCache.ts';
 import type { KeyValueStore } from './cache/keyValueStore.ts';
@@ -42,7 +43,8 @@ export interface App {
   kv: KeyValueStore;
   memory: ThreadMemory;
   logger: Logger;
-  retriever(collections: string[], mode?: RetrievalMode, k?: number): HybridRetriever;
+  /** A retriever over the collections, with an optional metadata filter (keys from METADATA_FILTER_KEYS). */
+  retriever(collections: string[], mode?: RetrievalMode, k?: number, filter?: MetadataFilter): HybridRetriever;
   ingest(req: IngestRequest): Promise<IngestSummary>;
   reembed(): Promise<number>;
   ensureSampleKnowledgeBase(): Promise<IngestSummary | undefined>;
@@ -105,7 +107,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
           temperature: 0,
         })
       : undefined;
-    const retriever = (collections: string[], mode: RetrievalMode = 'hybrid', k = 6) => {
+    const retriever = (collections: string[], mode: RetrievalMode = 'hybrid', k = 6, filter?: MetadataFilter) => {
       if (stored && (stored.model !== space.model || stored.dimension !== space.dimension)) {
         throw new KbError('store/model_mismatch', `The knowledge base was embedded with ${stored.model} but ${space.model} is configured: run \`kb reembed\`.`);
       }
@@ -114,6 +116,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         embeddings,
         dimension: space.dimension,
         collections,
+        filter: checkedFilter(filter, config.metadataFilterKeys),
         mode,
         k,
         settings: {
@@ -127,7 +130,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     const answers = new AnswerService({
       // The extractive answerer reads past the top few chunks (its rank prior keeps it near the
       // top); the model is given the first MODEL_SOURCES of them (ask.ts).
-      retrieverFor: (c) => retriever(c, 'hybrid', ANSWER_CHUNKS),
+      retrieverFor: (c, filter) => retriever(c, 'hybrid', ANSWER_CHUNKS, filter),
       chatModel,
       minConfidence: config.retrieval.minConfidence,
       describeKnowledgeBase: (c) => describeKnowledgeBase(db, c),

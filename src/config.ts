@@ -70,6 +70,7 @@ const schema = z.object({
   RRF_WEIGHT_BM25: num(1, 0, 10),
   RRF_WEIGHT_VECTOR: num(0.8, 0, 10),
   MIN_CONFIDENCE: num(0.56, 0, 1),
+  METADATA_FILTER_KEYS: z.preprocess(emptyToUndefined, z.string().regex(/^\s*[a-z0-9][a-z0-9_.-]{0,63}(\s*,\s*[a-z0-9][a-z0-9_.-]{0,63})*\s*$/, 'a comma-separated list of lower-case keys, e.g. language,category').default('language,category')),
   BM25_POSTINGS_PER_TERM: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(10_000_000).default(defaultBm25.postingsPerTerm)),
   CHUNK_OVERLAP_CHARS: num(DEFAULT_CHUNKING.overlapChars, 0, DEFAULT_CHUNKING.maxChars / 2),
   MAX_QUESTION_CHARS: num(2000, 50, 100000),
@@ -113,6 +114,8 @@ export interface Config {
   databaseUrl?: string;
   databaseReadUrl?: string;
   databasePoolSize: number;
+  /** Metadata keys retrieval may filter on (`--filter`, channel scope filters). */
+  metadataFilterKeys: string[];
   /** The vector index to build (kind, build parameters; unset ones follow the table's size). */
   vectorIndex: VectorIndexOptions;
   /** hnsw.ef_search and ivfflat.probes, set on each vector query (recall against speed). */
@@ -204,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     databaseReadUrl: e.DATABASE_READ_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    metadataFilterKeys: e.METADATA_FILTER_KEYS.split(',').map((k) => k.trim()),
     vectorIndex: { kind: e.VECTOR_INDEX, m: e.HNSW_M, efConstruction: e.HNSW_EF_CONSTRUCTION, lists: e.IVFFLAT_LISTS },
     vectorSearch: { efSearch: e.HNSW_EF_SEARCH, probes: e.IVFFLAT_PROBES },
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,

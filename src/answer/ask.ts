@@ -13,9 +13,10 @@ import type { Answer, Turn } from './types.ts';
 /** Chunks retrieved for an answer, and how many of them the language model is given. */
 export const ANSWER_CHUNKS = 10;
 export const MODEL_SOURCES = 6;
+import type { MetadataFilter } from '../store/metadata.ts';
 
 export interface AnswerDeps {
-  retrieverFor(collections: string[]): HybridRetriever;
+  retrieverFor(collections: string[], filter?: MetadataFilter): HybridRetriever;
   chatModel?: BaseChatModel;
   minConfidence: number;
   /** The closest sections' titles, named in a refusal. */
@@ -62,8 +63,8 @@ export class AnswerService {
   }
 
   /** `followUp`: the question was rewritten with context carried from earlier turns. */
-  async retrieve(standaloneQuestion: string, scope: string[], followUp = false): Promise<Retrieval> {
-    return this.deps.retrieverFor(scope).retrieve(standaloneQuestion, { followUp });
+  async retrieve(standaloneQuestion: string, scope: string[], followUp = false, filter?: MetadataFilter): Promise<Retrieval> {
+    return this.deps.retrieverFor(scope, filter).retrieve(standaloneQuestion, { followUp });
   }
 
   /**

@@ -49,7 +49,7 @@ export class ConversationalAssistant implements Assistant {
     const scope = req.scope?.length ? [...req.scope].sort() : this.d.defaultScope;
     const history = req.conversation ? await this.d.memory.history(req.conversation) : [];
     const standalone = await this.d.answers.standalone(question, history);
-    const key = this.d.answerCache.key({ question: standalone, scope, ...this.d.cacheIdentity });
+    const key = this.d.answerCache.key({ question: standalone, scope, filter: req.filter, ...this.d.cacheIdentity });
     const cached = () => this.d.answerCache.get(key, (docs) => this.d.store.currentHashes(docs));
     let answer = req.evaluation ? undefined : await cached();
     if (answer) {
@@ -57,7 +57,7 @@ export class ConversationalAssistant implements Assistant {
     } else {
       const followUp = standalone !== question;
       const compute = async () => {
-        const fresh = await this.d.answers.compose(standalone, await this.d.answers.retrieve(standalone, scope, followUp), scope, followUp);
+        const fresh = await this.d.answers.compose(standalone, await this.d.answers.retrieve(standalone, scope, followUp, req.filter), scope, followUp);
         if (!fresh.note && !req.evaluation) await this.d.answerCache.set(key, fresh, this.d.answerTtlSeconds);
         return fresh;
       };

@@ -1,4 +1,5 @@
 import type { Answer, Citation } from '../answer/types.ts';
+import type { MetadataFilter } from '../store/metadata.ts';
 
 /**
  * What adapters (Slack, Discord, CLI chat) talk to. The core owns this interface;
@@ -24,6 +25,8 @@ export interface AskRequest {
    * written) and the per-user rate limit does not apply. Adapters never set it.
    */
   evaluation?: boolean;
+  /** Only documents whose metadata contains every pair (`--filter`, a channel's scope filter). */
+  filter?: MetadataFilter;
 }
 
 export interface FeedbackRecord {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Answer } from '../answer/types.ts';
 import type { KeyValueStore } from './keyValueStore.ts';
+import { filterKey, type MetadataFilter } from '../store/metadata.ts';
 
 export interface DocumentRef {
   collection: string;
@@ -11,6 +12,8 @@ export interface AnswerKeyInput {
   /** The standalone question (after follow-up rewriting), so thread context is in the key. */
   question: string;
   scope: string[];
+  /** The metadata filter, when there is one: answers from filtered retrieval are cached apart. */
+  filter?: MetadataFilter;
   /** LLM (or 'extractive') and embedding model: a different model may answer differently. */
   model: string;
   /** Prompt file version: editing a prompt must not serve answers from the old one. */
@@ -55,7 +58,7 @@ export class AnswerCache {
 
   key(input: AnswerKeyInput): string {
     const scope = [...new Set(input.scope)].sort();
-    const identity = JSON.stringify([normaliseQuestion(input.question), scope, input.model, input.promptVersion]);
+    const identity = JSON.stringify([normaliseQuestion(input.question), scope, input.model, input.promptVersion, ...(input.filter && Object.keys(input.filter).length ? [filterKey(input.filter)] : [])]);
     return `ans:${createHash('sha256').update(identity).digest('hex')}`;
   }
 

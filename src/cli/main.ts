@@ -9,6 +9,12 @@ import { randomUUID } from 'node:crypto';
 import type { Retrieval, RetrievalMode } from '../retrieval/hybridRetriever.ts';
 import type { IngestSummary } from '../ingest/ingest.ts';
 import { renderAnswer, renderEvalDetail, renderExplain } from './render.ts';
+import { parseKeyValues } from '../store/metadata.ts';
+
+/** Collects a repeatable option's values (`--filter a=b --filter c=d`). */
+const repeated = (value: string, previous: string[]) => [...previous, value];
+/** `--filter key=value` pairs as a filter (keys are checked against METADATA_FILTER_KEYS by the retriever). */
+const filterOption = (pairs: string[]) => (pairs.length ? parseKeyValues(pairs, '--filter') : undefined);
 
 export interface Io {
   out: (s: string) => void;
@@ -53,8 +59,10 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
     .option('--prune', 'remove documents whose files were under the given folders and are gone', false)
     .option('--force', 'let --prune remove every document of the collection', false)
     .option('--rehash', 'read and hash every file, even those whose size and modification time are unchanged', false)
-    .action(async (paths: string[], o: { collection?: string; baseUrl?: string; prune: boolean; force: boolean; rehash: boolean }) => {
+    .option('--meta <key=value>', 'metadata for every document of this ingest (repeatable; over front matter and HTML <meta>)', repeated, [])
+    .action(async (paths: string[], o: { collection?: string; baseUrl?: string; prune: boolean; force: boolean; rehash: boolean; meta: string[] }) => {
       if (o.baseUrl && !URL.canParse(o.baseUrl)) throw new KbError('input/invalid_argument', `--base-url ${o.baseUrl} is not a URL`);
+      const meta = parseKeyValues(o.meta, '--meta');
       await withApp(async (app) => {
         const collection = o.collection ?? app.config.collection;
         let bar: SingleBar | undefined;
@@ -65,6 +73,7 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
           prune: o.prune,
           force: o.force,
           rehash: o.rehash,
+          meta,
           onProgress: process.stderr.isTTY
             ? (done, total) => {
                 if (!bar && total > 0) {
@@ -87,14 +96,16 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
     .option('--collection <names>', 'comma-separated collections to search')
     .option('--json', 'print the answer as JSON', false)
     .option('--explain', 'show each source’s BM25 rank, vector rank and fused score', false)
-    .action(async (words: string[], o: { collection?: string; json: boolean; explain: boolean }) => {
+    .option('--filter <key=value>', 'only documents with this metadata (repeatable: all must match)', repeated, [])
+    .action(async (words: string[], o: { collection?: string; json: boolean; explain: boolean; filter: string[] }) => {
+      const filter = filterOption(o.filter);
       await withApp(
         async (app) => {
           const scope = o.collection ? o.collection.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
-          const answer = await app.assistant.answer({ question: words.join(' '), user: 'cli:local', scope });
+          const answer = await app.assistant.answer({ question: words.join(' '), user: 'cli:local', scope, filter });
           if (o.json) io.out(JSON.stringify(answer, null, 2));
           else io.out(renderAnswer(answer));
-          if (o.explain) io.out(renderExplain(await app.answers.retrieve(answer.standaloneQuestion, scope ?? [app.config.collection])));
+          if (o.explain) io.out(renderExplain(await app.answers.retrieve(answer.standaloneQuestion, scope ?? [app.config.collection], false, filter)));
         },
         { sample: !o.collection },
       );
@@ -104,7 +115,9 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
     .command('chat')
     .description('Interactive session; follow-up questions keep the context')
     .option('--collection <names>', 'comma-separated collections to search')
-    .action(async (o: { collection?: string }) => {
+    .option('--filter <key=value>', 'only documents with this metadata (repeatable: all must match)', repeated, [])
+    .action(async (o: { collection?: string; filter: string[] }) => {
+      const filter = filterOption(o.filter);
       await withApp(
         async (app) => {
           const scope = o.collection?.split(',').map((s) => s.trim());
@@ -116,7 +129,7 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
           for await (const q of rl) {
             if (!q.trim()) break;
             try {
-              const a = await app.assistant.answer({ question: q, user: 'cli:local', conversation, scope });
+              const a = await app.assistant.answer({ question: q, user: 'cli:local', conversation, scope, filter });
               io.out(`${renderAnswer(a)}\n`);
             } catch (err) {
               io.err(`error: ${toKbError(err).userMessage}`);
@@ -137,18 +150,20 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
     .option('--k <n>', 'cut-off for hits', '10')
     .option('--collection <names>', 'comma-separated collections to search')
     .option('--answers', 'also answer every question through the full answer path and score the answers against their facts', false)
+    .option('--filter <key=value>', 'only documents with this metadata (repeatable: all must match)', repeated, [])
     .option('--json', 'print one JSON object', false)
     .option('--verbose', 'print each question’s rank (and with --answers, its answer)', false)
-    .action(async (o: { questions: string; mode: RetrievalMode; k: string; collection?: string; answers: boolean; json: boolean; verbose: boolean }) => {
+    .action(async (o: { questions: string; mode: RetrievalMode; k: string; collection?: string; filter: string[]; answers: boolean; json: boolean; verbose: boolean }) => {
+      const filter = filterOption(o.filter);
       const k = Number(o.k);
       if (!Number.isInteger(k) || k < 1 || k > 100) throw new KbError('input/invalid_argument', '--k must be a whole number from 1 to 100');
       const { evaluate, readQuestions } = await import('../eval/evaluate.ts');
       const questions = await readQuestions(o.questions);
       await withApp(async (app) => {
         const scope = o.collection ? o.collection.split(',').map((s) => s.trim()) : [app.config.collection];
-        const retriever = app.retriever(scope, o.mode, Math.max(k, 10) * 2);
+        const retriever = app.retriever(scope, o.mode, Math.max(k, 10) * 2, filter);
         const answerer = o.answers
-          ? { full: true, answer: (question: string) => app.assistant.answer({ question, user: 'cli:eval', scope, evaluation: true }) }
+          ? { full: true, answer: (question: string) => app.assistant.answer({ question, user: 'cli:eval', scope, filter, evaluation: true }) }
           : { full: false, answer: (question: string, retrieval: Retrieval) => app.answers.compose(question, retrieval, scope) };
         const report = await evaluate(questions, retriever, answerer, o.mode, k, o.verbose ? (d) => io.err(o.answers ? renderEvalDetail(d) : JSON.stringify(d)) : undefined);
         if (o.json) io.out(JSON.stringify(report));

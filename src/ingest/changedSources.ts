@@ -27,7 +27,7 @@ export interface SourceChanges {
 
 /**
  * Finds the new and edited files. A file whose size and mtime match those recorded at the
- * last ingest (with the same parser version) is unchanged without being read; any other
+ * last ingest (with the same `version`: parser version and --meta pairs) is unchanged without being read; any other
  * file is read, validated and hashed, and its content hash decides. `rehash` reads every
  * file. Reads run concurrently; the first bad file in source order is reported.
  */

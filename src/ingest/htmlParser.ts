@@ -1,5 +1,5 @@
 import { parseDocument } from 'htmlparser2';
-import { findOne, textContent } from 'domutils';
+import { findAll, findOne, textContent } from 'domutils';
 import { isTag, type AnyNode, type Element, type ParentNode } from 'domhandler';
 import type { ParsedDocument, ParsedSection } from './types.ts';
 
@@ -123,7 +123,17 @@ export function parseHtml(html: string, fallbackTitle: string): ParsedDocument {
   for (const child of body ? body.children : root) walk(child);
   flush();
   if (current.blocks.length) sections.push(current);
-  return { title, sections };
+  return { title, sections, metadata: metaTags(root) };
+}
+
+/** <meta name="…" content="…"> pairs of the page (the first of each name). */
+function metaTags(root: AnyNode[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const el of findAll((e) => e.name === 'meta' && typeof e.attribs.name === 'string' && typeof e.attribs.content === 'string', root)) {
+    const name = el.attribs.name!.toLowerCase();
+    if (!(name in out)) out[name] = el.attribs.content!;
+  }
+  return out;
 }
 
 function anchorOf(el: Element): string | undefined {

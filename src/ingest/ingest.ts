@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
@@ -9,6 +10,7 @@ import { builtVectorIndex, createVectorIndex, vectorIndexName, vectorPrecision, 
 import { findChangedSources, type ChangedSource } from './changedSources.ts';
 import { listSourceFiles, parseSource, processingVersion, type SourceFile } from './sourceFiles.ts';
 import { DEFAULT_CHUNKING, type ChunkOptions } from './chunker.ts';
+import { filterKey, type Metadata } from '../store/metadata.ts';
 import type { Chunk } from './types.ts';
 
 export interface IngestRequest {
@@ -21,6 +23,8 @@ export interface IngestRequest {
   force?: boolean;
   /** Read and hash every file, even those whose size and mtime are unchanged. */
   rehash?: boolean;
+  /** Metadata for every document of this ingest (`--meta key=value`), over the files' own. */
+  meta?: Metadata;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -90,7 +94,10 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
   const files = await listSourceFiles(req.inputs);
   const stored = await deps.store.documentStates(req.collection);
   const chunking = deps.chunking ?? DEFAULT_CHUNKING;
-  const { changed: pending, unchanged, restat } = await findChangedSources(files, stored, { rehash: req.rehash, version: processingVersion(chunking) });
+  // Different --meta pairs make every file count as changed (its documents' metadata does).
+  const meta = req.meta && Object.keys(req.meta).length ? req.meta : undefined;
+  const version = `${processingVersion(chunking)}${meta ? `;meta:${createHash('sha256').update(filterKey(meta)).digest('hex').slice(0, 16)}` : ''}`;
+  const { changed: pending, unchanged, restat } = await findChangedSources(files, stored, { rehash: req.rehash, version });
 
   await ensureEmbeddingSpace(deps.db, deps.space);
   if (restat.length) await deps.store.recordSourceStats(req.collection, restat);
@@ -128,6 +135,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
       url: base ? new URL(d.source, base).href : undefined,
       contentHash: d.contentHash,
       sourceStat: d.stat,
+      metadata: { ...d.metadata, ...meta },
       chunks: d.chunks.map((c, j): NewChunk => {
         const storedId = reuse[i]![j];
         if (storedId !== undefined) {

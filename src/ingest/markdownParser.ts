@@ -10,6 +10,28 @@ export function slugify(heading: string): string {
 }
 
 /**
+ * Front matter: a block between `---` lines at the very start of the file, read as
+ * `key: value` lines (a value may be quoted); lists, nested maps and comments are skipped.
+ * Returns the pairs and the lines after the block.
+ */
+export function splitFrontMatter(lines: string[]): { metadata: Record<string, string>; body: string[] } {
+  if (lines[0]?.trim() !== '---') return { metadata: {}, body: lines };
+  const end = lines.findIndex((l, i) => i > 0 && /^(---|\.\.\.)\s*$/.test(l));
+  if (end < 0) return { metadata: {}, body: lines };
+  const metadata: Record<string, string> = {};
+  for (const line of lines.slice(1, end)) {
+    // Linear scans only (a long run of spaces must not make a pattern backtrack).
+    const m = /^([A-Za-z0-9_.-]+):(.*)$/.exec(line);
+    const raw = m?.[2]?.trim();
+    if (!m || !raw || /^[[{|>&*#]/.test(raw)) continue;
+    const quoted = raw.length >= 2 && (raw[0] === '"' || raw[0] === "'") && raw.endsWith(raw[0]);
+    const comment = raw.search(/\s#/);
+    metadata[m[1]!] = quoted ? raw.slice(1, -1) : (comment < 0 ? raw : raw.slice(0, comment)).trimEnd();
+  }
+  return { metadata, body: lines.slice(end + 1) };
+}
+
+/**
  * An ATX heading line (`## Title ##`): its level and text, without the closing hashes.
  * Scanned by hand rather than with one pattern: `^(#{1,6})\s+(.*?)\s*#*\s*$` backtracks
  * cubically on a heading followed by a long run of spaces (20,000 would take over an hour).
@@ -25,9 +47,9 @@ export function atxHeading(line: string): { level: number; text: string } | unde
   return { level, text };
 }
 
-/** Splits Markdown into sections at ATX headings; fenced code blocks stay whole. */
+/** Splits Markdown into sections at ATX headings; fenced code blocks stay whole. Front matter becomes metadata. */
 export function parseMarkdown(text: string, fallbackTitle: string): ParsedDocument {
-  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  const { metadata, body: lines } = splitFrontMatter(text.replace(/\r\n?/g, '\n').split('\n'));
   const sections: ParsedSection[] = [];
   let title = '';
   let current: ParsedSection = { heading: fallbackTitle, blocks: [] };
@@ -68,7 +90,7 @@ export function parseMarkdown(text: string, fallbackTitle: string): ParsedDocume
   }
   flush();
   if (current.blocks.length) sections.push(current);
-  return { title: title || fallbackTitle, sections };
+  return { title: title || fallbackTitle, sections, metadata };
 }
 
 /** Plain text: one section, paragraphs split at blank lines. */

@@ -6,9 +6,10 @@ import { chunkDocument, chunkingSignature, DEFAULT_CHUNKING, type ChunkOptions }
 import { parseHtml } from './htmlParser.ts';
 import { parseMarkdown, parsePlainText } from './markdownParser.ts';
 import type { Chunk } from './types.ts';
+import { fileMetadata, type Metadata } from '../store/metadata.ts';
 
 /** Bumped when parsing or chunking changes, so every document is re-processed once. */
-export const PARSER_VERSION = '7';
+export const PARSER_VERSION = '8';
 
 /** What a document's stored hash and stat depend on besides its bytes: the parser and the chunking. */
 export function processingVersion(chunking: ChunkOptions = DEFAULT_CHUNKING): string {
@@ -43,6 +44,8 @@ export interface LoadedDocument {
   title: string;
   contentHash: string;
   chunks: Chunk[];
+  /** From the file (front matter, HTML <meta>); `kb ingest --meta` pairs are added by ingest. */
+  metadata?: Metadata;
 }
 
 /** Lists the supported files under the given folders and files, sorted by source. */
@@ -84,7 +87,10 @@ export async function loadDocument(file: SourceFile, chunking: ChunkOptions = DE
   return parseSource(await readSource(file, processingVersion(chunking)), chunking);
 }
 
-/** Reads and validates one file and hashes it; cheap, so unchanged files cost no parsing. */
+/**
+ * Reads and validates one file and hashes it; cheap, so unchanged files cost no parsing.
+ * `version` (parser, chunking and the ingest's --meta pairs) goes into the hash.
+ */
 export async function readSource(file: SourceFile, version = processingVersion()): Promise<SourceText> {
   const tooLarge = () => new KbError('input/unreadable_file', `${file.source}: larger than ${MAX_FILE_BYTES / 1024 / 1024} MB`);
   let bytes: Buffer;
@@ -116,5 +122,5 @@ export async function readSource(file: SourceFile, version = processingVersion()
 export function parseSource({ file, text, contentHash }: SourceText, chunking: ChunkOptions = DEFAULT_CHUNKING): LoadedDocument {
   const fallbackTitle = path.basename(file.source).replace(/\.[^.]+$/, '');
   const parsed = file.kind === 'html' ? parseHtml(text, fallbackTitle) : file.kind === 'markdown' ? parseMarkdown(text, fallbackTitle) : parsePlainText(text, fallbackTitle);
-  return { source: file.source, title: parsed.title, contentHash, chunks: chunkDocument(parsed, chunking) };
+  return { source: file.source, title: parsed.title, contentHash, chunks: chunkDocument(parsed, chunking), metadata: fileMetadata(parsed.metadata ?? {}) };
 }

@@ -9,6 +9,8 @@ export interface ParsedSection {
 export interface ParsedDocument {
   title: string;
   sections: ParsedSection[];
+  /** Markdown front matter or HTML <meta name> pairs, as found (see store/metadata.ts fileMetadata). */
+  metadata?: Record<string, unknown>;
 }
 
 export interface Chunk {

@@ -5,6 +5,7 @@ import { defaultBm25, type Bm25Params, type ChunkRow, type KnowledgeStore, type 
 import { limitPerDocument, reciprocalRankFusion } from './rrf.ts';
 import { scoreEvidence } from './evidence.ts';
 import type { Retrieval, RetrievedChunk } from './types.ts';
+import type { MetadataFilter } from '../store/metadata.ts';
 
 export type { Retrieval, RetrievedChunk } from './types.ts';
 
@@ -31,6 +32,8 @@ export interface HybridRetrieverInput extends BaseRetrieverInput {
   embeddings: EmbeddingsInterface;
   dimension: number;
   collections: string[];
+  /** Only chunks of documents whose metadata contains every pair (keys checked by the caller against the allow-list). */
+  filter?: MetadataFilter;
   mode?: RetrievalMode;
   k?: number;
   settings?: Partial<RetrievalSettings>;
@@ -52,6 +55,7 @@ export class HybridRetriever extends BaseRetriever {
   private readonly embeddings: EmbeddingsInterface;
   private readonly dimension: number;
   readonly collections: string[];
+  readonly filter?: MetadataFilter;
   readonly mode: RetrievalMode;
   readonly k: number;
   private readonly settings: RetrievalSettings;
@@ -62,6 +66,7 @@ export class HybridRetriever extends BaseRetriever {
     this.embeddings = input.embeddings;
     this.dimension = input.dimension;
     this.collections = input.collections;
+    this.filter = input.filter;
     this.mode = input.mode ?? 'hybrid';
     this.k = input.k ?? 6;
     this.settings = { ...defaultRetrievalSettings, ...input.settings };
@@ -70,12 +75,12 @@ export class HybridRetriever extends BaseRetriever {
   /** The lexical list with its rows, and the query terms' statistics. */
   private lexical(query: string, cols: string[], candidates: number): Promise<{ hits: RankedChunk[]; queryTerms: QueryTerm[] }> {
     if (this.mode === 'seed') {
-      return Promise.all([this.store.tsRank(query, cols, candidates, { rows: true }), this.store.queryTerms(query, cols)]).then(([hits, queryTerms]) => ({ hits, queryTerms }));
+      return Promise.all([this.store.tsRank(query, cols, candidates, { rows: true, filter: this.filter }), this.store.queryTerms(query, cols)]).then(([hits, queryTerms]) => ({ hits, queryTerms }));
     }
     const { feedbackTerms, feedbackDocs, feedbackWeight } = this.settings;
     // Feedback is part of the hybrid recipe; `bm25` mode stays plain BM25 for comparison.
     const feedback = this.mode === 'hybrid' ? { terms: feedbackTerms, chunks: feedbackDocs, weight: feedbackWeight } : undefined;
-    return this.store.bm25WithRows(query, cols, candidates, this.settings.bm25, feedback);
+    return this.store.bm25WithRows(query, cols, candidates, this.settings.bm25, feedback, this.filter);
   }
 
   override async _getRelevantDocuments(query: string): Promise<Document[]> {
@@ -114,7 +119,7 @@ export class HybridRetriever extends BaseRetriever {
     // lexical statement also brings the query terms' statistics (for the evidence score).
     const [{ hits: lexical, queryTerms }, vector] = await Promise.all([
       useLexical ? this.lexical(query, cols, candidates) : this.store.queryTerms(query, cols).then((queryTerms) => ({ hits: [], queryTerms })),
-      useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vector(v, this.dimension, cols, candidates, { rowsFor: query })) : Promise.resolve([]),
+      useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vector(v, this.dimension, cols, candidates, { rowsFor: query, filter: this.filter })) : Promise.resolve([]),
     ]);
     const rows = new Map<string, ChunkRow>();
     for (const x of [...lexical, ...vector]) if (x.row) rows.set(x.id, x.row);

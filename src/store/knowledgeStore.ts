@@ -3,6 +3,7 @@ import { runMaintenance, type Database, type Queryable } from '../db/database.ts
 import { KbError } from '../errors.ts';
 import { checkedDimension, defaultVectorSearch, vectorPrecision, type VectorSearchOptions } from './vectorIndex.ts';
 import { compareIds } from '../retrieval/rrf.ts';
+import { filterKey, type Metadata, type MetadataFilter } from './metadata.ts';
 
 /** BM25F: k1 saturation, b length normalisation, weight of a title/heading occurrence. */
 export interface Bm25Params {
@@ -51,6 +52,8 @@ export interface NewDocument {
   chunks: NewChunk[];
   /** The file as it was read; omitted when it may still have been changing (see migrations/004). */
   sourceStat?: SourceStat;
+  /** Front matter, HTML <meta> and `kb ingest --meta` pairs (see migrations/005). */
+  metadata?: Metadata;
 }
 
 /** A source file's size and mtime, and the parser version its content hash was made with. */
@@ -96,6 +99,14 @@ export interface RankedChunk {
   /** The chunk's row, when the search was asked to return rows. */
   row?: ChunkRow;
 }
+
+/**
+ * Chunks of the documents in the collections (parameter `collectionsParam`) whose metadata
+ * contains the filter (parameter `filterParam`, one jsonb value): the documents come from the
+ * metadata GIN index, their chunks from the document index.
+ */
+const filteredChunks = (collectionsParam: string, filterParam: string) =>
+  `SELECT fc.id FROM documents fd JOIN chunks fc ON fc.document_id = fd.id WHERE fd.collection = ANY(${collectionsParam}::text[]) AND fd.metadata @> ${filterParam}::jsonb`;
 
 /** BM25's IDF of a term in `df` of `n` chunks, as SQL over the given expressions. */
 const idfSql = (n: string, df: string) => `ln(1 + (${n} - ${df} + 0.5) / (${df} + 0.5))`;
@@ -195,8 +206,8 @@ async function updateDocuments(tx: Queryable, collection: string, docs: { id: st
   // ord is in no index: moving a chunk is a HOT update that leaves its HNSW entry alone.
   await tx.query('UPDATE chunks c SET ord = u.ord FROM unnest($1::bigint[], $2::int[]) AS u(id, ord) WHERE c.id = u.id AND c.ord <> u.ord', [[...kept.keys()], [...kept.values()]]);
   await tx.query(
-    `UPDATE documents d SET title = u.title, url = u.url, content_hash = u.hash, chunk_count = u.n, source_size = u.size, source_mtime_ms = u.mtime, parser_version = u.parser, updated_at = now()
-       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::float8[], $8::text[]) AS u(id, title, url, hash, n, size, mtime, parser)
+    `UPDATE documents d SET title = u.title, url = u.url, content_hash = u.hash, chunk_count = u.n, source_size = u.size, source_mtime_ms = u.mtime, parser_version = u.parser, metadata = u.meta::jsonb, updated_at = now()
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::float8[], $8::text[], $9::text[]) AS u(id, title, url, hash, n, size, mtime, parser, meta)
       WHERE d.id = u.id`,
     [
       docs.map((d) => d.id),
@@ -205,7 +216,7 @@ async function updateDocuments(tx: Queryable, collection: string, docs: { id: st
   );
 }
 
-/** title, url, content hash, chunk count, source size, mtime and parser version, as parallel arrays. */
+/** title, url, content hash, chunk count, source size, mtime, parser version and metadata (JSON), as parallel arrays. */
 const documentColumns = (docs: NewDocument[]): unknown[][] => [
   docs.map((d) => d.title),
   docs.map((d) => d.url ?? null),
@@ -214,6 +225,7 @@ const documentColumns = (docs: NewDocument[]): unknown[][] => [
   docs.map((d) => d.sourceStat?.size ?? null),
   docs.map((d) => d.sourceStat?.mtimeMs ?? null),
   docs.map((d) => d.sourceStat?.parserVersion ?? null),
+  docs.map((d) => JSON.stringify(d.metadata ?? {})),
 ];
 
 interface ChunkColumns {
@@ -285,21 +297,25 @@ async function writeChunks(tx: Queryable, collection: string, cols: ChunkColumns
 }
 
 /** The BM25 statement and its parameters (see KnowledgeStore.bm25). */
-function bm25Statement(query: string, collections: string[], k: number, params: Bm25Params, feedback: Feedback | undefined, rows: boolean): [string, unknown[]] {
+function bm25Statement(query: string, collections: string[], k: number, params: Bm25Params, feedback: Feedback | undefined, rows: boolean, filter?: MetadataFilter): [string, unknown[]] {
   const { k1, b, headingBoost, postingsPerTerm } = params;
   const withFeedback = !!feedback && feedback.terms > 0 && feedback.chunks > 0;
   // $1 query, $2 collections, $3 k, $4 k1, $5 b, $6 heading weight, $7 postings per term,
-  // then $8..$11 feedback chunks, terms, weight, pool.
+  // then $8..$11 feedback chunks, terms, weight, pool, then the filter.
+  const filterParam = `$${withFeedback ? 12 : 8}`;
+  // With a filter, each term's best postings are its best among the matching chunks (the
+  // statistics stay the collections'): read in impact order, skipping the others.
+  const allowed = filter ? `AND ct.chunk_id IN (SELECT id FROM allowed)` : '';
   const postings = (idf: string, limit: string) => `SELECT ${idf}.idf, p.* FROM ${idf} CROSS JOIN unnest($2::text[]) AS col(name)
              CROSS JOIN LATERAL (SELECT ct.chunk_id, ct.tf + $6::float8 * ct.tf_head AS tf, ct.length FROM chunk_terms ct
-                                  WHERE ct.term = ${idf}.term AND ct.collection = col.name
+                                  WHERE ct.term = ${idf}.term AND ct.collection = col.name ${allowed}
                                   ORDER BY ct.impact DESC LIMIT ${limit}) p`;
   const score = (from: string) => `SELECT p.chunk_id, sum(p.idf * p.tf * ($4::float8 + 1) / (p.tf + $4::float8 * (1 - $5::float8 + $5::float8 * p.length / cs.avgdl)))::float8 AS score
              FROM ${from} p CROSS JOIN cs GROUP BY p.chunk_id`;
   const idfOf = (terms: string, weight: string) => `SELECT t.term, ${weight} * ${idfSql('cs.n', 'sum(ts.df)')} AS idf
              FROM ${terms} t JOIN term_stats ts ON ts.term = t.term AND ts.collection = ANY($2::text[]) CROSS JOIN cs
             GROUP BY t.term, cs.n`;
-  const sql = `WITH asked AS (SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $1))),
+  const sql = `WITH asked AS (SELECT DISTINCT lexeme AS term FROM unnest(to_tsvector('english', $1))),${filter ? `\n          allowed AS MATERIALIZED (${filteredChunks('$2', filterParam)}),` : ''}
           cs AS (SELECT sum(chunk_count)::float8 AS n, sum(total_length)::float8 / greatest(sum(chunk_count), 1) AS avgdl
                    FROM collection_stats WHERE collection = ANY($2::text[])),
           idf AS (${idfOf('asked', '1.0::float8')}),
@@ -326,6 +342,7 @@ function bm25Statement(query: string, collections: string[], k: number, params: 
      ${listed('ranked', rows ? '$1' : undefined, rows ? `(SELECT json_agg(t) FROM (${queryTermStats('asked', '$2')}) t) AS query_term_stats` : undefined)}`;
   const values: unknown[] = [query, collections, k, k1, b, headingBoost, postingsPerTerm];
   if (withFeedback) values.push(feedback.chunks, feedback.terms, feedback.weight, Math.max(feedbackPool, k));
+  if (filter) values.push(JSON.stringify(filter));
   return [sql, values];
 }
 
@@ -425,9 +442,9 @@ export class KnowledgeStore {
       const idBySource = new Map(editing.map((d) => [d.source, oldBySource.get(d.source)!]));
       if (added.length) {
         const inserted = await tx.query<{ id: string; source: string }>(
-          `INSERT INTO documents (collection, source, title, url, content_hash, chunk_count, source_size, source_mtime_ms, parser_version)
-           SELECT $1, u.source, u.title, u.url, u.hash, u.n, u.size, u.mtime, u.parser
-             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::float8[], $9::text[]) AS u(source, title, url, hash, n, size, mtime, parser)
+          `INSERT INTO documents (collection, source, title, url, content_hash, chunk_count, source_size, source_mtime_ms, parser_version, metadata)
+           SELECT $1, u.source, u.title, u.url, u.hash, u.n, u.size, u.mtime, u.parser, u.meta::jsonb
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::float8[], $9::text[], $10::text[]) AS u(source, title, url, hash, n, size, mtime, parser, meta)
            RETURNING id, source`,
           [collection, added.map((d) => d.source), ...documentColumns(added)],
         );
@@ -506,16 +523,16 @@ export class KnowledgeStore {
    *
    * bm25WithRows() runs the same search and also returns the rows and the query's terms.
    */
-  async bm25(query: string, collections: string[], k: number, params: Bm25Params = defaultBm25, feedback?: Feedback): Promise<RankedChunk[]> {
-    return ranked(await this.db.reader().query<RankedRow>(...bm25Statement(query, collections, k, params, feedback, false)));
+  async bm25(query: string, collections: string[], k: number, params: Bm25Params = defaultBm25, feedback?: Feedback, filter?: MetadataFilter): Promise<RankedChunk[]> {
+    return ranked(await this.db.reader().query<RankedRow>(...bm25Statement(query, collections, k, params, feedback, false, filter)));
   }
 
   /**
    * bm25() with each hit's chunk row (with the query terms it contains) and the query's
    * term statistics (as queryTerms() gives them), in the same statement.
    */
-  async bm25WithRows(query: string, collections: string[], k: number, params: Bm25Params = defaultBm25, feedback?: Feedback): Promise<{ hits: RankedChunk[]; queryTerms: QueryTerm[] }> {
-    const r = await this.db.reader().query<RankedRow & { query_term_stats: QueryTerm[] }>(...bm25Statement(query, collections, k, params, feedback, true));
+  async bm25WithRows(query: string, collections: string[], k: number, params: Bm25Params = defaultBm25, feedback?: Feedback, filter?: MetadataFilter): Promise<{ hits: RankedChunk[]; queryTerms: QueryTerm[] }> {
+    const r = await this.db.reader().query<RankedRow & { query_term_stats: QueryTerm[] }>(...bm25Statement(query, collections, k, params, feedback, true, filter));
     // No hit means no query term occurs in the scope; the separate statement still lists them.
     const queryTerms = r.rows.length ? r.rows[0]!.query_term_stats.map(toQueryTerm) : await this.queryTerms(query, collections);
     return { hits: ranked({ rows: r.rows.map(({ query_term_stats: _, ...row }) => row) }), queryTerms };
@@ -539,6 +556,12 @@ export class KnowledgeStore {
    * iterative scan gave up) is answered by the exact scan instead, so a search never returns
    * fewer than `k` rows while the scope has `k`.
    *
+   * With a metadata `filter`, the scope is the matching chunks of the collections (counted
+   * through the metadata index), and the same rules apply: a selective filter is an exact scan
+   * of its chunks; otherwise the index scan filters as it goes (iterative scans keep going
+   * until k rows pass), with the exact scan behind it. A plain WHERE after a graph walk of
+   * ef_search candidates would return only the few of them that match.
+   *
    * The search-time settings (`search`, else the store's) apply to this query alone: they are
    * set in the statement itself, by an uncorrelated sub-select the planner evaluates once
    * before the index scan starts (set_config's `is_local` ends them with the statement's
@@ -549,10 +572,10 @@ export class KnowledgeStore {
     dimension: number,
     collections: string[],
     k: number,
-    options: { exactScopeRows?: number; rowsFor?: string; search?: Partial<VectorSearchOptions> } = {},
+    options: { exactScopeRows?: number; rowsFor?: string; search?: Partial<VectorSearchOptions>; filter?: MetadataFilter } = {},
   ): Promise<RankedChunk[]> {
     const { exactScopeRows = 20_000 } = options;
-    const { scope, total } = await this.scopeSize(collections);
+    const { scope, total } = await this.scopeSize(collections, options.filter);
     const exact = scope <= exactScopeRows && scope < total / 2;
     const hits = await this.nearest(embedding, dimension, collections, k, exact, options);
     if (exact || hits.length >= k || hits.length >= scope) return hits;
@@ -565,19 +588,21 @@ export class KnowledgeStore {
     collections: string[],
     k: number,
     exact: boolean,
-    options: { rowsFor?: string; search?: Partial<VectorSearchOptions> },
+    options: { rowsFor?: string; search?: Partial<VectorSearchOptions>; filter?: MetadataFilter },
   ): Promise<RankedChunk[]> {
     const dim = checkedDimension(dimension);
     const type = vectorPrecision(this.db.kind);
     const params: unknown[] = [toVectorLiteral(embedding), collections, k];
     const param = (v: unknown) => `$${params.push(v)}`;
     const search = { ...this.search, ...options.search };
+    // The matching documents' ids (fewer than their chunks) as a hashed set the scan probes.
+    const filtered = options.filter ? `AND document_id IN (SELECT fd.id FROM documents fd WHERE fd.collection = ANY($2::text[]) AND fd.metadata @> ${param(JSON.stringify(options.filter))}::jsonb)` : '';
     const settings = exact ? '' : `AND (SELECT set_config('hnsw.ef_search', ${param(String(Math.trunc(search.efSearch)))}, true) || set_config('ivfflat.probes', ${param(String(Math.trunc(search.probes)))}, true)) IS NOT NULL`;
     // The index orders by its key's distance (half precision on a server); the score
     // returned is the exact cosine. "+ 0" keeps the planner off the index: the exact plan
     // reads the scope through the collection index and sorts by distance.
     const nearest = `SELECT id AS chunk_id, (1 - (embedding::vector(${dim}) <=> $1::vector(${dim})))::float8 AS score FROM chunks
-        WHERE collection = ANY($2::text[]) AND vector_dims(embedding) = ${dim} ${settings}
+        WHERE collection = ANY($2::text[]) AND vector_dims(embedding) = ${dim} ${filtered} ${settings}
         ORDER BY ${exact ? `(embedding::vector(${dim}) <=> $1::vector(${dim})) + 0, id` : `embedding::${type}(${dim}) <=> $1::${type}(${dim})`}
         LIMIT $3`;
     const rowsFor = options.rowsFor === undefined ? undefined : param(options.rowsFor);
@@ -591,13 +616,16 @@ export class KnowledgeStore {
    * Rows in the scope and in all collections, remembered for a few seconds (it only picks
    * the plan: both plans return correct neighbours).
    */
-  private async scopeSize(collections: string[]): Promise<{ scope: number; total: number }> {
-    const key = JSON.stringify(collections);
+  private async scopeSize(collections: string[], filter?: MetadataFilter): Promise<{ scope: number; total: number }> {
+    const key = JSON.stringify([collections, filterKey(filter)]);
     const hit = this.scopeSizes.get(key);
     if (hit && performance.now() - hit.at < 10_000) return hit;
     const r = await this.db.reader().query<{ scope: number; total: number }>(
-      'SELECT coalesce(sum(chunk_count) FILTER (WHERE collection = ANY($1::text[])), 0)::float8 AS scope, coalesce(sum(chunk_count), 0)::float8 AS total FROM collection_stats',
-      [collections],
+      filter
+        ? `SELECT (SELECT coalesce(sum(chunk_count), 0) FROM documents WHERE collection = ANY($1::text[]) AND metadata @> $2::jsonb)::float8 AS scope,
+                  (SELECT coalesce(sum(chunk_count), 0) FROM collection_stats)::float8 AS total`
+        : 'SELECT coalesce(sum(chunk_count) FILTER (WHERE collection = ANY($1::text[])), 0)::float8 AS scope, coalesce(sum(chunk_count), 0)::float8 AS total FROM collection_stats',
+      filter ? [collections, JSON.stringify(filter)] : [collections],
     );
     const size = { scope: Number(r.rows[0]?.scope ?? 0), total: Number(r.rows[0]?.total ?? 0), at: performance.now() };
     if (this.scopeSizes.size > 1000) this.scopeSizes.clear();
@@ -615,13 +643,13 @@ export class KnowledgeStore {
   }
 
   /** The seed recipe's lexical half: plainto_tsquery + ts_rank over to_tsvector(content). */
-  async tsRank(query: string, collections: string[], k: number, options: { rows?: boolean } = {}): Promise<RankedChunk[]> {
+  async tsRank(query: string, collections: string[], k: number, options: { rows?: boolean; filter?: MetadataFilter } = {}): Promise<RankedChunk[]> {
     const matched = `SELECT id AS chunk_id, ts_rank(to_tsvector('english', content), plainto_tsquery('english', $1))::float8 AS score FROM chunks
-        WHERE collection = ANY($2::text[]) AND to_tsvector('english', content) @@ plainto_tsquery('english', $1)
+        WHERE collection = ANY($2::text[]) AND to_tsvector('english', content) @@ plainto_tsquery('english', $1) ${options.filter ? `AND id IN (${filteredChunks('$2', '$4')})` : ''}
         ORDER BY score DESC, id LIMIT $3`;
     const r = await this.db.reader().query<RankedRow>(
       `WITH matched AS (${matched}) ${listed('matched', options.rows ? '$1' : undefined)}`,
-      [query, collections, k],
+      options.filter ? [query, collections, k, JSON.stringify(options.filter)] : [query, collections, k],
     );
     return ranked(r);
   }

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { parseHtml } from '../../src/ingest/htmlParser.ts';
+import { parseMarkdown } from '../../src/ingest/markdownParser.ts';
+import { AnswerCache } from '../../src/cache/answerCache.ts';
+import { MemoryStore } from '../../src/cache/memoryStore.ts';
+import { checkedFilter, fileMetadata, parseKeyValues } from '../../src/store/metadata.ts';
+
+describe('document metadata', () => {
+  it('reads Markdown front matter as metadata and keeps it out of the text', () => {
+    const doc = parseMarkdown('---\nlanguage: en\ncategory: "technical"\ntags: [a, b]\nnested:\n  x: 1\n---\n# Title\n\nBody text.\n', 'fallback');
+    expect(fileMetadata(doc.metadata!)).toEqual({ language: 'en', category: 'technical' });
+    expect(doc.title).toBe('Title');
+    expect(doc.sections.flatMap((s) => s.blocks)).toEqual(['Body text.']);
+  });
+
+  it('leaves a Markdown file without front matter as it was', () => {
+    const doc = parseMarkdown('# Title\n\n---\n\nkey: value\n', 'fallback');
+    expect(doc.metadata).toEqual({});
+    expect(doc.sections.flatMap((s) => s.blocks)).toEqual(['---', 'key: value']);
+  });
+
+  it('reads HTML <meta name> tags, lower-casing their names', () => {
+    const doc = parseHtml('<html><head><title>T</title><meta name="Language" content="en"><meta charset="utf-8"><meta name="category" content=" howto "></head><body><p>x</p></body></html>', 'f');
+    expect(fileMetadata(doc.metadata!)).toEqual({ language: 'en', category: 'howto' });
+  });
+
+  it('parses key=value pairs and refuses malformed ones in one line', () => {
+    expect(parseKeyValues(['language=en', 'Category=a=b'], '--meta')).toEqual({ language: 'en', category: 'a=b' });
+    expect(() => parseKeyValues(['language'], '--filter')).toThrow(/--filter "language": use key=value/);
+    expect(() => parseKeyValues(["x'; DROP TABLE chunks;--=1"], '--filter')).toThrow(/use key=value/);
+  });
+
+  it('accepts filter keys from the allow-list only', () => {
+    const allowed = loadConfig({}).metadataFilterKeys;
+    expect(allowed).toEqual(['language', 'category']);
+    expect(checkedFilter({ language: 'en' }, allowed)).toEqual({ language: 'en' });
+    expect(checkedFilter({}, allowed)).toBeUndefined();
+    expect(() => checkedFilter({ owner: 'x' }, allowed)).toThrow(/Cannot filter on "owner": the filterable metadata keys are language, category \(METADATA_FILTER_KEYS\)/);
+    expect(loadConfig({ METADATA_FILTER_KEYS: 'team, product' }).metadataFilterKeys).toEqual(['team', 'product']);
+    expect(() => loadConfig({ METADATA_FILTER_KEYS: 'Bad Key' })).toThrow(/METADATA_FILTER_KEYS/);
+  });
+
+  it('caches answers from filtered retrieval apart from unfiltered ones', () => {
+    const cache = new AnswerCache(new MemoryStore({ prefix: 't:' }));
+    const base = { question: 'q', scope: ['default'], model: 'm', promptVersion: 'p' };
+    expect(cache.key({ ...base, filter: { language: 'en' } })).not.toBe(cache.key(base));
+    expect(cache.key({ ...base, filter: { language: 'en', category: 'a' } })).toBe(cache.key({ ...base, filter: { category: 'a', language: 'en' } }));
+    expect(cache.key({ ...base, filter: {} })).toBe(cache.key(base));
+  });
+});

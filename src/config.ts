@@ -6,6 +6,7 @@ import { defaultBm25 } from './store/knowledgeStore.ts';
 import { DEFAULT_CHUNKING, type ChunkOptions } from './ingest/chunker.ts';
 import { projectDir } from './projectDir.ts';
 import type { VectorIndexOptions, VectorSearchOptions } from './store/vectorIndex.ts';
+import type { MetadataFilter } from './store/metadata.ts';
 
 /**
  * The only module that reads the environment. Parsed once at start-up; every error says
@@ -16,6 +17,7 @@ const opt = <T extends z.ZodTypeAny>(schema: T) => z.preprocess(emptyToUndefined
 const int = (min: number, max: number) => z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).optional());
 const num = (def: number, min: number, max: number) => z.preprocess(emptyToUndefined, z.coerce.number().min(min).max(max).default(def));
 
+const collectionName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
 const scopeMap = z.preprocess(
   (v) => {
     if (v === undefined || v === '') return {};
@@ -26,8 +28,33 @@ const scopeMap = z.preprocess(
       return Symbol('invalid-json');
     }
   },
-  z.record(z.string(), z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/))),
+  // A channel's entry: its collections, or {"collections": [...], "filter": {"key": "value"}}.
+  z.record(
+    z.string(),
+    z.union([
+      z.array(collectionName),
+      z.object({ collections: z.array(collectionName).optional(), filter: z.record(z.string(), z.string().min(1).max(256)).optional() }).strict(),
+    ]),
+  ),
 );
+type ScopeEntries = Record<string, string[] | { collections?: string[]; filter?: Record<string, string> }>;
+
+/**
+ * A channel scope map as the adapters use it: collections by channel, and the metadata
+ * filter of every entry (empty for an entry without one), so both resolve from the same entry.
+ */
+function channelScopeMaps(entries: ScopeEntries, variable: string, filterKeys: string[], problems: string[]): { channelScopes: Record<string, string[]>; channelFilters: Record<string, MetadataFilter> } {
+  const channelScopes: Record<string, string[]> = {};
+  const channelFilters: Record<string, MetadataFilter> = {};
+  for (const [id, entry] of Object.entries(entries)) {
+    channelScopes[id] = Array.isArray(entry) ? entry : (entry.collections ?? []);
+    const filter = Array.isArray(entry) ? {} : (entry.filter ?? {});
+    const unknown = Object.keys(filter).filter((k) => !filterKeys.includes(k));
+    if (unknown.length) problems.push(`${variable}: channel ${id} filters on ${unknown.join(', ')}, which METADATA_FILTER_KEYS (${filterKeys.join(', ')}) does not list`);
+    channelFilters[id] = filter;
+  }
+  return { channelScopes, channelFilters };
+}
 
 export const DEFAULT_SUPPORT_RULES: SupportRules = { minChars: 15, requireQuestionMark: true, reactWhenUnsure: true };
 
@@ -139,6 +166,8 @@ export interface Config {
     command: string;
     replyPrivately: boolean;
     channelScopes: Record<string, string[]>;
+    /** The metadata filter of each channel scope entry (empty when it has none). */
+    channelFilters?: Record<string, MetadataFilter>;
     /** Channels where every new top-level question is answered without a mention (none when unset). */
     supportChannels?: string[];
     support?: SupportRules;
@@ -150,6 +179,8 @@ export interface Config {
     applicationId?: string;
     apiUrl?: string;
     channelScopes: Record<string, string[]>;
+    /** The metadata filter of each channel scope entry (empty when it has none). */
+    channelFilters?: Record<string, MetadataFilter>;
     supportChannels?: string[];
     support?: SupportRules;
     /** `/ask` answers only the asker (ephemeral), with a "Share in channel" button. */
@@ -195,6 +226,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   // pgvector refuses an HNSW build whose candidate list is shorter than two neighbour lists.
   if (e.HNSW_EF_CONSTRUCTION !== undefined && e.HNSW_EF_CONSTRUCTION < 2 * (e.HNSW_M ?? 16)) problems.push(`HNSW_EF_CONSTRUCTION must be at least twice HNSW_M (${2 * (e.HNSW_M ?? 16)})`);
+  const metadataFilterKeys = e.METADATA_FILTER_KEYS.split(',').map((k) => k.trim());
+  const slackScopes = channelScopeMaps(e.SLACK_CHANNEL_SCOPES, 'SLACK_CHANNEL_SCOPES', metadataFilterKeys, problems);
+  const discordScopes = channelScopeMaps(e.DISCORD_CHANNEL_SCOPES, 'DISCORD_CHANNEL_SCOPES', metadataFilterKeys, problems);
   if (problems.length) throw new KbError('config/invalid', `Invalid configuration: ${problems.join('; ')}`);
 
   const support: SupportRules = { minChars: e.SUPPORT_MIN_CHARS, requireQuestionMark: e.SUPPORT_REQUIRE_QUESTION_MARK, reactWhenUnsure: e.SUPPORT_REACT_WHEN_UNSURE };
@@ -207,7 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     databaseReadUrl: e.DATABASE_READ_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
-    metadataFilterKeys: e.METADATA_FILTER_KEYS.split(',').map((k) => k.trim()),
+    metadataFilterKeys,
     vectorIndex: { kind: e.VECTOR_INDEX, m: e.HNSW_M, efConstruction: e.HNSW_EF_CONSTRUCTION, lists: e.IVFFLAT_LISTS },
     vectorSearch: { efSearch: e.HNSW_EF_SEARCH, probes: e.IVFFLAT_PROBES },
     statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
@@ -228,10 +262,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     port: e.PORT,
     slack: e.SLACK_BOT_TOKEN
-      ? { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN, apiUrl: e.SLACK_API_URL, command: e.SLACK_COMMAND, replyPrivately: e.SLACK_REPLY_PRIVATELY === 'true', channelScopes: e.SLACK_CHANNEL_SCOPES, supportChannels: e.SLACK_SUPPORT_CHANNELS, support, handoffResponders: e.SLACK_HANDOFF_RESPONDERS }
+      ? { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN, apiUrl: e.SLACK_API_URL, command: e.SLACK_COMMAND, replyPrivately: e.SLACK_REPLY_PRIVATELY === 'true', ...slackScopes, supportChannels: e.SLACK_SUPPORT_CHANNELS, support, handoffResponders: e.SLACK_HANDOFF_RESPONDERS }
       : undefined,
     discord: e.DISCORD_TOKEN
-      ? { token: e.DISCORD_TOKEN, applicationId: e.DISCORD_APPLICATION_ID, apiUrl: e.DISCORD_API_URL, channelScopes: e.DISCORD_CHANNEL_SCOPES, supportChannels: e.DISCORD_SUPPORT_CHANNELS, support, replyPrivately: e.DISCORD_REPLY_PRIVATELY, handoff: { users: e.DISCORD_HANDOFF_USERS, roles: e.DISCORD_HANDOFF_ROLES } }
+      ? { token: e.DISCORD_TOKEN, applicationId: e.DISCORD_APPLICATION_ID, apiUrl: e.DISCORD_API_URL, ...discordScopes, supportChannels: e.DISCORD_SUPPORT_CHANNELS, support, replyPrivately: e.DISCORD_REPLY_PRIVATELY, handoff: { users: e.DISCORD_HANDOFF_USERS, roles: e.DISCORD_HANDOFF_ROLES } }
       : undefined,
   };
 }

@@ -40,6 +40,7 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
       actions: deps.actions,
       logger,
       channelScopes: config.channelScopes,
+      channelFilters: config.channelFilters,
       supportChannels: config.supportChannels,
       support: config.support,
       replyPrivately: config.replyPrivately,

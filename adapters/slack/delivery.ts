@@ -2,7 +2,7 @@ import type { RespondFn, webApi } from '@slack/bolt';
 import type { AnswerRecord, ConversationKey } from '../../src/assistant/types.ts';
 import { KbError, toKbError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
-import { type ListenerDeps, scopeFor } from './deps.ts';
+import { filterFor, type ListenerDeps, scopeFor } from './deps.ts';
 import { PLACEHOLDER_TEXT, renderAnswer, renderNotice, type SlackMessage, safePostFlags } from './render.ts';
 
 const linkFlags = { parse: safePostFlags.parse, link_names: safePostFlags.link_names } as const;
@@ -78,7 +78,7 @@ export async function handleOnce(deps: ListenerDeps, key: string, work: () => Pr
 async function ask(deps: ListenerDeps, t: AskTarget, answerTs?: string): Promise<SlackMessage> {
   const conversation = typeof t.conversation === 'function' ? (answerTs ? t.conversation(answerTs) : undefined) : t.conversation;
   const scope = scopeFor(deps.config, t.channel);
-  const answer = await deps.assistant.answer({ question: t.question, user: `slack:${t.user}`, conversation, scope });
+  const answer = await deps.assistant.answer({ question: t.question, user: `slack:${t.user}`, conversation, scope, filter: filterFor(deps.config, t.channel) });
   const recordId = await keepRecord(deps, { platform: 'slack', question: t.question, answer, asker: t.user, channel: t.channel, scope, conversation });
   return renderAnswer(answer, { question: t.question, askedBy: t.askedBy, recordId, share: t.shareable, handoff: Boolean(deps.config.handoffResponders?.length) });
 }
@@ -124,7 +124,7 @@ export async function answerInPlace(deps: ListenerDeps, client: webApi.WebClient
 export async function answerQuietly(deps: ListenerDeps, client: webApi.WebClient, t: AskTarget & { threadTs: string }): Promise<void> {
   let answer;
   try {
-    answer = await deps.assistant.answer({ question: t.question, user: `slack:${t.user}`, conversation: t.conversation as ConversationKey, scope: scopeFor(deps.config, t.channel) });
+    answer = await deps.assistant.answer({ question: t.question, user: `slack:${t.user}`, conversation: t.conversation as ConversationKey, scope: scopeFor(deps.config, t.channel), filter: filterFor(deps.config, t.channel) });
   } catch (err) {
     logFailure(deps.logger, err, { channel: t.channel, support: true });
     return;

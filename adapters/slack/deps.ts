@@ -1,6 +1,7 @@
 import type { AnswerActions, Assistant } from '../../src/assistant/types.ts';
 import type { Config } from '../../src/config.ts';
 import type { Logger } from '../../src/logger.ts';
+import type { MetadataFilter } from '../../src/store/metadata.ts';
 import type { AnsweredThreads } from './threads.ts';
 
 export type SlackConfig = NonNullable<Config['slack']> & { port: number; host?: string };
@@ -14,6 +15,12 @@ export interface ListenerDeps {
   logger: Logger;
   /** Threads this bot has answered, so later replies there count as follow-ups. */
   threads: AnsweredThreads;
+}
+
+/** The metadata filter of a channel's scope entry, or undefined when it has none. */
+export function filterFor(config: SlackConfig, channel: string): MetadataFilter | undefined {
+  const filter = config.channelFilters && Object.hasOwn(config.channelFilters, channel) ? config.channelFilters[channel] : undefined;
+  return filter && Object.keys(filter).length ? filter : undefined;
 }
 
 /** The collections a channel may see, or undefined when the channel is not mapped. */

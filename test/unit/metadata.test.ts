@@ -5,6 +5,7 @@ import { parseMarkdown } from '../../src/ingest/markdownParser.ts';
 import { AnswerCache } from '../../src/cache/answerCache.ts';
 import { MemoryStore } from '../../src/cache/memoryStore.ts';
 import { checkedFilter, fileMetadata, parseKeyValues } from '../../src/store/metadata.ts';
+import { filterFor, scopeFor, type SlackConfig } from '../../adapters/slack/deps.ts';
 
 describe('document metadata', () => {
   it('reads Markdown front matter as metadata and keeps it out of the text', () => {
@@ -39,6 +40,24 @@ describe('document metadata', () => {
     expect(() => checkedFilter({ owner: 'x' }, allowed)).toThrow(/Cannot filter on "owner": the filterable metadata keys are language, category \(METADATA_FILTER_KEYS\)/);
     expect(loadConfig({ METADATA_FILTER_KEYS: 'team, product' }).metadataFilterKeys).toEqual(['team', 'product']);
     expect(() => loadConfig({ METADATA_FILTER_KEYS: 'Bad Key' })).toThrow(/METADATA_FILTER_KEYS/);
+  });
+
+  it('reads channel scope entries with a filter, and refuses filter keys outside the allow-list', () => {
+    const c = loadConfig({
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: 's',
+      SLACK_CHANNEL_SCOPES: JSON.stringify({ C1: ['runbooks'], C2: { collections: ['docs'], filter: { language: 'en', category: 'howto' } }, C3: { filter: { language: 'de' } } }),
+    });
+    expect(c.slack?.channelScopes).toEqual({ C1: ['runbooks'], C2: ['docs'], C3: [] });
+    expect(c.slack?.channelFilters).toEqual({ C1: {}, C2: { language: 'en', category: 'howto' }, C3: { language: 'de' } });
+    const slack = { ...c.slack!, port: 0 } as SlackConfig;
+    expect([scopeFor(slack, 'C2'), filterFor(slack, 'C2')]).toEqual([['docs'], { language: 'en', category: 'howto' }]);
+    expect(filterFor(slack, 'C1')).toBeUndefined();
+    expect(filterFor(slack, 'C9')).toBeUndefined();
+    expect(() => loadConfig({ DISCORD_TOKEN: 't', DISCORD_CHANNEL_SCOPES: JSON.stringify({ '123': { filter: { owner: 'me' } } }) })).toThrow(
+      /DISCORD_CHANNEL_SCOPES: channel 123 filters on owner, which METADATA_FILTER_KEYS \(language, category\) does not list/,
+    );
+    expect(() => loadConfig({ DISCORD_TOKEN: 't', DISCORD_CHANNEL_SCOPES: JSON.stringify({ '123': { filters: {} } }) })).toThrow(/DISCORD_CHANNEL_SCOPES/);
   });
 
   it('caches answers from filtered retrieval apart from unfiltered ones', () => {

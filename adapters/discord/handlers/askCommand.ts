@@ -2,7 +2,7 @@ import { MessageFlags, type ChatInputCommandInteraction, type Message } from 'di
 import type { ConversationKey } from '../../../src/assistant/types.ts';
 import { askConversation } from '../conversations.ts';
 import { renderAnswer } from '../render.ts';
-import { resolveScope } from '../scope.ts';
+import { resolveFilter, resolveScope } from '../scope.ts';
 import { handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
 import { reportFailure } from './failure.ts';
 
@@ -33,12 +33,9 @@ export async function handleAskCommand(ctx: DiscordHandlerContext, interaction: 
       ? { platform: 'discord', channel: interaction.channelId, thread: `private:${interaction.user.id}` }
       : askConversation(interaction, (await interaction.fetchReply()).id);
     if (channel?.isThread() && !privately) ctx.conversations.remember(channel.id);
-    const scope = resolveScope(ctx.channelScopes, {
-      channelId: interaction.channelId,
-      parentId: channel?.isThread() ? channel.parentId : null,
-      guildId: interaction.guildId,
-    });
-    const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope });
+    const target = { channelId: interaction.channelId, parentId: channel?.isThread() ? channel.parentId : null, guildId: interaction.guildId };
+    const scope = resolveScope(ctx.channelScopes, target);
+    const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope, filter: resolveFilter(ctx.channelFilters, target) });
     const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: interaction.user.id, channel: interaction.channelId, scope, conversation });
     const [first, ...rest] = renderAnswer(answer, { recordId, share: privately && Boolean(interaction.guildId), handoff: handoffConfigured(ctx) });
     let last: Message = await interaction.editReply(first!);

@@ -1,4 +1,5 @@
 import type { AnswerActions, AnswerRecord, Assistant } from '../../../src/assistant/types.ts';
+import type { MetadataFilter } from '../../../src/store/metadata.ts';
 import type { SupportRules } from '../../../src/config.ts';
 import type { Logger } from '../../../src/logger.ts';
 import { AnsweredMessages } from '../answeredMessages.ts';
@@ -9,6 +10,8 @@ export interface DiscordHandlerContext {
   assistant: Assistant;
   logger: Logger;
   channelScopes: Record<string, string[]>;
+  /** The metadata filter of each scope entry (config.channelFilters). */
+  channelFilters?: Record<string, MetadataFilter>;
   /** Channels (text or forum) whose new questions are answered without a mention. */
   supportChannels?: string[];
   support?: SupportRules;

@@ -2,7 +2,7 @@ import type { Message, SendableChannels } from 'discord.js';
 import type { ConversationKey } from '../../../src/assistant/types.ts';
 import { KbError } from '../../../src/errors.ts';
 import { renderAnswer, type RenderedMessage } from '../render.ts';
-import { resolveScope, type ScopeTarget } from '../scope.ts';
+import { resolveFilter, resolveScope, type ScopeTarget } from '../scope.ts';
 import { startTyping } from '../typing.ts';
 import { handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
 import { reportFailure } from './failure.ts';
@@ -60,7 +60,7 @@ export async function handleMessageCreate(ctx: DiscordHandlerContext, message: M
   const stopTyping = startTyping(destination.target, ctx.logger);
   try {
     const scope = resolveScope(ctx.channelScopes, destination.scope);
-    const answer = await ctx.assistant.answer({ question, user: `discord:${message.author.id}`, conversation: destination.conversation, scope });
+    const answer = await ctx.assistant.answer({ question, user: `discord:${message.author.id}`, conversation: destination.conversation, scope, filter: resolveFilter(ctx.channelFilters, destination.scope) });
     const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: message.author.id, channel: destination.target.id, scope, conversation: destination.conversation });
     const last = await sendAll(destination.target, renderAnswer(answer, { recordId, handoff: handoffConfigured(ctx) }));
     ctx.answered.remember(last.id, question, answer);

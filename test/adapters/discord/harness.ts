@@ -18,7 +18,7 @@ export interface Harness {
 }
 
 /** The real discord.js client, built by createDiscordBot, logged in to a fresh FakeDiscord. */
-export async function startHarness(opts: { channelScopes?: (fake: FakeDiscord) => Record<string, string[]>; config?: (fake: FakeDiscord) => Partial<DiscordBotDeps['config']> } = {}): Promise<Harness> {
+export async function startHarness(opts: { channelScopes?: (fake: FakeDiscord) => Record<string, string[]>; channelFilters?: (fake: FakeDiscord) => Record<string, Record<string, string>>; config?: (fake: FakeDiscord) => Partial<DiscordBotDeps['config']> } = {}): Promise<Harness> {
   const fake = await FakeDiscord.start();
   const assistant = new FakeAssistant();
   const actions = new FakeAnswerActions();
@@ -30,7 +30,7 @@ export async function startHarness(opts: { channelScopes?: (fake: FakeDiscord) =
     },
   });
   const logger = createLogger({ level: 'debug', destination });
-  const bot = createDiscordBot({ assistant, actions, logger, config: { token: TOKEN, apiUrl: fake.apiUrl, channelScopes: opts.channelScopes?.(fake) ?? {}, ...opts.config?.(fake) } });
+  const bot = createDiscordBot({ assistant, actions, logger, config: { token: TOKEN, apiUrl: fake.apiUrl, channelScopes: opts.channelScopes?.(fake) ?? {}, channelFilters: opts.channelFilters?.(fake), ...opts.config?.(fake) } });
   await bot.start();
   return {
     fake,

@@ -175,6 +175,25 @@ describe('Discord adapter: channel scopes', () => {
     }
   });
 
+  it("passes the metadata filter of the same scope entry, and none for an entry without one", async () => {
+    const h = await startHarness({
+      channelScopes: (fake) => ({ [fake.guildId]: ['guild-docs'], [fake.channelId]: [] }),
+      channelFilters: (fake): Record<string, Record<string, string>> => ({ [fake.guildId]: {}, [fake.channelId]: { language: 'de' } }),
+    });
+    try {
+      const { fake, assistant } = h;
+      fake.postMessage({ content: `<@${fake.bot.id}> filtered here`, mentionBot: true });
+      fake.postMessage({ content: `<@${fake.bot.id}> elsewhere in the guild`, mentionBot: true, channelId: '999999999999999999' });
+      await waitUntil(() => assistant.asks.length >= 2, 10_000, 'two questions');
+      const ask = (q: string) => assistant.asks.find((a) => a.question === q);
+      expect(ask('filtered here')).toMatchObject({ scope: [], filter: { language: 'de' } });
+      expect(ask('elsewhere in the guild')?.scope).toEqual(['guild-docs']);
+      expect(ask('elsewhere in the guild')?.filter).toBeUndefined();
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('falls back to the guild scope for a channel without its own entry', async () => {
     const h = await startHarness({ channelScopes: (fake) => ({ [fake.guildId]: ['guild-docs'], '999999999999999999': ['other'] }) });
     try {

@@ -6,12 +6,24 @@ import { fill, loadPrompt } from './prompts.ts';
 const answerPrompt = loadPrompt('answer');
 export const answerPromptVersion = answerPrompt.version;
 
+/** Document text inside a `<source>` block: no fake `<source>`/`</source>` tags. */
+function sourceBody(text: string): string {
+  return text.replace(/<\/?source[^>]*>/gi, '');
+}
+
+/**
+ * A title (or any heading put in a block's attributes) as an attribute value: one line, with no tag syntax and no quote
+ * that could end the attribute, so it cannot open or close a block of its own.
+ */
+function attribute(text: string): string {
+  return sourceBody(text).replace(/[<>]/g, ' ').replace(/"/g, "'").replace(/\s+/g, ' ').trim();
+}
+
 /** Context for the model: numbered, delimited, and labelled as untrusted data. */
 export function formatContext(chunks: RetrievedChunk[]): string {
   return chunks
     .map((c, i) => {
-      const body = c.chunk.content.replace(/<\/?source[^>]*>/gi, '');
-      return `<source n="${i + 1}" title="${c.chunk.title.replace(/"/g, "'")}" trust="untrusted-data">\n${body}\n</source>`;
+      return `<source n="${i + 1}" title="${attribute(c.chunk.title)}" trust="untrusted-data">\n${sourceBody(c.chunk.content)}\n</source>`;
     })
     .join('\n');
 }

@@ -49,13 +49,13 @@ export class ConversationalAssistant implements Assistant {
     const scope = req.scope?.length ? [...req.scope].sort() : this.d.defaultScope;
     const history = req.conversation ? await this.d.memory.history(req.conversation) : [];
     const standalone = await this.d.answers.standalone(question, history);
-    const key = this.d.answerCache.key({ question: standalone, scope, filter: req.filter, ...this.d.cacheIdentity });
+    const followUp = standalone !== question;
+    const key = this.d.answerCache.key({ question: standalone, scope, filter: req.filter, followUp, ...this.d.cacheIdentity });
     const cached = () => this.d.answerCache.get(key, (docs) => this.d.store.currentHashes(docs));
     let answer = req.evaluation ? undefined : await cached();
     if (answer) {
       answer = { ...answer, cached: true };
     } else {
-      const followUp = standalone !== question;
       const compute = async () => {
         const fresh = await this.d.answers.compose(standalone, await this.d.answers.retrieve(standalone, scope, followUp, req.filter), scope, followUp);
         if (!fresh.note && !req.evaluation) await this.d.answerCache.set(key, fresh, this.d.answerTtlSeconds);

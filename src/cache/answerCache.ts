@@ -18,6 +18,11 @@ export interface AnswerKeyInput {
   model: string;
   /** Prompt file version: editing a prompt must not serve answers from the old one. */
   promptVersion: string;
+  /**
+   * A follow-up is answered on less evidence than a fresh question (its topic came from an
+   * answered turn), so its answer is not one a fresh question may be served.
+   */
+  followUp?: boolean;
 }
 
 /** Current content hashes, keyed by documentKey(), for the documents asked about. */
@@ -58,7 +63,14 @@ export class AnswerCache {
 
   key(input: AnswerKeyInput): string {
     const scope = [...new Set(input.scope)].sort();
-    const identity = JSON.stringify([normaliseQuestion(input.question), scope, input.model, input.promptVersion, ...(input.filter && Object.keys(input.filter).length ? [filterKey(input.filter)] : [])]);
+    const identity = JSON.stringify([
+      normaliseQuestion(input.question),
+      scope,
+      input.model,
+      input.promptVersion,
+      ...(input.filter && Object.keys(input.filter).length ? [filterKey(input.filter)] : []),
+      ...(input.followUp ? ['follow-up'] : []),
+    ]);
     return `ans:${createHash('sha256').update(identity).digest('hex')}`;
   }
 

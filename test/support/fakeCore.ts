@@ -30,16 +30,13 @@ export interface FakeCore {
  * caches) over a retriever that returns `retrieval(question, scope)`: the evidence is
  * whatever a test needs it to be.
  */
-export function fakeCore(retrieval: (question: string, scope: string[]) => Retrieval, overrides: Partial<AssistantDeps> = {}): FakeCore {
+export function fakeCore(retrieval: (question: string, scope: string[]) => Omit<Retrieval, 'queryTerms'>, overrides: Partial<AssistantDeps> = {}): FakeCore {
   const logger = createLogger({ level: 'silent' });
   const kv = new MemoryStore({ prefix: `fake-core-${Math.random()}:` });
   const retrievals: FakeCore['retrievals'] = [];
   const answers = new AnswerService({
-    retrieverFor: (scope) => ({ retrieve: async (question: string) => (retrievals.push({ question, scope }), retrieval(question, scope)) }) as unknown as HybridRetriever,
-    defaultScope: ['default'],
+    retrieverFor: (scope) => ({ retrieve: async (question: string) => (retrievals.push({ question, scope }), { queryTerms: [], ...retrieval(question, scope) }) }) as unknown as HybridRetriever,
     minConfidence: MIN_CONFIDENCE,
-    maxQuestionChars: 2000,
-    maxHistoryTurns: 6,
     describeKnowledgeBase: async () => 'It covers the test documents.',
     logger,
   });
@@ -57,6 +54,7 @@ export function fakeCore(retrieval: (question: string, scope: string[]) => Retri
     defaultScope: ['default'],
     maxQuestionChars: 2000,
     answerTtlSeconds: 3600,
+    answerLockTtlMs: 30_000,
     cacheIdentity: { model: 'extractive', promptVersion: 'test' },
     logger,
     ...overrides,

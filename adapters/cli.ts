@@ -25,6 +25,21 @@ export const adapterCommands: CommandExtension = (program: Command, io) => {
       process.exit(0);
     });
 
+  program
+    .command('admin')
+    .description('Serve the admin page (/admin: coverage gaps, 👎, sources, rates, latency) and /metrics on PORT; needs ADMIN_TOKEN')
+    .action(async () => {
+      // Imported when the command runs, like serve, so other commands never load it.
+      const { startAdminServer } = await import('./admin/server.ts');
+      const server = await startAdminServer();
+      io.out(`kb admin: http://127.0.0.1:${server.port()}/admin (log in with ADMIN_TOKEN); Ctrl-C to stop`);
+      await new Promise<void>((resolve) => {
+        const onSignal = () => void server.stop().then(resolve);
+        process.once('SIGTERM', onSignal);
+        process.once('SIGINT', onSignal);
+      });
+    });
+
   const discord = program.command('discord').description('Discord helpers');
   discord
     .command('register')

@@ -5,6 +5,8 @@ import { KbError } from '../src/errors.ts';
 import { createLogger, registerSecrets } from '../src/logger.ts';
 import { InFlightAssistant } from './inFlight.ts';
 import { healthHandler, type HealthProbe } from './health.ts';
+import { operatorRoutes, watchConnections } from './admin/operatorRoutes.ts';
+import { dispatch } from './http/routes.ts';
 
 export interface Server {
   stop(reason?: string): Promise<void>;
@@ -49,6 +51,10 @@ export async function serve(env?: NodeJS.ProcessEnv): Promise<Server> {
   }
   const app = await createApp(config, logger);
   const assistant = new InFlightAssistant(app.assistant);
+  app.metrics.countInFlight(() => assistant.inFlight);
+  app.recorder?.startRetention();
+  // /metrics, and /admin when ADMIN_TOKEN is set, on the same port as /healthz and Slack events.
+  const routes = operatorRoutes(app);
   const stops: Array<() => Promise<void>> = [];
   let healthServer: http.Server | undefined;
   let port: () => number | undefined = () => undefined;
@@ -59,17 +65,19 @@ export async function serve(env?: NodeJS.ProcessEnv): Promise<Server> {
     // Each platform's library (Bolt, discord.js) is loaded only when that adapter is configured.
     if (config.slack) {
       const { createSlackApp } = await import('./slack/app.ts');
-      const slack = createSlackApp({ assistant, actions: app.actions, config: { ...config.slack, port: config.port }, logger, health });
+      const slack = createSlackApp({ assistant, actions: app.actions, config: { ...config.slack, port: config.port }, logger, health, routes });
       await slack.start().catch((err: unknown) => {
         throw explainListenError(err, config.port);
       });
-      stops.push(() => slack.stop());
+      app.metrics.setConnected('slack', true);
+      stops.push(() => slack.stop().finally(() => app.metrics.setConnected('slack', false)));
       if (slack.mode === 'http') port = () => slack.port();
       logger.info({ mode: slack.mode, port: slack.port() }, 'slack adapter started');
     }
     if (config.discord) {
       const { createDiscordBot } = await import('./discord/client.ts');
       const discord = createDiscordBot({ assistant, actions: app.actions, config: config.discord, logger });
+      watchConnections(discord.client, app.metrics);
       await discord.start();
       stops.push(() => discord.stop());
       logger.info('discord adapter started');
@@ -78,6 +86,7 @@ export async function serve(env?: NodeJS.ProcessEnv): Promise<Server> {
       const answerHealth = healthHandler(health);
       healthServer = http.createServer((req, res) => {
         if (req.method === 'GET' && req.url === '/healthz') return answerHealth(req, res);
+        if (dispatch(routes, req, res)) return;
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       });
       await listen(healthServer, config.port).catch((err: unknown) => {

@@ -28,6 +28,13 @@ import { FeedbackStore } from './store/feedbackStore.ts';
 import { openingChunks, sectionContext } from './store/sectionContext.ts';
 import { answerPromptVersion } from './answer/generate.ts';
 import { condensePromptVersion } from './answer/condense.ts';
+import { Metrics } from './insights/metrics.ts';
+import { meteredFetch } from './insights/llmMetering.ts';
+import { BufferedInteractionRecorder } from './insights/recorder.ts';
+import { RecordingAssistant } from './insights/recordingAssistant.ts';
+import { InsightsService } from './insights/insights.ts';
+import { InteractionStore } from './store/interactionStore.ts';
+import { interactionsHashKey } from './insights/hashKey.ts';
 
 export interface App {
   config: Config;
@@ -43,6 +50,12 @@ export interface App {
   kv: KeyValueStore;
   memory: ThreadMemory;
   logger: Logger;
+  /** Prometheus metrics of this process (served on /metrics by kb serve). */
+  metrics: Metrics;
+  /** Buffered writes to the interactions table; undefined with INTERACTIONS_RECORDING=off. */
+  recorder?: BufferedInteractionRecorder;
+  /** The admin page's figures. */
+  insights: InsightsService;
   /** A retriever over the collections, with an optional metadata filter (keys from METADATA_FILTER_KEYS). */
   retriever(collections: string[], mode?: RetrievalMode, k?: number, filter?: MetadataFilter): HybridRetriever;
   ingest(req: IngestRequest): Promise<IngestSummary>;
@@ -91,6 +104,11 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     const answerCache = new AnswerCache(kv);
     const memory = new ThreadMemory(kv, { maxTurns: config.limits.threadMaxTurns, maxCharsPerTurn: 2000, ttlSeconds: config.limits.threadTtlS });
     const feedback = new FeedbackStore(db);
+    const metrics = new Metrics();
+    const interactions = new InteractionStore(db);
+    const recorder = config.insights.recording
+      ? new BufferedInteractionRecorder({ store: interactions, hashKey: await interactionsHashKey(config), retentionDays: config.insights.retentionDays, defaultScope: [config.collection], logger })
+      : undefined;
     const stored = await readEmbeddingSpace(db);
     const precision = vectorPrecision(db.kind);
     // A changed VECTOR_INDEX (or build parameter) rebuilds the index now, swapped in when ready.
@@ -98,10 +116,10 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       logger.info({ dimension: stored.dimension, precision, index: config.vectorIndex }, 'rebuilt the vector index');
     }
     const chatModel = config.llm
-      ? new (await import('@langchain/openai')).ChatOpenAI({
+      ? new (await import('./insights/meteredChatOpenAI.ts')).MeteredChatOpenAI({
           model: config.llm.model,
           apiKey: config.openai.apiKey ?? 'not-needed',
-          configuration: config.openai.baseUrl ? { baseURL: config.openai.baseUrl } : undefined,
+          configuration: { ...(config.openai.baseUrl ? { baseURL: config.openai.baseUrl } : {}), fetch: meteredFetch(metrics) },
           timeout: config.llm.timeoutMs,
           maxRetries: config.llm.maxRetries,
           temperature: 0,
@@ -125,6 +143,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
           weightVector: config.retrieval.weightVector,
           bm25: { ...defaultBm25, postingsPerTerm: config.retrieval.postingsPerTerm },
         },
+        onRetrieved: (s) => metrics.observeRetrieval(s),
       });
     };
     const answers = new AnswerService({
@@ -138,7 +157,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       openingChunks: (ids) => openingChunks(db.reader(), ids),
       logger,
     });
-    const assistant = new ConversationalAssistant({
+    const conversational = new ConversationalAssistant({
       answers,
       store,
       feedback,
@@ -161,6 +180,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       topics: (c, max) => knowledgeBaseTopics(db, c, max),
       defaultScope: [config.collection],
     });
+    const assistant = new RecordingAssistant(conversational, recorder, metrics, (err) => logger.warn({ err }, 'could not record an interaction'));
     const app: App = {
       config,
       db,
@@ -174,6 +194,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       kv,
       memory,
       logger,
+      metrics,
+      recorder,
+      insights: new InsightsService(interactions, { minConfidence: config.retrieval.minConfidence, retentionDays: config.insights.retentionDays }),
       retriever,
       // Documents are embedded without the cache: their vectors are kept in PostgreSQL and an
       // unchanged chunk is reused from there, so a cached copy would only double the work of
@@ -190,6 +213,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         return app.ingest({ inputs: [config.sampleDir], collection: config.collection });
       },
       close: async () => {
+        await recorder?.close();
         await Promise.allSettled([db.close(), kv.close()]);
       },
     };

@@ -128,6 +128,11 @@ const schema = z.object({
   SUPPORT_MIN_CHARS: num(DEFAULT_SUPPORT_RULES.minChars, 1, 2000),
   SUPPORT_REQUIRE_QUESTION_MARK: bool(true),
   SUPPORT_REACT_WHEN_UNSURE: bool(true),
+  INTERACTIONS_RECORDING: z.preprocess(emptyToUndefined, z.enum(['on', 'off']).default('on')),
+  INTERACTIONS_RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3650).default(90)),
+  INTERACTIONS_HASH_KEY: opt(z.string().min(16, 'use at least 16 characters (e.g. openssl rand -hex 32)')),
+  ADMIN_TOKEN: opt(z.string().min(16, 'use at least 16 characters (e.g. openssl rand -hex 32)')),
+  METRICS_TOKEN: opt(z.string().min(16, 'use at least 16 characters (e.g. openssl rand -hex 32)')),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -188,6 +193,11 @@ export interface Config {
     /** Whom "I need a human" pings; both empty: no such button. */
     handoff?: { users: string[]; roles: string[] };
   };
+  /**
+   * Interaction recording and the operators' pages. `hashKey` undefined: a random key kept in
+   * the data folder. `adminToken` undefined: no /admin; `metricsToken` undefined: /metrics open.
+   */
+  insights: { recording: boolean; retentionDays: number; hashKey?: string; adminToken?: string; metricsToken?: string };
 }
 
 /** When a message in a support channel counts as a question, and what an unanswered one gets. */
@@ -267,10 +277,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     discord: e.DISCORD_TOKEN
       ? { token: e.DISCORD_TOKEN, applicationId: e.DISCORD_APPLICATION_ID, apiUrl: e.DISCORD_API_URL, ...discordScopes, supportChannels: e.DISCORD_SUPPORT_CHANNELS, support, replyPrivately: e.DISCORD_REPLY_PRIVATELY, handoff: { users: e.DISCORD_HANDOFF_USERS, roles: e.DISCORD_HANDOFF_ROLES } }
       : undefined,
+    insights: { recording: e.INTERACTIONS_RECORDING === 'on', retentionDays: e.INTERACTIONS_RETENTION_DAYS, hashKey: e.INTERACTIONS_HASH_KEY, adminToken: e.ADMIN_TOKEN, metricsToken: e.METRICS_TOKEN },
   };
 }
 
 /** Every secret the config holds, so the logger can mask them wherever they appear. */
 export function configSecrets(c: Config): string[] {
-  return [c.openai.apiKey, c.slack?.botToken, c.slack?.signingSecret, c.slack?.appToken, c.discord?.token].filter((s): s is string => Boolean(s));
+  const i = c.insights;
+  return [c.openai.apiKey, c.slack?.botToken, c.slack?.signingSecret, c.slack?.appToken, c.discord?.token, i.hashKey, i.adminToken, i.metricsToken].filter((s): s is string => Boolean(s));
 }

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { App, type AppOptions, type Authorize } from '@slack/bolt';
+import { App, type AppOptions, type Authorize, type CustomRoute } from '@slack/bolt';
 import type { AnswerActions, Assistant } from '../../src/assistant/types.ts';
 import { KbError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -26,6 +26,8 @@ export interface SlackAppDeps {
   clientOptions?: AppOptions['clientOptions'];
   /** What `GET /healthz` reports on in HTTP mode (kb serve passes draining and the database); default always ok. */
   health?: HealthProbe;
+  /** More HTTP routes served next to /slack/events in HTTP mode (/metrics, /admin). */
+  routes?: CustomRoute[];
 }
 
 const alwaysHealthy: HealthProbe = { draining: () => false, pingDatabase: () => Promise.resolve() };
@@ -63,7 +65,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   let receiver: FreshRequestReceiver | undefined;
   let app: App;
   if (mode === 'http') {
-    receiver = new FreshRequestReceiver({ signingSecret: config.signingSecret as string, endpoints: '/slack/events', customRoutes: [healthRoute(healthHandler(deps.health ?? alwaysHealthy))], logger });
+    receiver = new FreshRequestReceiver({ signingSecret: config.signingSecret as string, endpoints: '/slack/events', customRoutes: [healthRoute(healthHandler(deps.health ?? alwaysHealthy)), ...(deps.routes ?? [])], logger });
     app = new App({ ...auth, receiver, logger, clientOptions });
   } else {
     app = new App({ ...auth, socketMode: true, appToken: config.appToken, logger, clientOptions });

@@ -37,6 +37,8 @@ export interface HybridRetrieverInput extends BaseRetrieverInput {
   mode?: RetrievalMode;
   k?: number;
   settings?: Partial<RetrievalSettings>;
+  /** Called with the time each retrieval took (for the latency metric). */
+  onRetrieved?: (seconds: number) => void;
 }
 
 /**
@@ -59,6 +61,7 @@ export class HybridRetriever extends BaseRetriever {
   readonly mode: RetrievalMode;
   readonly k: number;
   private readonly settings: RetrievalSettings;
+  private readonly onRetrieved?: (seconds: number) => void;
 
   constructor(input: HybridRetrieverInput) {
     super(input);
@@ -70,6 +73,7 @@ export class HybridRetriever extends BaseRetriever {
     this.mode = input.mode ?? 'hybrid';
     this.k = input.k ?? 6;
     this.settings = { ...defaultRetrievalSettings, ...input.settings };
+    this.onRetrieved = input.onRetrieved;
   }
 
   /** The lexical list with its rows, and the query terms' statistics. */
@@ -109,6 +113,7 @@ export class HybridRetriever extends BaseRetriever {
   }
 
   async retrieve(query: string, options: { followUp?: boolean } = {}): Promise<Retrieval> {
+    const started = performance.now();
     const { rrfK } = this.settings;
     // The seed recipe takes the final k from each list, as the guide it reproduces does.
     const candidates = this.mode === 'seed' ? this.k : this.settings.candidates;
@@ -137,6 +142,7 @@ export class HybridRetriever extends BaseRetriever {
       .map((f) => ({ chunk: rows.get(f.id)!, fusedScore: f.score, bm25Rank: f.ranks[0], vectorRank: f.ranks[1], bm25Score: lexScore.get(f.id), cosine: cosine.get(f.id) }));
     const chunks = this.mode === 'seed' ? all.slice(0, this.k) : limitPerDocument(all, (c) => c.chunk.document_id, this.settings.perDocument, this.k);
     const confidence = scoreEvidence(queryTerms, chunks, { topCosine: useVector ? (vector[0]?.score ?? 0) : undefined, followUp: options.followUp });
+    this.onRetrieved?.((performance.now() - started) / 1000);
     return { chunks, confidence, queryTerms };
   }
 }

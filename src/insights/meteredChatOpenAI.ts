@@ -1,0 +1,12 @@
+import { ChatOpenAI } from '@langchain/openai';
+import { countAttempts } from './llmMetering.ts';
+
+/**
+ * ChatOpenAI whose calls let the metered fetch tell LangChain's retries (made inside one
+ * `_generate`) from first requests. Loaded only when a model is configured.
+ */
+export class MeteredChatOpenAI extends ChatOpenAI {
+  override _generate(...args: Parameters<ChatOpenAI['_generate']>): ReturnType<ChatOpenAI['_generate']> {
+    return countAttempts(() => super._generate(...args));
+  }
+}

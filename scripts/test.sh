@@ -5,12 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-pgvector.sh
+sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+export DEBIAN_FRONTEND=noninteractive
+apt_install() { $sudo_cmd apt-get install -y -qq "$@" >/dev/null 2>&1 || { $sudo_cmd apt-get update -qq >/dev/null && $sudo_cmd apt-get install -y -qq "$@" >/dev/null; }; }
 # The PostgreSQL manual is the knowledge base the retrieval-quality tests run on.
-if [ ! -d /usr/share/doc/postgresql-doc-15/html ]; then
-  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo_cmd apt-get install -y -qq postgresql-doc-15 >/dev/null 2>&1 || { $sudo_cmd apt-get update -qq >/dev/null && $sudo_cmd apt-get install -y -qq postgresql-doc-15 >/dev/null; }
-fi
+[ -d /usr/share/doc/postgresql-doc-15/html ] || apt_install postgresql-doc-15
+# The admin page's browser test drives Debian's Chromium through puppeteer-core.
+command -v chromium >/dev/null 2>&1 || apt_install chromium
 # Exactly the locked packages (`npm ci`), reinstalled only when the lock changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --engine-strict

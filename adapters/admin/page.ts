@@ -86,7 +86,7 @@ ${gaps}
 ${rateTable('per-day', 'day', r.perDay)}
 <h2>Per platform</h2>
 ${rateTable('per-platform', 'platform', r.perPlatform)}
-<h2>👎 answers</h2>
+<h2>Downvoted answers (👎)</h2>
 ${downvoted}
 <h2>Top cited sources</h2>
 ${sources}

@@ -180,16 +180,25 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
 
   program
     .command('feedback')
-    .description('List recent 👎 feedback with the questions that got it')
+    .description('List recent 👎 feedback with the questions that got it, then votes per day and per cited source')
     .option('--limit <n>', 'how many', '20')
     .option('--up', 'list 👍 instead', false)
-    .action(async (o: { limit: string; up: boolean }) => {
+    .option('--days <n>', 'days the summary covers', '30')
+    .action(async (o: { limit: string; up: boolean; days: string }) => {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new KbError('input/invalid_argument', '--limit must be a whole number from 1 to 1000');
+      const days = Number(o.days);
+      if (!Number.isInteger(days) || days < 1 || days > 3650) throw new KbError('input/invalid_argument', '--days must be a whole number from 1 to 3650');
       await withApp(async (app) => {
         const rows = await app.feedback.recent(o.up ? 'up' : 'down', limit);
         if (!rows.length) io.out(`no ${o.up ? '👍' : '👎'} feedback yet`);
         for (const r of rows) io.out(`${new Date(r.created_at).toISOString()}  ${r.platform}  ${r.channel_id}  ${r.user_id}  ${r.question.replace(/\s+/g, ' ').slice(0, 200)}`);
+        const summary = await app.feedback.summary(days);
+        if (!summary.perDay.length) return;
+        io.out(`\nlast ${days} days, per day:`);
+        for (const d of summary.perDay) io.out(`  ${d.day}  👍 ${String(d.up).padStart(4)}  👎 ${String(d.down).padStart(4)}`);
+        if (summary.perSource.length) io.out('per cited source:');
+        for (const s of summary.perSource) io.out(`  👍 ${String(s.up).padStart(4)}  👎 ${String(s.down).padStart(4)}  ${s.title}${s.location ? ` (${s.location})` : ''}`);
       });
     });
 

@@ -32,6 +32,8 @@ interface Wording {
   text: string;
   terms: Set<string>;
   items: GapQuestion[];
+  /** How often each exact wording was asked: the most frequent one names the group. */
+  texts: Map<string, number>;
 }
 
 /**
@@ -46,9 +48,13 @@ export function groupNearDuplicates(questions: GapQuestion[], threshold = NEAR_D
     const terms = new Set(contentStems(q.text));
     const key = terms.size ? [...terms].sort().join(' ') : q.text.trim().toLowerCase();
     let w = byTerms.get(key);
-    if (!w) byTerms.set(key, (w = { text: q.text.trim(), terms, items: [] }));
+    if (!w) byTerms.set(key, (w = { text: '', terms, items: [], texts: new Map() }));
     w.items.push(q);
+    const text = q.text.trim();
+    w.texts.set(text, (w.texts.get(text) ?? 0) + 1);
   }
+  // Ties go to the wording seen first (questions come newest first).
+  for (const w of byTerms.values()) w.text = [...w.texts].reduce((best, cur) => (cur[1] > best[1] ? cur : best))[0];
   const wordings = [...byTerms.values()].sort((a, b) => b.items.length - a.items.length || a.text.localeCompare(b.text));
   const groups: Array<{ head: Wording; members: Wording[] }> = [];
   for (const w of wordings) {
@@ -62,7 +68,12 @@ export function groupNearDuplicates(questions: GapQuestion[], threshold = NEAR_D
       return {
         question: head.text,
         count: items.length,
-        variants: members.slice(1, 6).map((m) => m.text),
+        variants: members
+          .flatMap((m) => [...m.texts].map(([text, n]) => ({ text, n })))
+          .filter((v) => v.text !== head.text)
+          .sort((a, b) => b.n - a.n)
+          .slice(0, 5)
+          .map((v) => v.text),
         refused: items.filter((i) => i.refused).length,
         lowConfidence: items.filter((i) => !i.refused).length,
         lastAsked: new Date(Math.max(...items.map((i) => i.at.getTime()))),

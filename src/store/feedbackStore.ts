@@ -11,6 +11,12 @@ export interface FeedbackRow {
   created_at: Date;
 }
 
+export interface FeedbackSummary {
+  perDay: Array<{ day: string; up: number; down: number }>;
+  /** Sources cited by the answers that got a vote, most 👎 first. */
+  perSource: Array<{ title: string; location: string; up: number; down: number }>;
+}
+
 const MAX_TEXT = 20_000;
 
 export class FeedbackStore {
@@ -29,5 +35,22 @@ export class FeedbackStore {
       [vote, limit],
     );
     return r.rows;
+  }
+
+  /** Votes of the last `days` per UTC day (newest first) and per cited source. */
+  async summary(days: number, sources = 20): Promise<FeedbackSummary> {
+    const since = 'created_at > now() - make_interval(days => $1::int)';
+    const perDay = await this.db.query<FeedbackSummary['perDay'][number]>(
+      `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*) FILTER (WHERE vote = 'up')::int AS up, count(*) FILTER (WHERE vote = 'down')::int AS down
+       FROM feedback WHERE ${since} GROUP BY 1 ORDER BY 1 DESC`,
+      [days],
+    );
+    const perSource = await this.db.query<FeedbackSummary['perSource'][number]>(
+      `SELECT c->>'title' AS title, coalesce(c->>'location', '') AS location, count(*) FILTER (WHERE vote = 'up')::int AS up, count(*) FILTER (WHERE vote = 'down')::int AS down
+       FROM feedback, jsonb_array_elements(citations) AS c WHERE ${since}
+       GROUP BY 1, 2 ORDER BY down DESC, up DESC, title LIMIT $2`,
+      [days, sources],
+    );
+    return { perDay: perDay.rows, perSource: perSource.rows };
   }
 }

@@ -13,6 +13,7 @@ import { fmt, ratio, summarize, type LatencySummary } from '../lib/stats.ts';
 
 const UNCACHED_PASSES = 3;
 const HIT_PASSES = 5;
+const RECORDING_PASSES = 4;
 
 interface BackendFigures {
   backend: string;
@@ -56,11 +57,51 @@ async function measure(app: App, backend: string, questions: string[]): Promise<
   return { backend, uncached: summarize(uncached), hit: summarize(hits), refusedExcluded: refused };
 }
 
+interface RecordingFigures {
+  off: { uncached: LatencySummary; hit: LatencySummary };
+  on: { uncached: LatencySummary; hit: LatencySummary };
+  recorded: number;
+}
+
+/**
+ * The same questions through two apps on one database, one recording interactions and one
+ * not (INTERACTIONS_RECORDING), taking turns question by question (the order swapped every
+ * pass) so that drift in the machine's load falls on both alike.
+ */
+async function measureRecording(on: App, off: App, questions: string[]): Promise<RecordingFigures> {
+  const samples = { on: { uncached: [] as number[], hit: [] as number[] }, off: { uncached: [] as number[], hit: [] as number[] } };
+  const ask = async (app: App, q: string, i: number) => {
+    const t0 = performance.now();
+    const a = await app.assistant.answer({ question: q, user: `slack:bench${i % 7}` });
+    return { a, ms: performance.now() - t0 };
+  };
+  for (const [i, q] of questions.entries()) for (const app of [on, off]) await forget(app, (await ask(app, q, i)).a.citations);
+  for (let pass = 0; pass < RECORDING_PASSES; pass++) {
+    const order: Array<['on' | 'off', App]> = pass % 2 ? [['off', off], ['on', on]] : [['on', on], ['off', off]];
+    for (const [i, q] of questions.entries()) {
+      for (const [name, app] of order) {
+        const miss = await ask(app, q, i);
+        if (!miss.a.cached) samples[name].uncached.push(miss.ms);
+        const hit = await ask(app, q, i);
+        if (hit.a.cached) samples[name].hit.push(hit.ms);
+        await forget(app, miss.a.citations);
+      }
+    }
+  }
+  await on.recorder?.flush();
+  const recorded = Number((await on.db.query<{ n: string }>('SELECT count(*) AS n FROM interactions')).rows[0]?.n ?? 0);
+  const sum = (x: { uncached: number[]; hit: number[] }) => ({ uncached: summarize(x.uncached), hit: summarize(x.hit) });
+  return { on: sum(samples.on), off: sum(samples.off), recorded };
+}
+
+const pctOver = (on: number, off: number) => `${on >= off ? '+' : ''}${(((on - off) / off) * 100).toFixed(1)}%`;
+
 export async function runAnswerSuite(o: { keep: boolean }): Promise<SuiteResult> {
   const questions = await inDomainQuestions();
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-bench-answer-'));
   const url = await recreateDatabase('bench_answer');
   const figures: BackendFigures[] = [];
+  let recording: RecordingFigures | undefined;
   try {
     await clearRedisKeys(REDIS_URL);
     const first = await createApp(benchConfig({ dataDir: tmp, databaseUrl: url }), silentLogger);
@@ -77,6 +118,14 @@ export async function runAnswerSuite(o: { keep: boolean }): Promise<SuiteResult>
       figures.push(await measure(redisApp, `Redis (${REDIS_URL})`, questions));
     } finally {
       await redisApp.close();
+    }
+    const on = await createApp(benchConfig({ dataDir: tmp, databaseUrl: url, extra: { INTERACTIONS_RECORDING: 'on' } }), silentLogger);
+    const off = await createApp(benchConfig({ dataDir: tmp, databaseUrl: url, extra: { INTERACTIONS_RECORDING: 'off' } }), silentLogger);
+    try {
+      if (!on.recorder || off.recorder) throw new Error('expected one app recording and one not');
+      recording = await measureRecording(on, off, questions);
+    } finally {
+      await Promise.all([on.close(), off.close()]);
     }
   } finally {
     await clearRedisKeys(REDIS_URL).catch(() => 0);
@@ -96,5 +145,15 @@ export async function runAnswerSuite(o: { keep: boolean }): Promise<SuiteResult>
       `Redis ratio vs embedded hit p50: ${figures[1] ? ratio(figures[1].hit.p50, figures[0]!.hit.p50) : '–'}`,
     ],
   };
-  return { name: 'answer', tables: [table], data: { figures, redisUrl: REDIS_URL } };
+  const r = recording!;
+  const recordingTable: Table = {
+    title: `interaction recording on vs off (goal: p50 within 5%), embedded cache, server PostgreSQL, ${questions.length} questions x ${RECORDING_PASSES} passes, taking turns`,
+    columns: ['path', 'recording', 'n', 'p50 ms', 'p95 ms', 'p50 on vs off'],
+    rows: (['uncached', 'hit'] as const).flatMap((path) => [
+      [path === 'hit' ? 'answer-cache hit' : 'uncached', 'off', String(r.off[path].n), fmt(r.off[path].p50), fmt(r.off[path].p95), 'baseline'],
+      [path === 'hit' ? 'answer-cache hit' : 'uncached', 'on', String(r.on[path].n), fmt(r.on[path].p50), fmt(r.on[path].p95), pctOver(r.on[path].p50, r.off[path].p50)],
+    ]),
+    notes: [`rows written by the recording app: ${r.recorded} (every question of the warm-up and the passes)`, 'recording appends to a buffer; one INSERT per 250 ms writes it, on the same connection pool'],
+  };
+  return { name: 'answer', tables: [table, recordingTable], data: { figures, recording: r, redisUrl: REDIS_URL } };
 }

@@ -153,7 +153,7 @@ export async function runAnswerSuite(o: { keep: boolean }): Promise<SuiteResult>
       [path === 'hit' ? 'answer-cache hit' : 'uncached', 'off', String(r.off[path].n), fmt(r.off[path].p50), fmt(r.off[path].p95), 'baseline'],
       [path === 'hit' ? 'answer-cache hit' : 'uncached', 'on', String(r.on[path].n), fmt(r.on[path].p50), fmt(r.on[path].p95), pctOver(r.on[path].p50, r.off[path].p50)],
     ]),
-    notes: [`rows written by the recording app: ${r.recorded} (every question of the warm-up and the passes)`, 'recording appends to a buffer; one INSERT per 250 ms writes it, on the same connection pool'],
+    notes: [`rows written by the recording app: ${r.recorded} (every question of the warm-up and the passes)`, 'recording appends to a buffer; one INSERT a second writes it, on the same connection pool'],
   };
   return { name: 'answer', tables: [table, recordingTable], data: { figures, recording: r, redisUrl: REDIS_URL } };
 }

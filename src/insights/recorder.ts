@@ -11,7 +11,7 @@ export interface RecorderOptions {
   /** The collections a question without a scope searched. */
   defaultScope: string[];
   logger: Logger;
-  /** How long a finished question waits to be written with the next ones (default 250 ms). */
+  /** How long a finished question waits to be written with the next ones (default 1 s). */
   flushDelayMs?: number;
   /** Rows kept while the database is slow or down; beyond this the oldest are dropped. */
   maxBuffered?: number;
@@ -30,12 +30,13 @@ export function platformOf(e: InteractionEvent): string {
 }
 
 /**
- * Records finished questions off the answer's path: `record` only hashes the ids and appends
- * to a buffer; a timer writes the buffer in one INSERT. A failed write is logged and its rows
+ * Records finished questions off the answer's path: `record` only appends the event to a
+ * buffer; a timer hashes the ids and writes the buffer in one INSERT. A failed write is logged and its rows
  * dropped, so the database being slow or down never delays or fails an answer.
  */
 export class BufferedInteractionRecorder implements InteractionRecorder {
-  private buffer: InteractionRow[] = [];
+  /** Events as they came; hashing and shaping them into rows waits for the write. */
+  private buffer: InteractionEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
   private retention: NodeJS.Timeout | undefined;
@@ -44,7 +45,7 @@ export class BufferedInteractionRecorder implements InteractionRecorder {
   private readonly maxBuffered: number;
 
   constructor(private readonly o: RecorderOptions) {
-    this.flushDelayMs = o.flushDelayMs ?? 250;
+    this.flushDelayMs = o.flushDelayMs ?? 1000;
     this.maxBuffered = o.maxBuffered ?? 5000;
   }
 
@@ -54,13 +55,9 @@ export class BufferedInteractionRecorder implements InteractionRecorder {
   }
 
   record(e: InteractionEvent): void {
-    try {
-      this.buffer.push(this.toRow(e));
-      if (this.buffer.length > this.maxBuffered) this.dropped += this.buffer.splice(0, this.buffer.length - this.maxBuffered).length;
-      this.timer ??= setTimeout(() => void this.flush(), this.flushDelayMs);
-    } catch (err) {
-      this.o.logger.warn({ err }, 'could not record an interaction; dropped');
-    }
+    this.buffer.push(e);
+    if (this.buffer.length > this.maxBuffered) this.dropped += this.buffer.splice(0, this.buffer.length - this.maxBuffered).length;
+    this.timer ??= setTimeout(() => void this.flush(), this.flushDelayMs);
   }
 
   recordFeedback(f: { platform: string; user: string; question: string; vote: 'up' | 'down' }): void {
@@ -81,12 +78,12 @@ export class BufferedInteractionRecorder implements InteractionRecorder {
 
   private async writeAll(): Promise<void> {
     while (this.buffer.length) {
-      const rows = this.buffer.splice(0, BATCH);
+      const events = this.buffer.splice(0, BATCH);
       try {
-        await this.o.store.insert(rows);
+        await this.o.store.insert(events.map((e) => this.toRow(e)));
       } catch (err) {
-        this.dropped += rows.length;
-        this.o.logger.warn({ err, dropped: rows.length }, 'could not record interactions; dropped them');
+        this.dropped += events.length;
+        this.o.logger.warn({ err, dropped: events.length }, 'could not record interactions; dropped them');
       }
     }
     if (this.dropped) {

@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { isAuthorized, safeEqual, sessionCookie, sessionValue } from '../../adapters/admin/auth.ts';
 import { esc, safeHref } from '../../adapters/admin/html.ts';
 import { parseFilter } from '../../adapters/admin/routes.ts';
+import { operatorRoutes } from '../../adapters/admin/operatorRoutes.ts';
+import type { App } from '../../src/app.ts';
+import { Metrics } from '../../src/insights/metrics.ts';
 import { groupNearDuplicates } from '../../src/insights/gaps.ts';
 import { BufferedInteractionRecorder } from '../../src/insights/recorder.ts';
 import { RecordingAssistant } from '../../src/insights/recordingAssistant.ts';
@@ -58,6 +61,12 @@ describe('admin access', () => {
     expect(esc(`<script>"x"&'y'</script>`)).toBe('&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;&lt;/script&gt;');
     expect(safeHref('javascript:alert(1)')).toBeUndefined();
     expect(safeHref('https://example.com/?a="b"')).toBe('https://example.com/?a=&quot;b&quot;');
+  });
+
+  it('serves /admin only when ADMIN_TOKEN is set, /metrics always', () => {
+    const app = (adminToken?: string) => ({ config: { insights: { adminToken } }, metrics: new Metrics(), logger: createLogger({ level: 'silent' }) }) as unknown as App;
+    expect(operatorRoutes(app()).map((r) => r.path)).toEqual(['/metrics']);
+    expect(operatorRoutes(app(token)).map((r) => r.path)).toEqual(['/metrics', '/admin', '/admin/login', '/admin/logout']);
   });
 
   it('refuses a filter it does not know with a one-line reason', () => {

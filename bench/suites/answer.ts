@@ -14,6 +14,7 @@ import { fmt, ratio, summarize, type LatencySummary } from '../lib/stats.ts';
 const UNCACHED_PASSES = 3;
 const HIT_PASSES = 5;
 const RECORDING_PASSES = 4;
+const HITS_PER_MISS = 3;
 
 interface BackendFigures {
   backend: string;
@@ -57,41 +58,47 @@ async function measure(app: App, backend: string, questions: string[]): Promise<
   return { backend, uncached: summarize(uncached), hit: summarize(hits), refusedExcluded: refused };
 }
 
+type RecordingArm = 'off' | 'on' | 'off (control)';
+const ARMS: RecordingArm[] = ['off', 'on', 'off (control)'];
+type Samples = { uncached: LatencySummary; hit: LatencySummary };
+
 interface RecordingFigures {
-  off: { uncached: LatencySummary; hit: LatencySummary };
-  on: { uncached: LatencySummary; hit: LatencySummary };
+  arms: Record<RecordingArm, Samples>;
   recorded: number;
 }
 
 /**
- * The same questions through two apps on one database, one recording interactions and one
- * not (INTERACTIONS_RECORDING), taking turns question by question (the order swapped every
- * pass) so that drift in the machine's load falls on both alike.
+ * The same questions through three apps on one database: one recording interactions, two not
+ * (INTERACTIONS_RECORDING=off; the second is a control whose distance from the first shows the
+ * noise). They take turns question by question, the order rotated every pass, so drift in the
+ * machine's load falls on all alike. Each question: one uncached answer, then HITS_PER_MISS hits.
  */
-async function measureRecording(on: App, off: App, questions: string[]): Promise<RecordingFigures> {
-  const samples = { on: { uncached: [] as number[], hit: [] as number[] }, off: { uncached: [] as number[], hit: [] as number[] } };
+async function measureRecording(apps: Record<RecordingArm, App>, questions: string[]): Promise<RecordingFigures> {
+  const samples = Object.fromEntries(ARMS.map((a) => [a, { uncached: [] as number[], hit: [] as number[] }])) as Record<RecordingArm, { uncached: number[]; hit: number[] }>;
   const ask = async (app: App, q: string, i: number) => {
     const t0 = performance.now();
     const a = await app.assistant.answer({ question: q, user: `slack:bench${i % 7}` });
     return { a, ms: performance.now() - t0 };
   };
-  for (const [i, q] of questions.entries()) for (const app of [on, off]) await forget(app, (await ask(app, q, i)).a.citations);
+  for (const [i, q] of questions.entries()) for (const arm of ARMS) await forget(apps[arm], (await ask(apps[arm], q, i)).a.citations);
   for (let pass = 0; pass < RECORDING_PASSES; pass++) {
-    const order: Array<['on' | 'off', App]> = pass % 2 ? [['off', off], ['on', on]] : [['on', on], ['off', off]];
+    const order = ARMS.map((_, k) => ARMS[(k + pass) % ARMS.length]!);
     for (const [i, q] of questions.entries()) {
-      for (const [name, app] of order) {
-        const miss = await ask(app, q, i);
-        if (!miss.a.cached) samples[name].uncached.push(miss.ms);
-        const hit = await ask(app, q, i);
-        if (hit.a.cached) samples[name].hit.push(hit.ms);
-        await forget(app, miss.a.citations);
+      for (const arm of order) {
+        const miss = await ask(apps[arm], q, i);
+        if (!miss.a.cached) samples[arm].uncached.push(miss.ms);
+        for (let h = 0; h < HITS_PER_MISS; h++) {
+          const hit = await ask(apps[arm], q, i);
+          if (hit.a.cached) samples[arm].hit.push(hit.ms);
+        }
+        await forget(apps[arm], miss.a.citations);
       }
     }
   }
-  await on.recorder?.flush();
-  const recorded = Number((await on.db.query<{ n: string }>('SELECT count(*) AS n FROM interactions')).rows[0]?.n ?? 0);
-  const sum = (x: { uncached: number[]; hit: number[] }) => ({ uncached: summarize(x.uncached), hit: summarize(x.hit) });
-  return { on: sum(samples.on), off: sum(samples.off), recorded };
+  await apps.on.recorder?.flush();
+  const recorded = Number((await apps.on.db.query<{ n: string }>('SELECT count(*) AS n FROM interactions')).rows[0]?.n ?? 0);
+  const arms = Object.fromEntries(ARMS.map((a) => [a, { uncached: summarize(samples[a].uncached), hit: summarize(samples[a].hit) }])) as Record<RecordingArm, Samples>;
+  return { arms, recorded };
 }
 
 const pctOver = (on: number, off: number) => `${on >= off ? '+' : ''}${(((on - off) / off) * 100).toFixed(1)}%`;
@@ -119,13 +126,13 @@ export async function runAnswerSuite(o: { keep: boolean }): Promise<SuiteResult>
     } finally {
       await redisApp.close();
     }
-    const on = await createApp(benchConfig({ dataDir: tmp, databaseUrl: url, extra: { INTERACTIONS_RECORDING: 'on' } }), silentLogger);
-    const off = await createApp(benchConfig({ dataDir: tmp, databaseUrl: url, extra: { INTERACTIONS_RECORDING: 'off' } }), silentLogger);
+    const apps = {} as Record<RecordingArm, App>;
     try {
-      if (!on.recorder || off.recorder) throw new Error('expected one app recording and one not');
-      recording = await measureRecording(on, off, questions);
+      for (const arm of ARMS) apps[arm] = await createApp(benchConfig({ dataDir: tmp, databaseUrl: url, extra: { INTERACTIONS_RECORDING: arm === 'on' ? 'on' : 'off' } }), silentLogger);
+      if (!apps.on.recorder || apps.off.recorder || apps['off (control)'].recorder) throw new Error('expected one app recording and two not');
+      recording = await measureRecording(apps, questions);
     } finally {
-      await Promise.all([on.close(), off.close()]);
+      await Promise.all(Object.values(apps).map((a) => a.close()));
     }
   } finally {
     await clearRedisKeys(REDIS_URL).catch(() => 0);
@@ -147,13 +154,12 @@ export async function runAnswerSuite(o: { keep: boolean }): Promise<SuiteResult>
   };
   const r = recording!;
   const recordingTable: Table = {
-    title: `interaction recording on vs off (goal: p50 within 5%), embedded cache, server PostgreSQL, ${questions.length} questions x ${RECORDING_PASSES} passes, taking turns`,
-    columns: ['path', 'recording', 'n', 'p50 ms', 'p95 ms', 'p50 on vs off'],
-    rows: (['uncached', 'hit'] as const).flatMap((path) => [
-      [path === 'hit' ? 'answer-cache hit' : 'uncached', 'off', String(r.off[path].n), fmt(r.off[path].p50), fmt(r.off[path].p95), 'baseline'],
-      [path === 'hit' ? 'answer-cache hit' : 'uncached', 'on', String(r.on[path].n), fmt(r.on[path].p50), fmt(r.on[path].p95), pctOver(r.on[path].p50, r.off[path].p50)],
-    ]),
-    notes: [`rows written by the recording app: ${r.recorded} (every question of the warm-up and the passes)`, 'recording appends to a buffer; one INSERT a second writes it, on the same connection pool'],
+    title: `interaction recording on vs off (goal: p50 within 5%), embedded cache, server PostgreSQL, ${questions.length} questions x ${RECORDING_PASSES} passes (${HITS_PER_MISS} hits after each miss), three apps taking turns`,
+    columns: ['path', 'recording', 'n', 'p50 ms', 'p95 ms', 'p50 vs off'],
+    rows: (['uncached', 'hit'] as const).flatMap((path) =>
+      ARMS.map((arm) => [path === 'hit' ? 'answer-cache hit' : 'uncached', arm, String(r.arms[arm][path].n), fmt(r.arms[arm][path].p50), fmt(r.arms[arm][path].p95), arm === 'off' ? 'baseline' : pctOver(r.arms[arm][path].p50, r.arms.off[path].p50)]),
+    ),
+    notes: [`rows written by the recording app: ${r.recorded} (every question of the warm-up and the passes)`, 'off (control) records nothing either: its distance from off is the noise of the run', 'recording appends to a buffer; one INSERT a second writes it, on the same connection pool'],
   };
   return { name: 'answer', tables: [table, recordingTable], data: { figures, recording: r, redisUrl: REDIS_URL } };
 }

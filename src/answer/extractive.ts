@@ -46,7 +46,7 @@ export const EXTRACTIVE_CHUNKS = 8;
 
 const DEFAULTS: ExtractiveOptions = { chunks: EXTRACTIVE_CHUNKS, supports: 2, maxChars: SCREEN_CHARS - 50, leadChars: 430 };
 
-export interface Scored {
+interface Scored {
   passage: Passage;
   score: number;
   stems: Set<string>;
@@ -103,7 +103,7 @@ interface RankedPassages {
 }
 
 /** Every passage of the chunks, scored on the question and sorted best first. */
-export function rankPassages(input: ExtractiveInput, ranks: number[] = input.chunks.map((_, i) => i)): RankedPassages {
+function rankPassages(input: ExtractiveInput, ranks: number[] = input.chunks.map((_, i) => i)): RankedPassages {
   const shape = questionShape(input.question);
   const terms = [...new Set(contentStems(input.question))];
   const weights = termWeightsFor(terms, input.termWeights, shape.purpose);
@@ -292,7 +292,7 @@ function overlaps(a: Scored, b: Scored): boolean {
 }
 
 /** The passage as the reader sees it: label, sentences without section cross-references, code. */
-export function renderPassage(p: Passage): string {
+function renderPassage(p: Passage): string {
   const clean = (xs: string[]) =>
     xs
       .map((s) => s.replace(SECTION_REF, ''))

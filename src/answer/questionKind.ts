@@ -11,8 +11,6 @@ export interface QuestionShape {
   kind: QuestionKind;
   /** Stems of what the question is about ("partial index", "tablespace", "deadlock_timeout"). */
   subject: string[];
-  /** Raw words of the subject, for matching a defining sentence ("A tablespace is …"). */
-  subjectWords: string[];
   /** For a difference question: the stems of each side compared. */
   sides: string[][];
   /** Stems of a purpose clause ("… to make a long query readable"): why, not what. */
@@ -40,10 +38,6 @@ export function questionShape(question: string): QuestionShape {
     .replace(/^\s*(what|which|how|why|when|where|who)\s+((is|are|does|do|can|should|'s)\s+)?(an?|the)?\s*/i, '')
     .replace(/\b(used|good)\s+for\b.*$|\b(do|mean)\s*\?*$/i, '')
     .replace(/[?!.]+\s*$/, '');
-  const subjectWords = subjectText
-    .split(/\s+/)
-    .map((w) => w.replace(/^[^\w\\]+|[^\w+]+$/g, ''))
-    .filter(Boolean);
   const sides =
     kind === 'difference'
       ? (subjectText.split(/\bbetween\b/i)[1] ?? subjectText)
@@ -55,5 +49,5 @@ export function questionShape(question: string): QuestionShape {
   // "to become …"); "to an existing publication" is part of what is asked.
   const purposeMatch = /\s(?:to|so that|in order to)\s+(?!(?:a|an|the|my|our|its|their|this|that|these|those|all|each|every|one|another|some|any|\d)\b)([a-z]\w*\b.*)$/i.exec(subjectText);
   const purpose = kind === 'howto' && purposeMatch ? contentStems(purposeMatch[1]!) : [];
-  return { kind, subject: contentStems(subjectText), subjectWords, sides, purpose };
+  return { kind, subject: contentStems(subjectText), sides, purpose };
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Database, Queryable, QueryResult } from '../../src/db/database.ts';
+import type { Database, Queryable, QueryResult, Session } from '../../src/db/database.ts';
 import { PgDatabase } from '../../src/db/pgDatabase.ts';
 import { createLogger } from '../../src/logger.ts';
 
@@ -71,11 +71,15 @@ export class SessionDatabase implements Database {
     return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
   }
 
+  async script(sql: string): Promise<void> {
+    await this.client.query(sql);
+  }
+
   reader(): Queryable {
     return this;
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
     await this.client.query('BEGIN');
     try {
       const out = await fn(this);

@@ -1,5 +1,5 @@
 import { Embeddings, type EmbeddingsInterface } from '@langchain/core/embeddings';
-import type { Database, Queryable, QueryResult } from '../../src/db/database.ts';
+import type { Database, Queryable, QueryResult, Session } from '../../src/db/database.ts';
 
 /** Where time goes: milliseconds and call counts per label. */
 export class TimeLedger {
@@ -60,7 +60,8 @@ export function timedDatabase(inner: Database, ledger: Booker): Database {
     kind: inner.kind,
     query: (sql, params) => q.query(sql, params),
     reader: () => timedQueryable(inner.reader(), ledger),
-    transaction: (fn) => inner.transaction((tx) => fn(timedQueryable(tx, ledger))),
+    script: (sql) => inner.script(sql),
+    transaction: (fn) => inner.transaction((tx) => fn({ ...timedQueryable(tx, ledger), script: (sql: string) => tx.script(sql) } satisfies Session)),
     close: () => inner.close(),
   };
 }
@@ -115,8 +116,9 @@ export function explainingDatabase(inner: Database, labels: Set<string>, plans: 
   return {
     kind: inner.kind,
     query: (sql, params) => q.query(sql, params),
+    script: (sql) => inner.script(sql),
     reader: () => wrap(inner.reader()),
-    transaction: (fn) => inner.transaction((tx) => fn(wrap(tx))),
+    transaction: (fn) => inner.transaction((tx) => fn({ ...wrap(tx), script: (sql: string) => tx.script(sql) })),
     close: () => inner.close(),
   };
 }

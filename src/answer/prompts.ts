@@ -17,6 +17,15 @@ export function loadPrompt(name: string): Prompt {
   return { name, version: m?.[1] ?? '0', template: m ? raw.slice(m[0].length) : raw };
 }
 
+/**
+ * The template with each `{name}` replaced by its value, in one pass (a value's own braces,
+ * e.g. a document quoting `{x}`, are left as they are). A placeholder with no value throws,
+ * as LangChain's templates do, rather than reaching the model as literal text.
+ */
 export function fill(template: string, values: Record<string, string>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
+  return template.replace(/\{(\w+)\}/g, (_whole, key: string) => {
+    const value = Object.hasOwn(values, key) ? values[key] : undefined;
+    if (value === undefined) throw new Error(`Prompt placeholder {${key}} has no value (given: ${Object.keys(values).join(', ') || 'none'})`);
+    return value;
+  });
 }

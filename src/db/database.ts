@@ -11,10 +11,15 @@ export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
 }
 
-export interface Database extends Queryable {
+/** A connection that also runs scripts: several statements, no parameters, sent whole (a migration file). */
+export interface Session extends Queryable {
+  script(sql: string): Promise<void>;
+}
+
+export interface Database extends Session {
   readonly kind: 'postgres' | 'pglite';
   /** Runs fn in one transaction: committed if it resolves, rolled back if it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T>;
   /** A database for read-only retrieval (a replica when one is configured). */
   reader(): Queryable;
   /**
@@ -22,12 +27,12 @@ export interface Database extends Queryable {
    * the query statement timeout, in one transaction unless `transaction: false` (VACUUM cannot
    * run in one). Backends with no timeout leave it out; use `runMaintenance`.
    */
-  maintenance?<T>(fn: (q: Queryable) => Promise<T>, opts?: { transaction?: boolean }): Promise<T>;
+  maintenance?<T>(fn: (q: Session) => Promise<T>, opts?: { transaction?: boolean }): Promise<T>;
   close(): Promise<void>;
 }
 
 /** `db.maintenance` where the backend has one, else a plain transaction (or the database itself). */
-export function runMaintenance<T>(db: Database, fn: (q: Queryable) => Promise<T>, opts: { transaction?: boolean } = {}): Promise<T> {
+export function runMaintenance<T>(db: Database, fn: (q: Session) => Promise<T>, opts: { transaction?: boolean } = {}): Promise<T> {
   if (db.maintenance) return db.maintenance(fn, opts);
   return opts.transaction === false ? fn(db) : db.transaction(fn);
 }

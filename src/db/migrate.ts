@@ -22,7 +22,8 @@ export async function migrate(db: Database): Promise<string[]> {
       for (const file of files) {
         if (done.has(file)) continue;
         const sql = await fs.readFile(path.join(migrationsDir, file), 'utf8');
-        for (const statement of splitStatements(sql)) await tx.query(statement);
+        // Whole: PostgreSQL parses the file (dollar quotes, semicolons in strings and all).
+        await tx.script(sql);
         await tx.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
         applied.push(file);
       }
@@ -36,13 +37,4 @@ export async function migrate(db: Database): Promise<string[]> {
     }
     throw new KbError('db/migration_failed', `The database schema could not be updated: ${e.message ?? String(err)}`, { cause: err });
   }
-}
-
-/** Splits a migration into statements (extended-protocol queries take one at a time). */
-export function splitStatements(sql: string): string[] {
-  const withoutComments = sql.replace(/--[^\n]*/g, '');
-  return withoutComments
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.trim())
-    .filter(Boolean);
 }

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { KbError, isConnectionError } from '../errors.ts';
-import { vectorSessionSettings, type Database, type Queryable, type QueryResult } from './database.ts';
+import { vectorSessionSettings, type Database, type Queryable, type QueryResult, type Session } from './database.ts';
 
 export interface PgOptions {
   url: string;
@@ -46,6 +46,17 @@ function wrap(err: unknown): never {
   throw err;
 }
 
+/** One client's statements and scripts (a script has no parameters: the simple query protocol). */
+const clientSession = (client: pg.ClientBase): Session => ({
+  async query<R>(sql: string, params?: unknown[]) {
+    const r = await client.query(sql, params as unknown[]);
+    return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+  },
+  async script(sql: string) {
+    await client.query(sql);
+  },
+});
+
 class PoolQueryable implements Queryable {
   constructor(private readonly pool: pg.Pool) {}
   async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
@@ -76,23 +87,27 @@ export class PgDatabase implements Database {
     return this.primary.query<R>(sql, params);
   }
 
+  async script(sql: string): Promise<void> {
+    try {
+      // No parameters: the simple query protocol, which takes several statements at once.
+      await this.pool.query(sql);
+    } catch (err) {
+      wrap(err);
+    }
+  }
+
   reader(): Queryable {
     return this.replica;
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
     } catch (err) {
       wrap(err);
     }
-    const tx: Queryable = {
-      async query<R>(sql: string, params?: unknown[]) {
-        const r = await client.query(sql, params as unknown[]);
-        return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
-      },
-    };
+    const tx = clientSession(client);
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -113,7 +128,7 @@ export class PgDatabase implements Database {
    * client-side query timeout): an HNSW build or VACUUM of a large table takes minutes, and
    * cancelling it after the batches committed would leave the knowledge base without its index.
    */
-  async maintenance<T>(fn: (q: Queryable) => Promise<T>, opts: { transaction?: boolean } = {}): Promise<T> {
+  async maintenance<T>(fn: (q: Session) => Promise<T>, opts: { transaction?: boolean } = {}): Promise<T> {
     const client = new pg.Client({
       connectionString: this.o.url,
       connectionTimeoutMillis: this.o.connectTimeoutMs ?? 4000,
@@ -127,12 +142,7 @@ export class PgDatabase implements Database {
       await client.end().catch(() => undefined);
       wrap(err);
     }
-    const q: Queryable = {
-      async query<R>(sql: string, params?: unknown[]) {
-        const r = await client.query(sql, params as unknown[]);
-        return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
-      },
-    };
+    const q = clientSession(client);
     try {
       if (opts.transaction === false) return await fn(q);
       await client.query('BEGIN');

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { lockDataDir, type DataDirLock } from './dataDirLock.ts';
-import { vectorSessionSettings, type Database, type Queryable, type QueryResult } from './database.ts';
+import { vectorSessionSettings, type Database, type Queryable, type QueryResult, type Session } from './database.ts';
 
 /** Embedded PostgreSQL (WASM) with pgvector, persisted in a local folder; or in memory for tests. */
 export class PgliteDatabase implements Database {
@@ -37,16 +37,23 @@ export class PgliteDatabase implements Database {
     return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
   }
 
+  async script(sql: string): Promise<void> {
+    await this.db.exec(sql);
+  }
+
   reader(): Queryable {
     return this;
   }
 
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
     return this.db.transaction(async (t) =>
       fn({
         async query<R>(sql: string, params?: unknown[]) {
           const r = await t.query<R>(sql, params);
           return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+        },
+        async script(sql: string) {
+          await t.exec(sql);
         },
       }),
     );

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database, Queryable } from '../../src/db/database.ts';
+import type { Database, Session } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { ingest } from '../../src/ingest/ingest.ts';
 import { KnowledgeStore, type NewDocument } from '../../src/store/knowledgeStore.ts';
@@ -29,10 +29,11 @@ const pages = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i)
 
 /** Wraps a database so the test can make one statement fail inside its transaction. */
 function failingDatabase(inner: Database, shouldFail: (sql: string) => boolean, error = new Error('injected failure')): Database {
-  const wrap = (q: Queryable): Queryable => ({
+  const wrap = (q: Session): Session => ({
     query: (sql, params) => (shouldFail(sql) ? Promise.reject(error) : q.query(sql, params)),
+    script: (sql) => (shouldFail(sql) ? Promise.reject(error) : q.script(sql)),
   });
-  return { kind: inner.kind, query: (sql, params) => inner.query(sql, params), reader: () => inner.reader(), transaction: (fn) => inner.transaction((tx) => fn(wrap(tx))), close: () => inner.close() };
+  return { kind: inner.kind, query: (sql, params) => inner.query(sql, params), script: (sql) => inner.script(sql), reader: () => inner.reader(), transaction: (fn) => inner.transaction((tx) => fn(wrap(tx))), close: () => inner.close() };
 }
 
 describe.each(backends)('ingest on %s', (_name, open) => {

@@ -1,4 +1,4 @@
-import type { Database, Queryable, QueryResult } from '../../src/db/database.ts';
+import type { Database, Queryable, QueryResult, Session } from '../../src/db/database.ts';
 
 /**
  * A Database that delegates to a real one but lets a test stop a transaction between two
@@ -19,11 +19,15 @@ export class PausingDatabase implements Database {
     return this.inner.query<R>(sql, params);
   }
 
+  script(sql: string): Promise<void> {
+    return this.inner.script(sql);
+  }
+
   reader(): Queryable {
     return this.inner.reader();
   }
 
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
     const n = ++this.transactions;
     let statements = 0;
     return this.inner.transaction((tx) =>
@@ -31,6 +35,10 @@ export class PausingDatabase implements Database {
         query: async <R>(sql: string, params?: unknown[]) => {
           await this.beforeStatement?.(n, ++statements, sql);
           return tx.query<R>(sql, params);
+        },
+        script: async (sql: string) => {
+          await this.beforeStatement?.(n, ++statements, sql);
+          return tx.script(sql);
         },
       }),
     );

@@ -1,21 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { migrate, splitStatements } from '../../src/db/migrate.ts';
-import type { Database, Queryable } from '../../src/db/database.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import type { Database, Session } from '../../src/db/database.ts';
 
 /** A database whose server has no pgvector: CREATE EXTENSION fails as PostgreSQL does. */
 function serverWithoutPgvector(): Database & { committed: boolean } {
-  const tx: Queryable = {
-    async query(sql: string) {
+  const tx: Session = {
+    async query() {
+      return { rows: [], rowCount: 0 };
+    },
+    async script(sql: string) {
       if (/CREATE EXTENSION/i.test(sql)) {
         throw Object.assign(new Error('extension "vector" is not available'), { code: '0A000' });
       }
-      return { rows: [], rowCount: 0 };
     },
   };
   return {
     kind: 'postgres',
     committed: false,
     query: tx.query,
+    script: tx.script,
     reader: () => tx,
     async transaction(fn) {
       const out = await fn(tx);
@@ -31,9 +34,5 @@ describe('migrations', () => {
     const db = serverWithoutPgvector();
     await expect(migrate(db)).rejects.toMatchObject({ code: 'db/no_pgvector', message: expect.stringMatching(/run scripts\/install-pgvector\.sh/) });
     expect(db.committed).toBe(false);
-  });
-
-  it('split a file into statements, ignoring comments', () => {
-    expect(splitStatements('-- a; comment\nCREATE TABLE a (x int);\nCREATE INDEX i ON a (x);\n')).toEqual(['CREATE TABLE a (x int)', 'CREATE INDEX i ON a (x)']);
   });
 });

@@ -40,7 +40,8 @@ export async function withApp<T>(fn: (app: App) => Promise<T>, opts: { sample?: 
 }
 
 export function summaryLine(s: IngestSummary): string {
-  return `ingested ${s.collection}: ${s.added} added, ${s.changed} changed, ${s.unchanged} unchanged, ${s.removed} removed; ${s.chunks} chunks (${s.embedded} embedded${s.reused ? `, ${s.reused} unchanged` : ''}) in ${s.seconds.toFixed(1)}s`;
+  const skipped = s.skipped.length ? `; ${s.skipped.length} skipped` : '';
+  return `ingested ${s.collection}: ${s.added} added, ${s.changed} changed, ${s.unchanged} unchanged, ${s.removed} removed; ${s.chunks} chunks (${s.embedded} embedded${s.reused ? `, ${s.reused} unchanged` : ''}) in ${s.seconds.toFixed(1)}s${skipped}`;
 }
 
 /** Adds commands defined outside the core (adapters/cli.ts adds `serve` and `discord`). */
@@ -52,7 +53,7 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
 
   program
     .command('ingest')
-    .description('Ingest Markdown, HTML and text files (unchanged files are skipped)')
+    .description('Ingest Markdown, HTML, text and PDF files (unchanged files are skipped)')
     .argument('<paths...>', 'folders or files')
     .option('--collection <name>', 'collection to ingest into')
     .option('--base-url <url>', 'base URL that citations link to (<base-url><file>#<anchor>)')
@@ -85,6 +86,7 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
             : undefined,
         });
         bar?.stop();
+        for (const s of summary.skipped) io.err(`skipped ${s.source}: ${s.reason}`);
         io.out(summaryLine(summary));
       });
     });

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { KbError } from '../errors.ts';
 import type { SourceStat, StoredDocument } from '../store/knowledgeStore.ts';
-import { processingVersion, readSource, type SourceFile, type SourceText } from './sourceFiles.ts';
+import { parsePdfSource, processingVersion, readSource, type SkippedSource, type SourceFile, type SourceText } from './sourceFiles.ts';
 
 /** Files read and hashed at once: enough to keep the disk and the hashing busy. */
 const READ_CONCURRENCY = 16;
@@ -23,18 +23,23 @@ export interface SourceChanges {
   unchanged: number;
   /** Unchanged files whose stat differs from the stored one (touched but identical). */
   restat: { source: string; contentHash: string; stat: SourceStat }[];
+  /** PDFs that cannot be ingested (encrypted, broken, no text layer) and scanned pages without text. */
+  skipped: SkippedSource[];
 }
 
 /**
  * Finds the new and edited files. A file whose size and mtime match those recorded at the
  * last ingest (with the same `version`: parser version and --meta pairs) is unchanged without being read; any other
  * file is read, validated and hashed, and its content hash decides. `rehash` reads every
- * file. Reads run concurrently; the first bad file in source order is reported.
+ * file. Reads run concurrently; the first bad file in source order is reported. A new or
+ * edited PDF is parsed here, so one that cannot be ingested is skipped with its reason
+ * (the rest of the run goes on) before anything is written.
  */
 export async function findChangedSources(files: SourceFile[], stored: Map<string, StoredDocument>, opts: { rehash?: boolean; version?: string } = {}): Promise<SourceChanges> {
   const startedAt = Date.now();
   const version = opts.version ?? processingVersion();
-  const results = await mapBounded(files, READ_CONCURRENCY, async (file): Promise<ChangedSource | 'unchanged' | SourceChanges['restat'][number]> => {
+  const skipped: SkippedSource[][] = files.map(() => []);
+  const results = await mapBounded(files.map((file, i) => ({ file, i })), READ_CONCURRENCY, async ({ file, i }): Promise<ChangedSource | 'unchanged' | 'skipped' | SourceChanges['restat'][number]> => {
     const s = await fs.stat(file.absPath).catch((err: NodeJS.ErrnoException) => {
       throw new KbError('input/unreadable_file', `${file.source}: cannot be read (${err.code ?? 'error'})`, { cause: err });
     });
@@ -42,11 +47,17 @@ export async function findChangedSources(files: SourceFile[], stored: Map<string
     const prev = stored.get(file.source);
     if (!opts.rehash && stat && prev?.sourceStat && sameStat(prev.sourceStat, stat)) return 'unchanged';
     const text = await readSource(file, version);
-    if (prev?.contentHash !== text.contentHash) return { ...text, stat };
+    if (prev?.contentHash !== text.contentHash) {
+      if (file.kind !== 'pdf') return { ...text, stat };
+      const pdf = await parsePdfSource(text);
+      skipped[i] = pdf.skipped;
+      return pdf.text ? { ...pdf.text, stat } : 'skipped';
+    }
     return stat && !(prev.sourceStat && sameStat(prev.sourceStat, stat)) ? { source: file.source, contentHash: text.contentHash, stat } : 'unchanged';
   });
-  const out: SourceChanges = { changed: [], unchanged: 0, restat: [] };
+  const out: SourceChanges = { changed: [], unchanged: 0, restat: [], skipped: skipped.flat() };
   for (const r of results) {
+    if (r === 'skipped') continue;
     if (r === 'unchanged') out.unchanged++;
     else if ('text' in r) out.changed.push(r);
     else {

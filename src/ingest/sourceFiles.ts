@@ -5,7 +5,8 @@ import { KbError } from '../errors.ts';
 import { chunkDocument, chunkingSignature, DEFAULT_CHUNKING, type ChunkOptions } from './chunker.ts';
 import { parseHtml } from './htmlParser.ts';
 import { parseMarkdown, parsePlainText } from './markdownParser.ts';
-import type { Chunk } from './types.ts';
+import { parsePdf, UnreadablePdf } from './pdfParser.ts';
+import type { Chunk, ParsedDocument } from './types.ts';
 import { fileMetadata, type Metadata } from '../store/metadata.ts';
 
 /** Bumped when parsing or chunking changes, so every document is re-processed once. */
@@ -17,26 +18,34 @@ export function processingVersion(chunking: ChunkOptions = DEFAULT_CHUNKING): st
 }
 export const MAX_FILE_BYTES = 20 * 1024 * 1024;
 
-const KINDS: Record<string, 'html' | 'markdown' | 'text'> = {
+export type SourceKind = 'html' | 'markdown' | 'text' | 'pdf';
+
+const KINDS: Record<string, SourceKind> = {
   '.html': 'html',
   '.htm': 'html',
   '.md': 'markdown',
   '.markdown': 'markdown',
   '.txt': 'text',
   '.text': 'text',
+  '.pdf': 'pdf',
 };
 
 export interface SourceFile {
   /** Path relative to the folder given (or the file name, for a file given directly). */
   source: string;
   absPath: string;
-  kind: 'html' | 'markdown' | 'text';
+  kind: SourceKind;
 }
 
 export interface SourceText {
   file: SourceFile;
+  /** The file's text ('' for a PDF, whose bytes are parsed instead). */
   text: string;
   contentHash: string;
+  /** A PDF's bytes, until it is parsed (see parsePdfSource). */
+  bytes?: Uint8Array;
+  /** A document already parsed from its bytes (a PDF). */
+  parsed?: ParsedDocument;
 }
 
 export interface LoadedDocument {
@@ -67,7 +76,7 @@ export async function listSourceFiles(inputs: string[]): Promise<SourceFile[]> {
       }
     } else {
       const kind = KINDS[path.extname(abs).toLowerCase()];
-      if (!kind) throw new KbError('input/unreadable_file', `${input}: unsupported file type (use .html, .md or .txt)`);
+      if (!kind) throw new KbError('input/unreadable_file', `${input}: unsupported file type (use .html, .md, .txt or .pdf)`);
       out.push({ source: path.basename(abs), absPath: abs, kind });
     }
   }
@@ -108,6 +117,8 @@ export async function readSource(file: SourceFile, version = processingVersion()
     await handle?.close();
   }
   if (bytes.length > MAX_FILE_BYTES) throw tooLarge(); // it grew after the check
+  const contentHash = createHash('sha256').update(version).update('\0').update(bytes).digest('hex');
+  if (file.kind === 'pdf') return { file, text: '', contentHash, bytes };
   if (bytes.includes(0)) throw new KbError('input/unreadable_file', `${file.source}: looks like a binary file, not text`);
   let text: string;
   try {
@@ -115,12 +126,43 @@ export async function readSource(file: SourceFile, version = processingVersion()
   } catch (err) {
     throw new KbError('input/unreadable_file', `${file.source}: not valid UTF-8 text`, { cause: err });
   }
-  const contentHash = createHash('sha256').update(version).update('\0').update(bytes).digest('hex');
   return { file, text, contentHash };
 }
 
-export function parseSource({ file, text, contentHash }: SourceText, chunking: ChunkOptions = DEFAULT_CHUNKING): LoadedDocument {
-  const fallbackTitle = path.basename(file.source).replace(/\.[^.]+$/, '');
-  const parsed = file.kind === 'html' ? parseHtml(text, fallbackTitle) : file.kind === 'markdown' ? parseMarkdown(text, fallbackTitle) : parsePlainText(text, fallbackTitle);
-  return { source: file.source, title: parsed.title, contentHash, chunks: chunkDocument(parsed, chunking), metadata: fileMetadata(parsed.metadata ?? {}) };
+/** A document's title when it names none itself: its file name without the extension. */
+export const fallbackTitle = (source: string) => path.basename(source).replace(/\.[^.]+$/, '');
+
+/** Parses text of the given kind into sections (a PDF is parsed from its bytes, see parsePdfSource). */
+export function parseText(kind: Exclude<SourceKind, 'pdf'>, text: string, title: string): ParsedDocument {
+  return kind === 'html' ? parseHtml(text, title) : kind === 'markdown' ? parseMarkdown(text, title) : parsePlainText(text, title);
+}
+
+/** Chunks a parsed document, with the metadata its file carries. */
+export function chunkParsed(source: string, contentHash: string, parsed: ParsedDocument, chunking: ChunkOptions = DEFAULT_CHUNKING): LoadedDocument {
+  return { source, title: parsed.title, contentHash, chunks: chunkDocument(parsed, chunking), metadata: fileMetadata(parsed.metadata ?? {}) };
+}
+
+export function parseSource({ file, text, contentHash, parsed }: SourceText, chunking: ChunkOptions = DEFAULT_CHUNKING): LoadedDocument {
+  if (file.kind === 'pdf' && !parsed) throw new Error(`${file.source}: a PDF is parsed from its bytes first (parsePdfSource)`);
+  return chunkParsed(file.source, contentHash, parsed ?? parseText(file.kind as Exclude<SourceKind, 'pdf'>, text, fallbackTitle(file.source)), chunking);
+}
+
+/** What was left out of an ingest and why: a whole file or page ("scan.pdf", "manual.pdf#page=3"). */
+export interface SkippedSource {
+  source: string;
+  reason: string;
+}
+
+/**
+ * Parses a PDF's bytes into its document; a file that cannot be ingested (encrypted, broken,
+ * no text layer) is skipped with its reason, and so is each scanned page without text.
+ */
+export async function parsePdfSource(s: SourceText, location = s.file.source): Promise<{ text?: SourceText; skipped: SkippedSource[] }> {
+  try {
+    const { doc, pagesWithoutText } = await parsePdf(s.bytes!, fallbackTitle(s.file.source));
+    return { text: { ...s, bytes: undefined, parsed: doc }, skipped: pagesWithoutText.map((n) => ({ source: `${location}#page=${n}`, reason: 'no text layer (a scanned page?)' })) };
+  } catch (err) {
+    if (err instanceof UnreadablePdf) return { skipped: [{ source: location, reason: err.reason }] };
+    throw err;
+  }
 }

@@ -14,7 +14,7 @@ export class InFlightAssistant implements Assistant {
 
   async answer(req: AskRequest) {
     // Stopping: a question that arrives now is not started (the pools are about to close).
-    if (this.draining) throw new KbError('internal/unexpected', 'The bot is restarting; please ask again in a moment.');
+    if (this.draining) throw new KbError('service/draining');
     this.active++;
     try {
       return await this.inner.answer(req);

@@ -17,23 +17,33 @@ export type ErrorCode =
   | 'embeddings/unavailable'
   | 'llm/unavailable'
   | 'rate/limited'
+  | 'service/draining'
   | 'internal/unexpected';
 
-const defaultMessages: Record<ErrorCode, string> = {
-  'config/invalid': 'The configuration is invalid.',
-  'input/empty_question': 'Please ask a question, e.g. "How do I create a partial index?"',
-  'input/question_too_long': 'That question is too long; please shorten it.',
-  'input/unreadable_file': 'A file could not be read.',
-  'input/invalid_argument': 'Invalid argument.',
-  'db/unavailable': 'The knowledge base is unavailable, try again shortly.',
-  'db/no_pgvector': 'The PostgreSQL server has no pgvector extension: run scripts/install-pgvector.sh on the server.',
-  'db/migration_failed': 'The database schema could not be updated.',
-  'store/model_mismatch': 'The knowledge base was embedded with a different model.',
-  'store/concurrent_change': 'Another ingest changed these documents at the same time; run the ingest again.',
-  'embeddings/unavailable': 'The embedding model is unavailable, try again shortly.',
-  'llm/unavailable': 'The language model is unavailable.',
-  'rate/limited': 'You are asking too quickly; please wait a moment.',
-  'internal/unexpected': 'Something went wrong on our side; please try again.',
+/** How a failure is logged: expected refusals at info, the system's own faults at error. */
+export type LogLevel = 'info' | 'warn' | 'error';
+
+/**
+ * The one table deciding, per code, what a user is told (unless the error carries a more
+ * precise message, e.g. a retry time) and the level its cause is logged at. Bad input, a
+ * rate limit and a restart's drain are expected: the user is told why, the log says so at info.
+ */
+export const errorPolicy: Record<ErrorCode, { userMessage: string; log: LogLevel }> = {
+  'config/invalid': { userMessage: 'The configuration is invalid.', log: 'error' },
+  'input/empty_question': { userMessage: 'Please ask a question, e.g. "How do I create a partial index?"', log: 'info' },
+  'input/question_too_long': { userMessage: 'That question is too long; please shorten it.', log: 'info' },
+  'input/unreadable_file': { userMessage: 'A file could not be read.', log: 'info' },
+  'input/invalid_argument': { userMessage: 'Invalid argument.', log: 'info' },
+  'db/unavailable': { userMessage: 'The knowledge base is unavailable, try again shortly.', log: 'error' },
+  'db/no_pgvector': { userMessage: 'The PostgreSQL server has no pgvector extension: run scripts/install-pgvector.sh on the server.', log: 'error' },
+  'db/migration_failed': { userMessage: 'The database schema could not be updated.', log: 'error' },
+  'store/model_mismatch': { userMessage: 'The knowledge base was embedded with a different model.', log: 'error' },
+  'store/concurrent_change': { userMessage: 'Another ingest changed these documents at the same time; run the ingest again.', log: 'warn' },
+  'embeddings/unavailable': { userMessage: 'The embedding model is unavailable, try again shortly.', log: 'error' },
+  'llm/unavailable': { userMessage: 'The language model is unavailable.', log: 'error' },
+  'rate/limited': { userMessage: 'You are asking too quickly; please wait a moment.', log: 'info' },
+  'service/draining': { userMessage: 'The bot is restarting; please ask again in a moment.', log: 'info' },
+  'internal/unexpected': { userMessage: 'Something went wrong on our side; please try again.', log: 'error' },
 };
 
 export class KbError extends Error {
@@ -41,10 +51,10 @@ export class KbError extends Error {
   readonly userMessage: string;
 
   constructor(code: ErrorCode, userMessage?: string, options?: { cause?: unknown }) {
-    super(userMessage ?? defaultMessages[code], options);
+    super(userMessage ?? errorPolicy[code].userMessage, options);
     this.name = 'KbError';
     this.code = code;
-    this.userMessage = userMessage ?? defaultMessages[code];
+    this.userMessage = userMessage ?? errorPolicy[code].userMessage;
   }
 }
 
@@ -55,6 +65,21 @@ export function toKbError(err: unknown): KbError {
   // 57014: statement_timeout cancelled the query; the database is overloaded, not broken.
   if ((err as { code?: string } | null)?.code === '57014') return new KbError('db/unavailable', 'The knowledge base is busy right now, try again shortly.', { cause: err });
   return new KbError('internal/unexpected', undefined, { cause: err });
+}
+
+export interface FailureReport {
+  error: KbError;
+  /** What the user is shown: the error's userMessage, never a stack trace. */
+  userMessage: string;
+  level: LogLevel;
+  /** What the log gets: the original cause. */
+  cause: unknown;
+}
+
+/** Anything thrown → what the user sees and how it is logged, by the table above. */
+export function failureReport(err: unknown): FailureReport {
+  const error = toKbError(err);
+  return { error, userMessage: error.userMessage, level: errorPolicy[error.code].log, cause: error === err ? (error.cause ?? error) : err };
 }
 
 const connectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);

@@ -5,6 +5,7 @@ import { splitMessage } from './splitMessage.ts';
 /** Discord's embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits). */
 export const EMBED_LIMITS = { description: 4096, fields: 25, total: 6000, title: 256 } as const;
 
+/** 👍/👎, followed by `:` and the AnswerRecord id when the answer has one. */
 export const FEEDBACK_UP = 'feedback:up';
 export const FEEDBACK_DOWN = 'feedback:down';
 /** Buttons carrying the id of the core's AnswerRecord after this prefix (custom ids ≤ 100 chars). */
@@ -13,8 +14,10 @@ export const WHY_PREFIX = 'kb:why:';
 export const HANDOFF_PREFIX = 'kb:human:';
 
 export interface AnswerRenderOptions {
-  /** The AnswerRecord id the extra buttons carry; without it only 👍/👎 are shown. */
+  /** The AnswerRecord id the buttons carry; without it only 👍/👎 are shown, carrying nothing. */
   recordId?: string;
+  /** Only 👍/👎 (with the id), e.g. under a shared copy. */
+  feedbackOnly?: boolean;
   /** Add "Share in channel" (a private answer). */
   share?: boolean;
   /** Add "I need a human" (responders are configured). */
@@ -52,12 +55,13 @@ export function renderAnswer(answer: Answer, opts: AnswerRenderOptions = {}): Re
 }
 
 export function answerButtons(answer: Answer, opts: AnswerRenderOptions = {}): ActionRowBuilder<ButtonBuilder> {
-  const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
-    new ButtonBuilder().setCustomId(FEEDBACK_UP).setEmoji('👍').setLabel('Helpful').setStyle(ButtonStyle.Secondary),
-    new ButtonBuilder().setCustomId(FEEDBACK_DOWN).setEmoji('👎').setLabel('Not helpful').setStyle(ButtonStyle.Secondary),
-  );
   const id = opts.recordId;
-  if (!id) return row;
+  const withId = (customId: string) => (id ? `${customId}:${id}` : customId);
+  const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
+    new ButtonBuilder().setCustomId(withId(FEEDBACK_UP)).setEmoji('👍').setLabel('Helpful').setStyle(ButtonStyle.Secondary),
+    new ButtonBuilder().setCustomId(withId(FEEDBACK_DOWN)).setEmoji('👎').setLabel('Not helpful').setStyle(ButtonStyle.Secondary),
+  );
+  if (!id || opts.feedbackOnly) return row;
   if (opts.share) row.addComponents(new ButtonBuilder().setCustomId(`${SHARE_PREFIX}${id}`).setLabel('Share in channel').setStyle(ButtonStyle.Primary));
   if (answer.citations.length) row.addComponents(new ButtonBuilder().setCustomId(`${WHY_PREFIX}${id}`).setLabel('Why these sources').setStyle(ButtonStyle.Secondary));
   if (opts.handoff) row.addComponents(new ButtonBuilder().setCustomId(`${HANDOFF_PREFIX}${id}`).setLabel('I need a human').setStyle(ButtonStyle.Secondary));

@@ -1,6 +1,7 @@
 import type { RespondFn, webApi } from '@slack/bolt';
 import type { AnswerRecord, ConversationKey } from '../../src/assistant/types.ts';
-import { KbError, toKbError } from '../../src/errors.ts';
+import { handleOnce as coreHandleOnce, keepRecord as coreKeepRecord, logFailure as coreLogFailure } from '../../src/assistant/delivery.ts';
+import { failureReport, KbError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { filterFor, type ListenerDeps, scopeFor } from './deps.ts';
 import { PLACEHOLDER_TEXT, renderAnswer, renderNotice, type SlackMessage, safePostFlags } from './render.ts';
@@ -23,12 +24,9 @@ export interface AskTarget {
   shareable?: boolean;
 }
 
-/** Logs a failure once: expected user-side failures at info, the rest at error with the cause. */
+/** Logs a failure by the core's errors table. */
 export function logFailure(logger: Logger, err: unknown, fields: Record<string, unknown>): void {
-  const kb = toKbError(err);
-  const expected = kb.code === 'rate/limited' || kb.code.startsWith('input/');
-  if (expected) logger.info({ ...fields, code: kb.code }, 'slack: request refused');
-  else logger.error({ ...fields, code: kb.code, err: kb.cause ?? err }, 'slack: handling failed');
+  coreLogFailure({ platform: 'slack', logger }, err, fields);
 }
 
 const shown = new WeakSet<object>();
@@ -44,35 +42,12 @@ function markShown(err: unknown): void {
 
 /** The short message a user sees for any failure: a KbError's userMessage, never a stack. */
 export function failureNotice(err: unknown): SlackMessage {
-  return renderNotice(toKbError(err).userMessage, ':warning:');
+  return renderNotice(failureReport(err).userMessage, ':warning:');
 }
 
-/**
- * Exactly-once handling: runs `work` only for the first delivery of `key`. When `work`
- * fails, the claim is released so a real redelivery is answered. If the claim store is
- * down, the event is handled anyway (a rare duplicate beats a lost question).
- */
+/** Exactly-once handling of a Slack event (the core's claim cycle). */
 export async function handleOnce(deps: ListenerDeps, key: string, work: () => Promise<void>): Promise<void> {
-  let claimed = true;
-  try {
-    claimed = await deps.assistant.claimEvent(key);
-  } catch (err) {
-    deps.logger.warn({ key, err }, 'slack: could not claim the event; handling it anyway');
-  }
-  if (!claimed) {
-    deps.logger.debug({ key }, 'slack: duplicate delivery ignored');
-    return;
-  }
-  try {
-    await work();
-  } catch (err) {
-    logFailure(deps.logger, err, { key });
-    try {
-      await deps.assistant.releaseEvent(key);
-    } catch (releaseErr) {
-      deps.logger.warn({ key, err: releaseErr }, 'slack: could not release the event claim');
-    }
-  }
+  await coreHandleOnce(deps.assistant, { platform: 'slack', logger: deps.logger }, key, work);
 }
 
 async function ask(deps: ListenerDeps, t: AskTarget, answerTs?: string): Promise<SlackMessage> {
@@ -83,15 +58,9 @@ async function ask(deps: ListenerDeps, t: AskTarget, answerTs?: string): Promise
   return renderAnswer(answer, { question: t.question, askedBy: t.askedBy, recordId, share: t.shareable, handoff: Boolean(deps.config.handoffResponders?.length) });
 }
 
-/** Keeps what the answer's buttons need; without it (or if that fails) they are left off. */
-export async function keepRecord(deps: ListenerDeps, record: AnswerRecord): Promise<string | undefined> {
-  if (!deps.actions) return undefined;
-  try {
-    return await deps.actions.keep(record);
-  } catch (err) {
-    deps.logger.warn({ err }, 'slack: could not keep the answer record; answering without its buttons');
-    return undefined;
-  }
+/** Keeps what the answer's buttons need; without it (or if that fails) they carry no id. */
+export function keepRecord(deps: ListenerDeps, record: AnswerRecord): Promise<string | undefined> {
+  return coreKeepRecord(deps.actions, { platform: 'slack', logger: deps.logger }, record);
 }
 
 /**

@@ -33,8 +33,10 @@ export interface RenderOptions {
   askedBy?: string;
   /** "Shared by" instead of "Asked by" (a private answer the asker shared). */
   shared?: boolean;
-  /** The AnswerRecord id the extra buttons carry; without it only 👍/👎 are shown. */
+  /** The AnswerRecord id the buttons carry; without it only 👍/👎 are shown, carrying the answer itself. */
   recordId?: string;
+  /** Only 👍/👎 (with the id), e.g. under a shared copy. */
+  feedbackOnly?: boolean;
   /** Add "Share in channel" (private answers). */
   share?: boolean;
   /** Add "I need a human" (hand-off responders are configured). */
@@ -73,7 +75,7 @@ export function renderAnswer(answer: Answer, opts: RenderOptions): SlackMessage 
     const sources = ['*Sources*', ...answer.citations.map(sourceLine)].join('\n');
     for (const piece of splitMrkdwn(sources, SECTION_TEXT_LIMIT).slice(0, 5)) tail.push(section(piece));
   }
-  tail.push(answerButtons(encodeFeedbackValue(opts.question, answer), extraButtons(answer, opts)));
+  tail.push(answerButtons(opts.recordId ?? encodeFeedbackValue(opts.question, answer), extraButtons(answer, opts)));
 
   const room = MAX_BLOCKS - head.length - tail.length;
   let pieces = splitMrkdwn(toMrkdwn(answer.text), SECTION_TEXT_LIMIT);
@@ -105,7 +107,7 @@ function button(actionId: string, label: string, value: string, style?: 'primary
 
 function extraButtons(answer: Answer, opts: RenderOptions): Button[] {
   const id = opts.recordId;
-  if (!id) return [];
+  if (!id || opts.feedbackOnly) return [];
   const out: Button[] = [];
   if (opts.share) out.push(button(SHARE_ACTION, 'Share in channel', id, 'primary'));
   if (answer.citations.length) out.push(button(WHY_ACTION, 'Why these sources', id));
@@ -121,7 +123,10 @@ function answerButtons(value: string, extra: Button[]): Block {
   };
 }
 
-/** What a feedback button carries: enough to build a FeedbackRecord without server state. */
+/**
+ * What a feedback button of an answer without a record carries (no AnswerActions, or keeping
+ * the record failed): enough to build a FeedbackRecord without server state.
+ */
 export interface FeedbackValue {
   question: string;
   /** The answer, possibly truncated; the full text is read back from the message when Slack sends it. */

@@ -34,8 +34,7 @@ export async function handleAskAboutMessage(ctx: DiscordHandlerContext, interact
     const scope = resolveScope(ctx.channelScopes, { channelId: channel.id, parentId, guildId: interaction.guildId });
     const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope });
     const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: interaction.user.id, channel: where.id, scope, conversation });
-    const last = await sendAll(where, renderAnswer(answer, { recordId, handoff: handoffConfigured(ctx) }));
-    ctx.answered.remember(last.id, question, answer);
+    await sendAll(where, renderAnswer(answer, { recordId, handoff: handoffConfigured(ctx) }));
     if (where.isThread()) ctx.conversations.remember(where.id);
     await interaction.editReply({ content: `Answered in <#${where.id}>.` });
   } catch (err) {

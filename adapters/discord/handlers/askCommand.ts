@@ -1,4 +1,4 @@
-import { MessageFlags, type ChatInputCommandInteraction, type Message } from 'discord.js';
+import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
 import type { ConversationKey } from '../../../src/assistant/types.ts';
 import { askConversation } from '../conversations.ts';
 import { renderAnswer } from '../render.ts';
@@ -38,10 +38,9 @@ export async function handleAskCommand(ctx: DiscordHandlerContext, interaction: 
     const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope, filter: resolveFilter(ctx.channelFilters, target) });
     const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: interaction.user.id, channel: interaction.channelId, scope, conversation });
     const [first, ...rest] = renderAnswer(answer, { recordId, share: privately && Boolean(interaction.guildId), handoff: handoffConfigured(ctx) });
-    let last: Message = await interaction.editReply(first!);
+    await interaction.editReply(first!);
     delivered = true;
-    for (const m of rest) last = await interaction.followUp(privately ? { ...m, flags: MessageFlags.Ephemeral } : m);
-    ctx.answered.remember(last.id, question, answer);
+    for (const m of rest) await interaction.followUp(privately ? { ...m, flags: MessageFlags.Ephemeral } : m);
   } catch (err) {
     const userMessage = reportFailure(ctx.logger, err, { interaction: interaction.id, channel: interaction.channelId });
     // Never overwrite an answer already shown; add the error after it instead.

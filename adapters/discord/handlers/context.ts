@@ -1,8 +1,8 @@
+import { handleOnce as coreHandleOnce, keepRecord as coreKeepRecord } from '../../../src/assistant/delivery.ts';
 import type { AnswerActions, AnswerRecord, Assistant } from '../../../src/assistant/types.ts';
 import type { MetadataFilter } from '../../../src/store/metadata.ts';
 import type { SupportRules } from '../../../src/config.ts';
 import type { Logger } from '../../../src/logger.ts';
-import { AnsweredMessages } from '../answeredMessages.ts';
 import { Conversations } from '../conversations.ts';
 
 /** Everything the handlers need; built once by createDiscordBot, passed to each handler. */
@@ -21,13 +21,12 @@ export interface DiscordHandlerContext {
   replyPrivately?: boolean;
   /** Whom "I need a human" pings. */
   handoff?: { users: string[]; roles: string[] };
-  answered: AnsweredMessages;
   /** Threads and replies that continue a conversation the bot is part of. */
   conversations: Conversations;
 }
 
-export function createHandlerContext(deps: Omit<DiscordHandlerContext, 'answered' | 'conversations'>): DiscordHandlerContext {
-  return { ...deps, answered: new AnsweredMessages(), conversations: new Conversations(deps.logger) };
+export function createHandlerContext(deps: Omit<DiscordHandlerContext, 'conversations'>): DiscordHandlerContext {
+  return { ...deps, conversations: new Conversations(deps.logger) };
 }
 
 /** True when "I need a human" has someone to ping. */
@@ -35,13 +34,12 @@ export function handoffConfigured(ctx: DiscordHandlerContext): boolean {
   return Boolean(ctx.handoff && (ctx.handoff.users.length || ctx.handoff.roles.length));
 }
 
-/** Keeps what the answer's buttons need; without it (or if that fails) they are left off. */
-export async function keepRecord(ctx: DiscordHandlerContext, record: AnswerRecord): Promise<string | undefined> {
-  if (!ctx.actions) return undefined;
-  try {
-    return await ctx.actions.keep(record);
-  } catch (err) {
-    ctx.logger.warn({ err }, 'discord: could not keep the answer record; answering without its buttons');
-    return undefined;
-  }
+/** Keeps what the answer's buttons need; without it (or if that fails) they carry no id. */
+export function keepRecord(ctx: DiscordHandlerContext, record: AnswerRecord): Promise<string | undefined> {
+  return coreKeepRecord(ctx.actions, { platform: 'discord', logger: ctx.logger }, record);
+}
+
+/** Exactly-once handling of a Discord event (the core's claim cycle); false for a duplicate. */
+export function handleOnce(ctx: DiscordHandlerContext, eventId: string, work: () => Promise<void>): Promise<boolean> {
+  return coreHandleOnce(ctx.assistant, { platform: 'discord', logger: ctx.logger }, eventId, work);
 }

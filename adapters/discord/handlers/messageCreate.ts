@@ -1,11 +1,10 @@
 import type { Message, SendableChannels } from 'discord.js';
 import type { ConversationKey } from '../../../src/assistant/types.ts';
-import { KbError } from '../../../src/errors.ts';
+import { failureReport, KbError } from '../../../src/errors.ts';
 import { renderAnswer, type RenderedMessage } from '../render.ts';
 import { resolveFilter, resolveScope, type ScopeTarget } from '../scope.ts';
 import { startTyping } from '../typing.ts';
-import { handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
-import { reportFailure } from './failure.ts';
+import { handleOnce, handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
 import { answerSupportQuestion, supportQuestionOf } from './supportQuestion.ts';
 
 const THREAD_NAME_MAX = 100;
@@ -35,58 +34,44 @@ export async function handleMessageCreate(ctx: DiscordHandlerContext, message: M
   const question = stripBotMention(message.content, botId);
   if (!channel.isDMBased() && !mentioned && !followUp && !repliedTo) {
     const supportQuestion = supportQuestionOf(ctx, message, question);
-    if (supportQuestion && (await claim(ctx, `discord:${message.id}`))) {
-      await answerSupportQuestion(ctx, message, supportQuestion, async (target, answer, record) => {
+    if (!supportQuestion) return;
+    await handleOnce(ctx, `discord:${message.id}`, () =>
+      answerSupportQuestion(ctx, message, supportQuestion, async (target, answer, record) => {
         const recordId = await keepRecord(ctx, { ...record, channel: target.id });
-        const last = await sendAll(target, renderAnswer(answer, { recordId, handoff: handoffConfigured(ctx) }));
-        ctx.answered.remember(last.id, supportQuestion, answer);
-      }, threadName);
-    }
+        await sendAll(target, renderAnswer(answer, { recordId, handoff: handoffConfigured(ctx) }));
+      }, threadName),
+    );
     return;
   }
 
   // Attachments or stickers alone in a conversation are not questions; say nothing.
   if (!question && !mentioned && !repliedTo && !channel.isDMBased()) return;
 
-  const eventId = `discord:${message.id}`;
-  if (!(await claim(ctx, eventId))) return;
-
-  if (!question) {
-    await channel.send(new KbError('input/empty_question').userMessage).catch((err: unknown) => ctx.logger.warn({ err }, 'discord: could not send a reply'));
-    return;
-  }
-
-  const destination = repliedTo ? await continueFrom(ctx, message, repliedTo, question) : await chooseDestination(ctx, message, question);
-  const stopTyping = startTyping(destination.target, ctx.logger);
-  try {
-    const scope = resolveScope(ctx.channelScopes, destination.scope);
-    const answer = await ctx.assistant.answer({ question, user: `discord:${message.author.id}`, conversation: destination.conversation, scope, filter: resolveFilter(ctx.channelFilters, destination.scope) });
-    const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: message.author.id, channel: destination.target.id, scope, conversation: destination.conversation });
-    const last = await sendAll(destination.target, renderAnswer(answer, { recordId, handoff: handoffConfigured(ctx) }));
-    ctx.answered.remember(last.id, question, answer);
-    if (destination.target.isThread()) ctx.conversations.remember(destination.target.id);
-  } catch (err) {
-    const userMessage = reportFailure(ctx.logger, err, { messageId: message.id, channel: channel.id });
-    await ctx.assistant.releaseEvent(eventId).catch((e: unknown) => ctx.logger.warn({ err: e }, 'discord: could not release the event claim'));
-    await destination.target.send(userMessage).catch((e: unknown) => ctx.logger.error({ err: e }, 'discord: could not send the error message'));
-  } finally {
-    stopTyping();
-  }
+  await handleOnce(ctx, `discord:${message.id}`, async () => {
+    if (!question) {
+      await channel.send(new KbError('input/empty_question').userMessage).catch((err: unknown) => ctx.logger.warn({ err }, 'discord: could not send a reply'));
+      return;
+    }
+    const destination = repliedTo ? await continueFrom(ctx, message, repliedTo, question) : await chooseDestination(ctx, message, question);
+    const stopTyping = startTyping(destination.target, ctx.logger);
+    try {
+      const scope = resolveScope(ctx.channelScopes, destination.scope);
+      const answer = await ctx.assistant.answer({ question, user: `discord:${message.author.id}`, conversation: destination.conversation, scope, filter: resolveFilter(ctx.channelFilters, destination.scope) });
+      const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: message.author.id, channel: destination.target.id, scope, conversation: destination.conversation });
+      await sendAll(destination.target, renderAnswer(answer, { recordId, handoff: handoffConfigured(ctx) }));
+      if (destination.target.isThread()) ctx.conversations.remember(destination.target.id);
+    } catch (err) {
+      await destination.target.send(failureReport(err).userMessage).catch((e: unknown) => ctx.logger.error({ err: e }, 'discord: could not send the error message'));
+      throw err;
+    } finally {
+      stopTyping();
+    }
+  });
 }
 
 /** Removes mentions of the bot (`<@id>` or `<@!id>`) and surrounding whitespace. */
 export function stripBotMention(content: string, botId: string): string {
   return content.replace(new RegExp(`<@!?${botId}>`, 'g'), '').trim();
-}
-
-async function claim(ctx: DiscordHandlerContext, eventId: string): Promise<boolean> {
-  try {
-    return await ctx.assistant.claimEvent(eventId);
-  } catch (err) {
-    // Answering twice is better than answering never: proceed without the claim.
-    ctx.logger.warn({ err, eventId }, 'discord: could not claim the event; answering anyway');
-    return true;
-  }
 }
 
 async function chooseDestination(ctx: DiscordHandlerContext, message: Message, question: string): Promise<Destination> {

@@ -1,9 +1,9 @@
 import { Events, type Client } from 'discord.js';
-import { FEEDBACK_DOWN, FEEDBACK_UP, HANDOFF_PREFIX, SHARE_PREFIX, WHY_PREFIX } from '../render.ts';
+import { HANDOFF_PREFIX, SHARE_PREFIX, WHY_PREFIX } from '../render.ts';
 import { ASK_MESSAGE_COMMAND, handleAskAboutMessage } from './askAboutMessage.ts';
 import { ASK_COMMAND, handleAskCommand } from './askCommand.ts';
 import type { DiscordHandlerContext } from './context.ts';
-import { handleFeedbackButton } from './feedbackButton.ts';
+import { handleFeedbackButton, isFeedbackButton } from './feedbackButton.ts';
 import { handleHandoffButton, handleResolveButton, RESOLVE_PREFIX } from './handoffButton.ts';
 import { handleMessageCreate } from './messageCreate.ts';
 import { handleShareButton } from './shareButton.ts';
@@ -20,7 +20,7 @@ export function registerHandlers(client: Client, ctx: DiscordHandlerContext): vo
       guard('/ask', handleAskCommand(ctx, interaction));
     } else if (interaction.isMessageContextMenuCommand() && interaction.commandName === ASK_MESSAGE_COMMAND) {
       guard('message command', handleAskAboutMessage(ctx, interaction));
-    } else if (interaction.isButton() && (interaction.customId === FEEDBACK_UP || interaction.customId === FEEDBACK_DOWN)) {
+    } else if (interaction.isButton() && isFeedbackButton(interaction.customId)) {
       guard('feedback', handleFeedbackButton(ctx, interaction));
     } else if (interaction.isButton() && interaction.customId.startsWith(SHARE_PREFIX)) {
       guard('share', handleShareButton(ctx, interaction));

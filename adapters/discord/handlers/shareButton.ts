@@ -39,9 +39,7 @@ export async function handleShareButton(ctx: DiscordHandlerContext, interaction:
     if (!channel?.isSendable()) throw new KbError('input/invalid_argument', 'I cannot post in this channel.');
     // The private copy loses its Share button first, so a second press cannot race the post.
     await interaction.update({ components: [answerButtons(record.answer, { recordId: id })] });
-    let last;
-    for (const m of renderAnswer(record.answer, { heading: `Shared by <@${record.asker}>: ${record.question}` })) last = await channel.send(m);
-    if (last) ctx.answered.remember(last.id, record.question, record.answer);
+    for (const m of renderAnswer(record.answer, { recordId: id, feedbackOnly: true, heading: `Shared by <@${record.asker}>: ${record.question}` })) await channel.send(m);
     await interaction.followUp({ content: 'Shared in the channel. ✅', flags: MessageFlags.Ephemeral });
   } catch (err) {
     if (claimed) await ctx.assistant.releaseEvent(claimKey).catch(() => undefined);

@@ -18,10 +18,10 @@ export interface Harness {
 }
 
 /** The real discord.js client, built by createDiscordBot, logged in to a fresh FakeDiscord. */
-export async function startHarness(opts: { channelScopes?: (fake: FakeDiscord) => Record<string, string[]>; channelFilters?: (fake: FakeDiscord) => Record<string, Record<string, string>>; config?: (fake: FakeDiscord) => Partial<DiscordBotDeps['config']> } = {}): Promise<Harness> {
+export async function startHarness(opts: { actions?: FakeAnswerActions; channelScopes?: (fake: FakeDiscord) => Record<string, string[]>; channelFilters?: (fake: FakeDiscord) => Record<string, Record<string, string>>; config?: (fake: FakeDiscord) => Partial<DiscordBotDeps['config']> } = {}): Promise<Harness> {
   const fake = await FakeDiscord.start();
   const assistant = new FakeAssistant();
-  const actions = new FakeAnswerActions();
+  const actions = opts.actions ?? new FakeAnswerActions();
   const logs: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk, _enc, done) {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KbError } from '../../../src/errors.ts';
 import { waitUntil, type RecordedRequest } from '../../support/fakeDiscord.ts';
 import { makeAnswer } from './fakeAssistant.ts';
-import { startHarness, threadStartedFrom, waitForPosts, type Harness } from './harness.ts';
+import { buttonIds, startHarness, threadStartedFrom, waitForPosts, type Harness } from './harness.ts';
 
 describe('Discord adapter: /ask and feedback buttons', () => {
   let h: Harness;
@@ -35,7 +35,10 @@ describe('Discord adapter: /ask and feedback buttons', () => {
     const edit = await fake.waitForRequest(editOf(fake.applicationId, token));
     expect(edit.body.content).toBe('Answer to: How do I create a partial index?');
     expect(edit.body.embeds[0].description).toContain('[Partial indexes 1](https://docs.example.org/indexes-1#creating)');
-    expect(edit.body.components[0].components.map((b: { custom_id: string }) => b.custom_id)).toEqual(['feedback:up', 'feedback:down', expect.stringMatching(/^kb:why:[A-Za-z0-9_-]{16}$/)]);
+    const ids = edit.body.components[0].components.map((b: { custom_id: string }) => b.custom_id) as string[];
+    expect(ids).toEqual([expect.stringMatching(/^feedback:up:[A-Za-z0-9_-]{16}$/), expect.stringMatching(/^feedback:down:[A-Za-z0-9_-]{16}$/), expect.stringMatching(/^kb:why:[A-Za-z0-9_-]{16}$/)]);
+    // Every button carries the same answer id, which the core resolves.
+    expect(new Set(ids.map((c) => c.split(':').at(-1))).size).toBe(1);
     expect(assistant.asks[0]).toMatchObject({ question: 'How do I create a partial index?', user: `discord:${fake.human.id}` });
     expect(assistant.asks[0]!.conversation).toEqual({ platform: 'discord', channel: fake.channelId, thread: edit.response.id });
   });
@@ -78,7 +81,7 @@ describe('Discord adapter: /ask and feedback buttons', () => {
     const msg = fake.postMessage({ content: `<@${fake.bot.id}> What is a GIN index?`, mentionBot: true });
     const threadId = await threadStartedFrom(fake, msg.id);
     const [reply] = await waitForPosts(fake, threadId, 1);
-    const { id, token } = fake.clickButton('feedback:up', reply!.response);
+    const { id, token } = fake.clickButton(buttonIds(reply!.body)[0]!, reply!.response);
     const callback = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/interactions/${id}/${token}/callback`);
     const ack = await fake.waitForRequest(editOf(fake.applicationId, token));
 
@@ -100,7 +103,33 @@ describe('Discord adapter: /ask and feedback buttons', () => {
     ]);
   });
 
-  it('records a 👎 on a message it does not remember, from the message text', async () => {
+  it('records a vote pressed on another bot process with its question: the button carries the answer id', async () => {
+    const { fake } = h;
+    const msg = fake.postMessage({ content: `<@${fake.bot.id}> What is a BRIN index?`, mentionBot: true });
+    const threadId = await threadStartedFrom(fake, msg.id);
+    const [reply] = await waitForPosts(fake, threadId, 1);
+    // A second process (same core records, no memory of this message) handles the click.
+    const other = await startHarness({ actions: h.actions });
+    try {
+      const { token } = other.fake.clickButton(buttonIds(reply!.body)[1]!, reply!.response);
+      const ack = await other.fake.waitForRequest(editOf(other.fake.applicationId, token));
+      expect(ack.body.content).toBe('Thanks for the feedback!');
+      expect(other.assistant.feedback).toMatchObject([{ platform: 'discord', vote: 'down', question: 'What is a BRIN index?', answer: 'Answer to: What is a BRIN index?', citations: [{ n: 1 }, { n: 2 }], user: other.fake.human.id }]);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('tells the voter when the answer record has expired, recording nothing', async () => {
+    const { fake, assistant } = h;
+    const old = { id: '1100000000000000001', channel_id: fake.channelId, author: fake.bot, content: 'An old answer.', embeds: [], components: [], type: 0, timestamp: new Date().toISOString() };
+    const { token } = fake.clickButton('feedback:up:AAAAAAAAAAAAAAAA', old);
+    const ack = await fake.waitForRequest(editOf(fake.applicationId, token));
+    expect(ack.body.content).toBe('That button has expired; please ask again.');
+    expect(assistant.feedback).toEqual([]);
+  });
+
+  it('records a 👎 on a button without an answer id (posted before buttons carried one), from the message text', async () => {
     const { fake, assistant } = h;
     const old = { id: '1100000000000000000', channel_id: fake.channelId, author: fake.bot, content: 'An old answer.', embeds: [], components: [], type: 0, timestamp: new Date().toISOString() };
     const { token } = fake.clickButton('feedback:down', old);

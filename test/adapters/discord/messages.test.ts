@@ -32,7 +32,7 @@ describe('Discord adapter: messages', () => {
     expect(embed.description).toContain('[Partial indexes 1](https://docs.example.org/indexes-1#creating)');
     expect(embed.description).toContain('[Partial indexes 2](https://docs.example.org/indexes-2#creating)');
     const buttons = reply!.body.components[0].components.map((b: { custom_id: string }) => b.custom_id);
-    expect(buttons).toEqual(['feedback:up', 'feedback:down', expect.stringMatching(/^kb:why:/)]);
+    expect(buttons).toEqual([expect.stringMatching(/^feedback:up:/), expect.stringMatching(/^feedback:down:/), expect.stringMatching(/^kb:why:/)]);
     expect(fake.requests.some((r) => r.method === 'POST' && r.path === `/channels/${threadId}/typing`)).toBe(true);
     expect(postedTo(fake, fake.channelId)).toHaveLength(0);
     expect(assistant.claims).toEqual([`discord:${msg.id}`]);

@@ -40,7 +40,7 @@ export async function shareAction(deps: ListenerDeps, args: ButtonArgs): Promise
   const claimKey = `slack:share:${action.value ?? ''}`;
   let claimed = false;
   try {
-    const { record } = await recordFor(deps, action.value);
+    const { id, record } = await recordFor(deps, action.value);
     if (record.asker !== body.user.id) throw new KbError('input/invalid_argument', 'Only the person who asked can share this answer.');
     claimed = await deps.assistant.claimEvent(claimKey, ANSWER_RECORD_TTL_S);
     if (!claimed) {
@@ -49,7 +49,7 @@ export async function shareAction(deps: ListenerDeps, args: ButtonArgs): Promise
     }
     const posted = await client.chat.postMessage({
       channel: record.channel,
-      ...renderAnswer(record.answer, { question: record.question, askedBy: record.asker, shared: true }),
+      ...renderAnswer(record.answer, { question: record.question, askedBy: record.asker, shared: true, recordId: id, feedbackOnly: true }),
       ...safePostFlags,
     });
     if (posted.ts) deps.threads.remember(record.channel, posted.ts);

@@ -10,8 +10,8 @@ import type { Logger } from './logger.ts';
 import { HybridRetriever, type RetrievalMode } from './retrieval/hybridRetriever.ts';
 import { readEmbeddingSpace, type EmbeddingSpace } from './store/embeddingSpace.ts';
 import { upgradeVectorIndex, vectorPrecision } from './store/vectorIndex.ts';
-import { defaultBm25, KnowledgeStore } from './store/knowledgeStore.ts';
-import { ANSWER_CHUNKS, AnswerService } from './answer/ask.ts';
+import { KnowledgeStore } from './store/knowledgeStore.ts';
+import { AnswerService } from './answer/ask.ts';
 import { checkedFilter, type MetadataFilter } from './store/metadata.ts';
 import { reembed } from './ingest/reembed.ts';
 import { createKeyValueStore } from './cache/createCache.ts';
@@ -26,8 +26,7 @@ import { KbAnswerActions } from './assistant/answerActions.ts';
 import { HandoffStore } from './store/handoffStore.ts';
 import { FeedbackStore } from './store/feedbackStore.ts';
 import { openingChunks, sectionContext } from './store/sectionContext.ts';
-import { answerPromptVersion } from './answer/generate.ts';
-import { condensePromptVersion } from './answer/condense.ts';
+import { answerCacheIdentity, answerSettings } from './answerSettings.ts';
 import { Metrics } from './insights/metrics.ts';
 import { meteredFetch } from './insights/llmMetering.ts';
 import { BufferedInteractionRecorder } from './insights/recorder.ts';
@@ -100,6 +99,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     const store = new KnowledgeStore(db, { search: config.vectorSearch });
     const provider = await createEmbeddings(config);
     const space = provider.space;
+    const settings = answerSettings(config, space);
     const embeddings = new EmbeddingCache(provider.embeddings, kv, { modelName: space.model });
     const answerCache = new AnswerCache(kv);
     const memory = new ThreadMemory(kv, { maxTurns: config.limits.threadMaxTurns, maxCharsPerTurn: 2000, ttlSeconds: config.limits.threadTtlS });
@@ -137,21 +137,16 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         filter: checkedFilter(filter, config.metadataFilterKeys),
         mode,
         k,
-        settings: {
-          rrfK: config.retrieval.rrfK,
-          weightBm25: config.retrieval.weightBm25,
-          weightVector: config.retrieval.weightVector,
-          bm25: { ...defaultBm25, postingsPerTerm: config.retrieval.postingsPerTerm },
-        },
+        settings: settings.retrieval,
         onRetrieved: (s) => metrics.observeRetrieval(s),
       });
     };
     const answers = new AnswerService({
       // The extractive answerer reads past the top few chunks (its rank prior keeps it near the
       // top); the model is given the first MODEL_SOURCES of them (ask.ts).
-      retrieverFor: (c, filter) => retriever(c, 'hybrid', ANSWER_CHUNKS, filter),
+      retrieverFor: (c, filter) => retriever(c, 'hybrid', settings.answerChunks, filter),
       chatModel,
-      minConfidence: config.retrieval.minConfidence,
+      minConfidence: settings.minConfidence,
       describeKnowledgeBase: (c) => describeKnowledgeBase(db, c),
       chunkContext: (ids) => sectionContext(db.reader(), ids),
       openingChunks: (ids) => openingChunks(db.reader(), ids),
@@ -170,7 +165,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       answerTtlSeconds: config.limits.answerCacheTtlS,
       // One answer's worst case: every model attempt timing out, plus retrieval and backoff.
       answerLockTtlMs: config.llm ? config.llm.timeoutMs * (1 + config.llm.maxRetries) + 10_000 : 10_000,
-      cacheIdentity: { model: `${config.llm?.model ?? 'extractive'}|${space.model}`, promptVersion: `answer-${answerPromptVersion}|condense-${condensePromptVersion}|retrieval-1` },
+      cacheIdentity: answerCacheIdentity(settings),
       logger,
     });
     const actions = new KbAnswerActions({

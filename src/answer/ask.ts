@@ -2,6 +2,7 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { KbError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { HybridRetriever, Retrieval, RetrievedChunk } from '../retrieval/hybridRetriever.ts';
+import { meetsThreshold } from '../retrieval/evidence.ts';
 import type { ChunkRow } from '../store/knowledgeStore.ts';
 import { renumber, sectionLabel } from './citations.ts';
 import { condenseDeterministic, condenseWithModel } from './condense.ts';
@@ -74,8 +75,7 @@ export class AnswerService {
    */
   async compose(standaloneQuestion: string, retrieval: Retrieval, scope: string[], followUp = false): Promise<Answer> {
     const { chunks, confidence } = retrieval;
-    const threshold = followUp ? this.deps.minConfidence * 0.6 : this.deps.minConfidence;
-    if (!chunks.length || confidence < threshold) {
+    if (!chunks.length || !meetsThreshold(confidence, this.deps.minConfidence, followUp)) {
       return {
         text: `I don't know: the knowledge base has nothing that answers this well enough to cite. ${await this.closest(scope, chunks)}`,
         citations: [],

@@ -25,8 +25,8 @@ export interface AssistantDeps {
   answerTtlSeconds: number;
   /** Upper bound on computing one answer: how long others wait for it before computing themselves. */
   answerLockTtlMs: number;
-  /** LLM model (or 'extractive'), embedding model and prompt versions: part of cache keys. */
-  cacheIdentity: { model: string; promptVersion: string };
+  /** Digest of every setting that changes an answer (answerSettings.ts): part of every answer-cache key. */
+  cacheIdentity: string;
   logger: Logger;
 }
 
@@ -50,7 +50,7 @@ export class ConversationalAssistant implements Assistant {
     const history = req.conversation ? await this.d.memory.history(req.conversation) : [];
     const standalone = await this.d.answers.standalone(question, history);
     const followUp = standalone !== question;
-    const key = this.d.answerCache.key({ question: standalone, scope, filter: req.filter, followUp, ...this.d.cacheIdentity });
+    const key = this.d.answerCache.key({ question: standalone, scope, filter: req.filter, followUp, identity: this.d.cacheIdentity });
     const cached = () => this.d.answerCache.get(key, (docs) => this.d.store.currentHashes(docs));
     let answer = req.evaluation ? undefined : await cached();
     if (answer) {

@@ -14,10 +14,11 @@ export interface AnswerKeyInput {
   scope: string[];
   /** The metadata filter, when there is one: answers from filtered retrieval are cached apart. */
   filter?: MetadataFilter;
-  /** LLM (or 'extractive') and embedding model: a different model may answer differently. */
-  model: string;
-  /** Prompt file version: editing a prompt must not serve answers from the old one. */
-  promptVersion: string;
+  /**
+   * What the answer was computed with: models, prompt versions, thresholds, retrieval
+   * settings (answerCacheIdentity in answerSettings.ts). Any change gives new keys.
+   */
+  identity: string;
   /**
    * A follow-up is answered on less evidence than a fresh question (its topic came from an
    * answered turn), so its answer is not one a fresh question may be served.
@@ -66,8 +67,7 @@ export class AnswerCache {
     const identity = JSON.stringify([
       normaliseQuestion(input.question),
       scope,
-      input.model,
-      input.promptVersion,
+      input.identity,
       ...(input.filter && Object.keys(input.filter).length ? [filterKey(input.filter)] : []),
       ...(input.followUp ? ['follow-up'] : []),
     ]);

@@ -13,6 +13,17 @@ export interface EvidenceOptions {
 }
 
 /**
+ * A follow-up passes at this share of MIN_CONFIDENCE: its topic came from an answered turn,
+ * which already shows the question is in the knowledge base's domain.
+ */
+export const FOLLOW_UP_CONFIDENCE_FACTOR = 0.6;
+
+/** The refusal rule: an answer needs evidence (scoreEvidence) of at least MIN_CONFIDENCE, or its follow-up share. */
+export function meetsThreshold(confidence: number, minConfidence: number, followUp = false): boolean {
+  return confidence >= (followUp ? minConfidence * FOLLOW_UP_CONFIDENCE_FACTOR : minConfidence);
+}
+
+/**
  * How well the retrieved evidence covers the question, from 0 to 1: the IDF-weighted
  * share of the question's terms (`queryTerms`, from KnowledgeStore.queryTerms) found
  * together in one of the top chunks (each row lists the query terms it contains, see

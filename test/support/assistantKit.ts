@@ -36,7 +36,7 @@ export function testAssistant(db: Database, options: Pick<AnswerDeps, 'retriever
     maxQuestionChars: 2000,
     answerTtlSeconds: 3600,
     answerLockTtlMs: 10_000,
-    cacheIdentity: { model: 'extractive', promptVersion: 'test' },
+    cacheIdentity: 'test',
     logger: silentLogger,
   });
 }

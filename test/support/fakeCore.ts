@@ -55,7 +55,7 @@ export function fakeCore(retrieval: (question: string, scope: string[]) => Omit<
     maxQuestionChars: 2000,
     answerTtlSeconds: 3600,
     answerLockTtlMs: 30_000,
-    cacheIdentity: { model: 'extractive', promptVersion: 'test' },
+    cacheIdentity: 'test',
     logger,
     ...overrides,
   });

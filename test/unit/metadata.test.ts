@@ -62,7 +62,7 @@ describe('document metadata', () => {
 
   it('caches answers from filtered retrieval apart from unfiltered ones', () => {
     const cache = new AnswerCache(new MemoryStore({ prefix: 't:' }));
-    const base = { question: 'q', scope: ['default'], model: 'm', promptVersion: 'p' };
+    const base = { question: 'q', scope: ['default'], identity: 'm|p' };
     expect(cache.key({ ...base, filter: { language: 'en' } })).not.toBe(cache.key(base));
     expect(cache.key({ ...base, filter: { language: 'en', category: 'a' } })).toBe(cache.key({ ...base, filter: { category: 'a', language: 'en' } }));
     expect(cache.key({ ...base, filter: {} })).toBe(cache.key(base));

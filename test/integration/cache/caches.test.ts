@@ -93,7 +93,7 @@ function hashes(initial: Record<string, string>) {
 
 describe('AnswerCache on Redis', () => {
   const cache = new AnswerCache(store);
-  const keyOf = (question: string) => cache.key({ question, scope: ['pg'], model: 'extractive', promptVersion: 'v1' });
+  const keyOf = (question: string) => cache.key({ question, scope: ['pg'], identity: 'extractive|v1' });
 
   it('misses, then hits with the same answer marked as cached', async () => {
     const h = hashes({ 'pg/a.md': 'A1' });

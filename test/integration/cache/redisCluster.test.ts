@@ -76,7 +76,7 @@ describe('RedisStore on a Redis Cluster', () => {
   it('invalidates answers spread over several slots', async () => {
     const cache = new AnswerCache(store);
     const cite = { n: 1, title: 't', source: 'a.md', collection: 'pg', heading: 'h', location: 'a.md', snippet: 's', contentHash: 'H' };
-    const keys = ['one', 'two', 'three'].map((q) => cache.key({ question: q, scope: ['pg'], model: 'm', promptVersion: 'v1' }));
+    const keys = ['one', 'two', 'three'].map((q) => cache.key({ question: q, scope: ['pg'], identity: 'm|v1' }));
     for (const k of keys) await cache.set(k, { text: k, citations: [cite], confidence: 1, refused: false, standaloneQuestion: k }, 60);
     expect(await cache.invalidateDocuments([{ collection: 'pg', source: 'a.md' }])).toBe(3);
     const lookup = async () => new Map([['pg/a.md', 'H']]);

@@ -3,7 +3,7 @@ import { AnswerCache, normaliseQuestion } from '../../../src/cache/answerCache.t
 import { MemoryStore } from '../../../src/cache/memoryStore.ts';
 
 const cache = new AnswerCache(new MemoryStore());
-const base = { question: 'How do I create a partial index?', scope: ['postgres', 'mysql'], model: 'extractive', promptVersion: 'v1' };
+const base = { question: 'How do I create a partial index?', scope: ['postgres', 'mysql'], identity: 'settings-a' };
 
 describe('answer cache keys', () => {
   it('normalises case, inner whitespace and trailing punctuation', () => {
@@ -21,14 +21,13 @@ describe('answer cache keys', () => {
     expect(cache.key({ ...base, scope: ['mysql', 'postgres', 'mysql'] })).toBe(a);
   });
 
-  it('gives different keys when the question, scope, model or prompt version differ', () => {
+  it('gives different keys when the question, scope or answer identity differ', () => {
     const a = cache.key(base);
     const others = [
       cache.key({ ...base, question: 'How do I drop a partial index?' }),
       cache.key({ ...base, scope: ['postgres'] }),
-      cache.key({ ...base, model: 'gpt-4o-mini' }),
-      cache.key({ ...base, promptVersion: 'v2' }),
+      cache.key({ ...base, identity: 'settings-b' }),
     ];
-    expect(new Set([a, ...others]).size).toBe(5);
+    expect(new Set([a, ...others]).size).toBe(4);
   });
 });

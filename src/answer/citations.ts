@@ -29,9 +29,20 @@ export function citationFor(c: RetrievedChunk, n: number): Citation {
 }
 
 /**
+ * Document text as an answerer quotes it or a model is shown it: a "[2]" in it (or `arr[2]` in
+ * its code) is written with fullwidth brackets, so it can never be taken for a citation marker.
+ * Only the `[k]` markers the answerer writes itself become citations; `renumber` restores
+ * the document's brackets afterwards.
+ */
+export function neutraliseMarkers(text: string): string {
+  return text.replace(/\[(\d{1,3})\]/g, '\uFF3B$1\uFF3D');
+}
+
+/**
  * Numbers the chunks actually used, in order of first use, one number per distinct
  * location, and rewrites `[k]` markers (k = 1-based index into `chunks`) to those numbers.
  * Markers pointing at no retrieved chunk are dropped: only retrieved sources are cited.
+ * Brackets that came from document text (`neutraliseMarkers`) are shown as written.
  */
 export function renumber(text: string, chunks: RetrievedChunk[]): { text: string; citations: Citation[] } {
   const byLocation = new Map<string, Citation>();
@@ -53,5 +64,6 @@ export function renumber(text: string, chunks: RetrievedChunk[]): { text: string
     }
     return ` [${n}]`;
   });
-  return { text: out.replace(/(\[\d+\])(\s?\1)+/g, '$1'), citations: [...byLocation.values()] };
+  const collapsed = out.replace(/(\[\d+\])(\s?\1)+/g, '$1');
+  return { text: collapsed.replace(/\uFF3B(\d{1,3})\uFF3D/g, '[$1]'), citations: [...byLocation.values()] };
 }

@@ -1,5 +1,6 @@
 import type { RetrievedChunk } from '../retrieval/hybridRetriever.ts';
 import type { ChunkRow } from '../store/knowledgeStore.ts';
+import { neutraliseMarkers } from './citations.ts';
 import { isFurniture, passagesOf, splitBlocks, type Block, type Passage } from './passages.ts';
 import { questionShape, type QuestionShape } from './questionKind.ts';
 import { cachedStems, contentStems } from './textAnalysis.ts';
@@ -307,9 +308,10 @@ function renderPassage(p: Passage): string {
 
 function withMarker(s: Chosen): string {
   const marker = ` [${s.passage.chunkIndex + 1}]`;
-  const [head, ...code] = s.text.split('\n');
+  const text = neutraliseMarkers(s.text);
+  const [head, ...code] = text.split('\n');
   if (!s.passage.code || !head || head.startsWith('```') || head.startsWith('~~~')) {
-    return s.passage.code && (head?.startsWith('```') || head?.startsWith('~~~')) ? `${s.text}\n[${s.passage.chunkIndex + 1}]` : `${s.text}${marker}`;
+    return s.passage.code && (head?.startsWith('```') || head?.startsWith('~~~')) ? `${text}\n[${s.passage.chunkIndex + 1}]` : `${text}${marker}`;
   }
   return `${head}${marker}\n${code.join('\n')}`;
 }
@@ -318,5 +320,5 @@ function withMarker(s: Chosen): string {
 function fallback(chunks: RetrievedChunk[]): string {
   const blocks = chunks[0] ? splitBlocks(chunks[0].chunk.content) : [];
   const first = blocks.find((b) => b.kind === 'prose') ?? blocks[0];
-  return first ? `${first.text} [1]` : '';
+  return first ? `${neutraliseMarkers(first.text)} [1]` : '';
 }

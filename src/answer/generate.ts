@@ -1,14 +1,15 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import type { RetrievedChunk } from '../retrieval/hybridRetriever.ts';
+import { neutraliseMarkers } from './citations.ts';
 import { fill, loadPrompt } from './prompts.ts';
 
 const answerPrompt = loadPrompt('answer');
 export const answerPromptVersion = answerPrompt.version;
 
-/** Document text inside a `<source>` block: no fake `<source>`/`</source>` tags. */
+/** Document text inside a `<source>` block: no fake `<source>`/`</source>` tags, no `[n]` the model could copy as a citation. */
 function sourceBody(text: string): string {
-  return text.replace(/<\/?source[^>]*>/gi, '');
+  return neutraliseMarkers(text.replace(/<\/?source[^>]*>/gi, ''));
 }
 
 /**

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { COLLECTION_NAME, COLLECTION_NAME_RULE } from './collectionName.ts';
 import { KbError } from './errors.ts';
 import { DEFAULT_EF_SEARCH, DEFAULT_IVFFLAT_PROBES } from './db/database.ts';
 import { defaultBm25 } from './store/knowledgeStore.ts';
@@ -17,7 +18,7 @@ const opt = <T extends z.ZodTypeAny>(schema: T) => z.preprocess(emptyToUndefined
 const int = (min: number, max: number) => z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).optional());
 const num = (def: number, min: number, max: number) => z.preprocess(emptyToUndefined, z.coerce.number().min(min).max(max).default(def));
 
-const collectionName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
+const collectionName = z.string().regex(COLLECTION_NAME);
 const scopeMap = z.preprocess(
   (v) => {
     if (v === undefined || v === '') return {};
@@ -71,7 +72,7 @@ const bool = (def: boolean) => z.preprocess(emptyToUndefined, z.enum(['true', 'f
 const schema = z.object({
   KB_DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('.kb-data')),
   KB_CACHE_DIR: opt(z.string()),
-  KB_COLLECTION: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'use letters, digits, ".", "_" or "-"').default('default')),
+  KB_COLLECTION: z.preprocess(emptyToUndefined, z.string().regex(COLLECTION_NAME, COLLECTION_NAME_RULE).default('default')),
   KB_SAMPLE_DIR: opt(z.string()),
   DATABASE_URL: opt(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')),
   DATABASE_READ_URL: opt(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')),

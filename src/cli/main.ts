@@ -10,11 +10,25 @@ import type { Retrieval, RetrievalMode } from '../retrieval/hybridRetriever.ts';
 import type { IngestSummary } from '../ingest/ingest.ts';
 import { renderAnswer, renderEvalDetail, renderExplain } from './render.ts';
 import { parseKeyValues } from '../store/metadata.ts';
+import { COLLECTION_NAME, COLLECTION_NAME_RULE } from '../collectionName.ts';
 
 /** Collects a repeatable option's values (`--filter a=b --filter c=d`). */
 const repeated = (value: string, previous: string[]) => [...previous, value];
 /** `--filter key=value` pairs as a filter (keys are checked against METADATA_FILTER_KEYS by the retriever). */
 const filterOption = (pairs: string[]) => (pairs.length ? parseKeyValues(pairs, '--filter') : undefined);
+
+/** One collection name, checked as configuration checks KB_COLLECTION. */
+function collectionName(name: string): string {
+  if (!COLLECTION_NAME.test(name)) throw new KbError('input/invalid_argument', `--collection ${JSON.stringify(name)} is not a collection name: ${COLLECTION_NAME_RULE}`);
+  return name;
+}
+
+/** `--collection a,b` as checked names; undefined when not given. */
+function collectionsOption(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((s) => s.trim());
+  return names.map(collectionName);
+}
 
 export interface Io {
   out: (s: string) => void;
@@ -64,8 +78,9 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
     .action(async (paths: string[], o: { collection?: string; baseUrl?: string; prune: boolean; force: boolean; rehash: boolean; meta: string[] }) => {
       if (o.baseUrl && !URL.canParse(o.baseUrl)) throw new KbError('input/invalid_argument', `--base-url ${o.baseUrl} is not a URL`);
       const meta = parseKeyValues(o.meta, '--meta');
+      const named = o.collection === undefined ? undefined : collectionName(o.collection);
       await withApp(async (app) => {
-        const collection = o.collection ?? app.config.collection;
+        const collection = named ?? app.config.collection;
         let bar: SingleBar | undefined;
         const summary = await app.ingest({
           inputs: paths,
@@ -101,9 +116,9 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
     .option('--filter <key=value>', 'only documents with this metadata (repeatable: all must match)', repeated, [])
     .action(async (words: string[], o: { collection?: string; json: boolean; explain: boolean; filter: string[] }) => {
       const filter = filterOption(o.filter);
+      const scope = collectionsOption(o.collection);
       await withApp(
         async (app) => {
-          const scope = o.collection ? o.collection.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
           const answer = await app.assistant.answer({ question: words.join(' '), user: 'cli:local', scope, filter });
           if (o.json) io.out(JSON.stringify(answer, null, 2));
           else io.out(renderAnswer(answer));
@@ -120,9 +135,9 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
     .option('--filter <key=value>', 'only documents with this metadata (repeatable: all must match)', repeated, [])
     .action(async (o: { collection?: string; filter: string[] }) => {
       const filter = filterOption(o.filter);
+      const scope = collectionsOption(o.collection);
       await withApp(
         async (app) => {
-          const scope = o.collection?.split(',').map((s) => s.trim());
           const rl = readline.createInterface({ input: process.stdin, terminal: false });
           const conversation = { platform: 'cli' as const, channel: 'terminal', thread: randomUUID() };
           io.out('Ask a question (empty line or Ctrl-D to quit).');
@@ -157,12 +172,13 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
     .option('--verbose', 'print each question’s rank (and with --answers, its answer)', false)
     .action(async (o: { questions: string; mode: RetrievalMode; k: string; collection?: string; filter: string[]; answers: boolean; json: boolean; verbose: boolean }) => {
       const filter = filterOption(o.filter);
+      const collections = collectionsOption(o.collection);
       const k = Number(o.k);
       if (!Number.isInteger(k) || k < 1 || k > 100) throw new KbError('input/invalid_argument', '--k must be a whole number from 1 to 100');
       const { evaluate, readQuestions } = await import('../eval/evaluate.ts');
       const questions = await readQuestions(o.questions);
       await withApp(async (app) => {
-        const scope = o.collection ? o.collection.split(',').map((s) => s.trim()) : [app.config.collection];
+        const scope = collections ?? [app.config.collection];
         const retriever = app.retriever(scope, o.mode, Math.max(k, 10) * 2, filter);
         const answerer = o.answers
           ? { full: true, answer: (question: string) => app.assistant.answer({ question, user: 'cli:eval', scope, filter, evaluation: true }) }

@@ -8,7 +8,7 @@ const root = path.resolve(import.meta.dirname, '..', '..');
 let dataDir: string;
 let work: string;
 
-function kb(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+function kb(args: string[], env: Record<string, string> = {}, input?: string): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(root, 'bin', 'kb.js'), ...args], {
@@ -20,6 +20,7 @@ function kb(args: string[], env: Record<string, string> = {}): Promise<{ code: n
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - started }));
+    if (input !== undefined) child.stdin.end(input);
   });
 }
 
@@ -54,6 +55,35 @@ describe('kb CLI', () => {
     const huge = await kb(['ask', 'why '.repeat(25_000)]);
     expect(huge.code).toBe(1);
     expect(huge.stderr.trim()).toMatch(/^error: That question is 99,999 characters long; please keep it under 2,000\.$/);
+  });
+
+  it('refuses a --collection name outside [A-Za-z0-9_.-] in one line, as configuration does', async () => {
+    for (const args of [['ask', '--collection', "docs'; DROP TABLE chunks; --", 'What does VACUUM do?'], ['chat', '--collection', 'ok,../etc'], ['eval', '--questions', 'q.jsonl', '--collection', 'a b']]) {
+      const r = await kb(args, {}, '');
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^error: --collection "[^"]+" is not a collection name: use letters, digits, "\.", "_" or "-" \(at most 64 characters\)\n$/);
+    }
+  });
+
+  it('writes no control characters from a document to the terminal in kb ask and kb chat', async () => {
+    const folder = path.join(work, 'hostile');
+    await fs.mkdir(folder, { recursive: true });
+    const hostile = '# Checkpoint tuning \x1b]0;owned\x07\n\n## Spreading checkpoint writes\n\nRaise checkpoint_completion_target to spread checkpoint writes over the interval. \x1b[2J \x1b[31m \x9b6n \u202e \x08 Raise max_wal_size so checkpoints happen less often.\n';
+    await fs.writeFile(path.join(folder, 'checkpoints.md'), hostile);
+    expect((await kb(['ingest', folder, '--collection', 'hostile'])).code).toBe(0);
+    const question = 'How do I spread checkpoint writes over the interval?';
+    // eslint-disable-next-line no-control-regex -- looking for control characters is the point
+    const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
+    const ask = await kb(['ask', '--collection', 'hostile', '--explain', question]);
+    expect(ask.code).toBe(0);
+    expect(ask.stdout).toContain('checkpoint_completion_target to spread checkpoint writes over the interval.');
+    expect(ask.stdout).not.toMatch(controls);
+    const chat = await kb(['chat', '--collection', 'hostile'], {}, `${question}\n`);
+    expect(chat.code).toBe(0);
+    expect(chat.stdout).toContain('checkpoint_completion_target to spread checkpoint writes');
+    expect(chat.stdout).not.toMatch(controls);
   });
 
   it('refuses an unreadable file and writes nothing', async () => {

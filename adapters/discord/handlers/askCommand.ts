@@ -1,6 +1,7 @@
 import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
 import type { ConversationKey } from '../../../src/assistant/types.ts';
 import { askConversation } from '../conversations.ts';
+import { plainQuestion } from '../questionText.ts';
 import { renderAnswer } from '../render.ts';
 import { resolveFilter, resolveScope } from '../scope.ts';
 import { handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
@@ -23,7 +24,7 @@ export async function handleAskCommand(ctx: DiscordHandlerContext, interaction: 
     ctx.logger.warn({ err, interaction: interaction.id }, 'discord: could not acknowledge /ask');
     return;
   }
-  const question = interaction.options.getString(ASK_OPTION, true).trim();
+  const question = plainQuestion(interaction.options.getString(ASK_OPTION, true));
   const channel = interaction.channel;
   let delivered = false;
   try {

@@ -1,6 +1,7 @@
 import type { Message, SendableChannels } from 'discord.js';
 import type { ConversationKey } from '../../../src/assistant/types.ts';
 import { failureReport, KbError } from '../../../src/errors.ts';
+import { plainQuestion } from '../questionText.ts';
 import { renderAnswer, type RenderedMessage } from '../render.ts';
 import { resolveFilter, resolveScope, type ScopeTarget } from '../scope.ts';
 import { startTyping } from '../typing.ts';
@@ -69,9 +70,9 @@ export async function handleMessageCreate(ctx: DiscordHandlerContext, message: M
   });
 }
 
-/** Removes mentions of the bot (`<@id>` or `<@!id>`) and surrounding whitespace. */
+/** Removes mentions of the bot (`<@id>` or `<@!id>`), then every other mention, emoji and ping (`plainQuestion`). */
 export function stripBotMention(content: string, botId: string): string {
-  return content.replace(new RegExp(`<@!?${botId}>`, 'g'), '').trim();
+  return plainQuestion(content.replace(new RegExp(`<@!?${botId}>`, 'g'), ' '));
 }
 
 async function chooseDestination(ctx: DiscordHandlerContext, message: Message, question: string): Promise<Destination> {

@@ -29,7 +29,7 @@ describe('Discord hand-off to a human', () => {
 
     expect(post!.body.allowed_mentions).toEqual({ parse: [], users: [responderUser], roles: [responderRole], replied_user: false });
     expect(post!.body.content).toMatch(new RegExp(`^<@&${responderRole}> <@${responderUser}> a human is needed`));
-    expect(post!.body.content).toContain('> Why is @everyone replication lagging?');
+    expect(post!.body.content).toContain('> Why is replication lagging?');
     expect(post!.body.content).toContain('**Sources tried**\n• [1] Partial indexes 1 <https://docs.example.org/indexes-1#creating>');
     expect(post!.body.message_reference).toMatchObject({ message_id: message.id });
     expect(buttonIds(post!.body)).toEqual(['kb:resolved:1']);

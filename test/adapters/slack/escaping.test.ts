@@ -24,7 +24,8 @@ describe('Slack escaping of user and model text', () => {
     await h.fake.waitFor(() => h.fake.callsTo('chat.update').length === 1, 'answer');
     const update = h.fake.callsTo('chat.update')[0].args;
     const all = JSON.stringify({ text: update.text, blocks: update.blocks.filter((b: { type: string }) => b.type !== 'actions') });
-    expect(all).toContain('Asked by <@U0ASKER>: &lt;!channel&gt; why is my query slow?');
+    // The asker's <!channel> is markup, not part of the question: it is dropped before the core.
+    expect(all).toContain('Asked by <@U0ASKER>: why is my query slow?');
     expect(all).toContain('Sure &lt;!channel&gt; and &lt;!here&gt;, ping &lt;@U0VICTIM&gt; &amp; see &lt;http://evil.example|here&gt;');
     expect(all).not.toContain('<!channel>');
     expect(all).not.toContain('<!here>');
@@ -37,8 +38,8 @@ describe('Slack escaping of user and model text', () => {
     await sendEvent(h, { type: 'app_mention', user: 'U0ASKER', text: `<@${BOT.userId}> <!channel> is VACUUM FULL safe?`, ts: '1700000500.000100', channel: 'C0GENERAL', event_ts: '1700000500.000100' });
     await h.fake.waitFor(() => h.fake.callsTo('chat.update').length === 1, 'answer');
     const update = h.fake.callsTo('chat.update')[0].args;
-    expect(h.assistant.asks[0].question).toBe('<!channel> is VACUUM FULL safe?');
-    expect(update.text).toContain('You asked: &lt;!channel&gt; is VACUUM FULL safe?');
+    expect(h.assistant.asks[0].question).toBe('is VACUUM FULL safe?');
+    expect(update.text).toContain('You asked: is VACUUM FULL safe?');
     expect(liveMarkup(update)).toEqual([sourceLink]);
   });
 });

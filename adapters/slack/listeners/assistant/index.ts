@@ -2,6 +2,7 @@ import { Assistant, type App } from '@slack/bolt';
 import { type ListenerDeps, scopeFor } from '../../deps.ts';
 import { failureNotice, handleOnce, keepRecord } from '../../delivery.ts';
 import { PLACEHOLDER_TEXT, renderAnswer, safePostFlags } from '../../render.ts';
+import { plainQuestion } from '../events/mentionText.ts';
 
 const TITLE_MAX = 100;
 
@@ -24,7 +25,7 @@ export function register(app: App, deps: ListenerDeps): void {
       },
       userMessage: async ({ message, body, setTitle, setStatus, say }) => {
         const m = message as { text?: string; user?: string; channel: string; thread_ts?: string; ts: string };
-        const question = (m.text ?? '').trim();
+        const question = plainQuestion(m.text ?? '');
         if (!question || !m.user) return;
         const thread = m.thread_ts ?? m.ts;
         await handleOnce(deps, `slack:${(body as { event_id?: string }).event_id ?? m.ts}`, async () => {

@@ -3,6 +3,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import type { ListenerDeps } from '../../deps.ts';
 import { type AskTarget, answerInPlace, answerViaResponseUrl, failureNotice, failureWasShown, handleOnce } from '../../delivery.ts';
 import { PLACEHOLDER_TEXT, usageHelp } from '../../render.ts';
+import { plainQuestion } from '../events/mentionText.ts';
 
 export type AskCommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -20,7 +21,7 @@ function cannotPostHere(err: unknown): boolean {
 
 /** `/ask <question>`: ack at once, then a placeholder replaced by the answer (or a private reply). */
 export async function askCommand(deps: ListenerDeps, { command, ack, respond, client }: AskCommandArgs): Promise<void> {
-  const question = command.text.trim();
+  const question = plainQuestion(command.text);
   if (!question) {
     await ack({ response_type: 'ephemeral', ...usageHelp(command.command) });
     return;

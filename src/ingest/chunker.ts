@@ -17,7 +17,7 @@ export const DEFAULT_CHUNKING: ChunkOptions = { maxChars: 1400, overlapChars: 0 
 
 /** Part of every document's content hash: changing how documents are chunked re-chunks them. */
 export function chunkingSignature(options: ChunkOptions = DEFAULT_CHUNKING): string {
-  return `max=${options.maxChars};overlap=${options.overlapChars}`;
+  return `max=${options.maxChars};overlap=${options.overlapChars};keep-with-next=2`;
 }
 
 /**
@@ -34,13 +34,15 @@ export function chunkDocument(doc: ParsedDocument, options: Partial<ChunkOptions
     let size = 0;
     /** True while buf holds only the overlap carried from the previous chunk. */
     let carriedOnly = false;
-    const emit = () => {
+    const emit = (last = false) => {
       if (!buf.length || carriedOnly) return;
+      // A term or a lead-in ("… as follows:") belongs with the block after it, not at a chunk's end.
+      const held = !last && buf.length > 1 && introducesNext(buf[buf.length - 1]!) ? buf.pop()! : undefined;
       chunks.push({ ord: chunks.length, heading: section.heading, anchor: section.anchor, content: buf.join('\n\n') });
       const carried = overlap ? overlapTail(buf[buf.length - 1]!, overlap) : '';
-      buf = carried ? [carried] : [];
-      size = carried ? carried.length + 2 : 0;
-      carriedOnly = carried !== '';
+      buf = [carried, held].filter((b): b is string => !!b);
+      size = buf.reduce((n, b) => n + b.length + 2, 0);
+      carriedOnly = carried !== '' && !held;
     };
     for (const block of section.blocks.flatMap((b) => splitBlock(b, maxChars - overlap))) {
       if (size + block.length > maxChars && size > 0 && !carriedOnly) emit();
@@ -48,9 +50,20 @@ export function chunkDocument(doc: ParsedDocument, options: Partial<ChunkOptions
       size += block.length + 2;
       carriedOnly = false;
     }
-    emit();
+    emit(true);
   }
   return chunks;
+}
+
+/**
+ * A block that only makes sense with the one after it: a short term or signature with no
+ * sentence end (`work_mem (integer)`, the entry its description follows) or a sentence that
+ * ends in a colon (the lead-in of an example).
+ */
+export function introducesNext(block: string): boolean {
+  if (block.startsWith('```') || block.includes('\n')) return false;
+  if (/:\s*$/.test(block)) return block.length <= 400;
+  return block.length <= 110 && !/[.!?;]["')\]]?$/.test(block);
 }
 
 /** The end of a prose block, at most `max` characters, starting at a sentence (else a word). */

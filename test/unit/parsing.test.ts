@@ -68,6 +68,21 @@ describe('Markdown parsing and chunking', () => {
     for (const s of sentences) expect(text.split(s).length).toBe(2);
   });
 
+  it('keeps a term, or a lead-in ending in a colon, with the block after it instead of ending a chunk with it', () => {
+    const para = (n: number) => `Paragraph ${n} says something about the setting before it in plain words.`;
+    const blocks = [para(1), para(2), 'work_mem (integer)', 'Sets the base maximum amount of memory used by a query operation.', para(3), 'Run the following:', '```sql\nSELECT 1;\n```', para(4), 'Last term'];
+    const chunks = chunkDocument({ title: 't', sections: [{ heading: 'A', blocks }] }, { maxChars: 200, overlapChars: 0 });
+    for (const c of chunks) {
+      const last = c.content.split('\n\n').at(-1)!;
+      if (c !== chunks.at(-1)) expect(last, c.content).not.toMatch(/^work_mem \(integer\)$|:$/);
+    }
+    expect(chunks.some((c) => c.content.includes('work_mem (integer)\n\nSets the base maximum'))).toBe(true);
+    expect(chunks.some((c) => c.content.includes('Run the following:\n\n```sql'))).toBe(true);
+    // Nothing is dropped: a term at the very end of a section stays in its last chunk.
+    const all = chunks.map((c) => c.content).join('\n\n');
+    for (const b of blocks) expect(all).toContain(b);
+  });
+
   it('repeats a sentence tail at a word boundary when no sentence starts within the overlap', () => {
     expect(overlapTail('one two three four five six seven', 12)).toBe('six seven');
     expect(overlapTail('First part. Second part here.', 20)).toBe('Second part here.');

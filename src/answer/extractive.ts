@@ -1,7 +1,7 @@
 import type { RetrievedChunk } from '../retrieval/hybridRetriever.ts';
 import type { ChunkRow } from '../store/knowledgeStore.ts';
 import { neutraliseMarkers } from './citations.ts';
-import { isFurniture, passagesOf, splitBlocks, type Block, type Passage } from './passages.ts';
+import { isFurniture, NAME_AND_PURPOSE, passagesOf, splitBlocks, type Block, type Passage } from './passages.ts';
 import { questionShape, type QuestionShape } from './questionKind.ts';
 import { cachedStems, contentStems } from './textAnalysis.ts';
 
@@ -105,9 +105,10 @@ interface RankedPassages {
 
 /** Every passage of the chunks, scored on the question and sorted best first. */
 function rankPassages(input: ExtractiveInput, ranks: number[] = input.chunks.map((_, i) => i)): RankedPassages {
-  const shape = questionShape(input.question);
+  const asked = questionShape(input.question);
   const terms = [...new Set(contentStems(input.question))];
-  const weights = termWeightsFor(terms, input.termWeights, shape.purpose);
+  const weights = termWeightsFor(terms, input.termWeights, asked.purpose);
+  const shape = { ...asked, key: keyTerm(asked, weights) };
   const scored: Scored[] = [];
   input.chunks.forEach((c, chunkIndex) => {
     const heading = new Set(contentStems(`${c.chunk.title} ${c.chunk.heading}`));
@@ -206,7 +207,7 @@ function scorePassage(p: Passage, rank: number, stems: Set<string>, heading: Set
   const leadCoverage = share((t) => leadStems.has(t));
   const headingCoverage = share((t) => heading.has(t) && !stems.has(t));
   let score = 0.45 * coverage + 0.2 * leadCoverage + 0.2 * headingCoverage + 0.45 / (1 + 0.6 * rank);
-  if (labelStems) score += 0.1 * share((t) => labelStems.has(t));
+  if (labelStems) score += 0.1 * share((t) => labelStems.has(t)) + LABEL_PRECISION * labelPrecision(p.label!, terms);
 
   const first = p.sentences[0] ?? '';
   const prose = p.sentences.join(' ');
@@ -215,9 +216,11 @@ function scorePassage(p: Passage, rank: number, stems: Set<string>, heading: Set
     const has = new Set(cachedStems(text));
     return subject.length ? subject.filter((t) => has.has(t)).length / subject.length : 0;
   };
+  // A C declaration answers a question about the C interfaces, not one asked in SQL terms.
+  const foreignCode = !shape.aboutC && [p.code, p.nextCode].some((c) => c && C_DECLARATION.test(c));
   switch (shape.kind) {
     case 'howto':
-      if (p.code) score += 0.12 + 0.3 * (codeStems ? share((t) => codeStems.has(t)) : 0);
+      if (p.code && !foreignCode) score += 0.12 + 0.3 * (codeStems ? share((t) => codeStems.has(t)) : 0);
       if (INSTRUCTS.test(prose)) score += 0.08;
       break;
     case 'definition':
@@ -225,8 +228,9 @@ function scorePassage(p: Passage, rank: number, stems: Set<string>, heading: Set
       if (p.opensSection && headingCoversSubject(heading, shape)) score += 0.2;
       break;
     case 'default': {
+      // The value's sentence often names nothing ("The default is 128MB."): the passage around it does.
       const sentence = p.sentences.find((x) => DEFAULT_VALUE.test(x));
-      if (sentence) score += 0.1 + 0.3 * Math.max(subjectIn(sentence), p.label ? subjectIn(p.label) : 0);
+      if (sentence) score += 0.1 + 0.3 * Math.max(subjectIn(sentence), p.label ? subjectIn(p.label) : 0, 0.7 * subjectIn(`${p.label ?? ''} ${prose}`));
       break;
     }
     case 'difference': {
@@ -243,6 +247,9 @@ function scorePassage(p: Passage, rank: number, stems: Set<string>, heading: Set
       if (defines(p.sentences, shape)) score += 0.1;
       break;
   }
+  if (foreignCode) score -= C_PENALTY;
+  // A reference page's "NAME — purpose" line answers only for the name asked about.
+  if (NAME_AND_PURPOSE.test(first) && labelPrecision(first.split('—')[0]!, terms) < 1) score -= 0.35;
   if (!p.sentences.length) score -= shape.kind === 'howto' ? 0.1 : 0.25;
   // A label's description is best read from its start.
   if (p.label && !p.opensParagraph) score -= 0.12;
@@ -255,6 +262,26 @@ function scorePassage(p: Passage, rank: number, stems: Set<string>, heading: Set
   const chars = prose.length + (p.code?.length ?? 0) * 0.4;
   if (chars > 420) score -= (chars - 420) / 1500;
   return score;
+}
+
+/** A C prototype or declaration: `int PQntuples(const PGresult *res);`, `char *PQgetvalue(…`. */
+const C_DECLARATION = /^(?:```\w*\n)?\s*(?:(?:const|unsigned|static|extern|struct)\s+)*(?:void|int|char|bool|long|short|double|float|size_t|Oid|PG[A-Za-z]+|[A-Z][a-z]+(?:[A-Z][a-z]*)*|\w+_t)\s*\**\s*\w+\s*\([^)]*\)?\s*;?/;
+const C_PENALTY = 0.25;
+
+/** Weight of a label that names only what the question names. */
+const LABEL_PRECISION = 0.2;
+
+/**
+ * Share of a label's name (before its argument list or type) that the question names: 1 for
+ * `work_mem (integer)` or `FOR UPDATE` asked about by name, less for the longer names that
+ * contain them (`logical_decoding_work_mem`, `FOR NO KEY UPDATE`); 0 when none of it is asked.
+ */
+export function labelPrecision(label: string, terms: readonly string[]): number {
+  const name = label.split(/\s*[([]|\s+→/)[0]!;
+  const stems = contentStems(name);
+  if (!stems.length) return 0;
+  const matched = stems.filter((t) => terms.includes(t)).length;
+  return matched / stems.length;
 }
 
 /** A sentence that states a default: "The default is 128MB", "defaults to on", "… (the default)". */
@@ -274,7 +301,10 @@ function defines(sentences: string[], shape: QuestionShape): boolean {
       if (i <= subject.length + 1 || COPULA.test(words.slice(i).join(' '))) return true;
     }
     const tail = /\b(called|known as|referred to as|termed|has an?|have an?|uses an?|maintains an?)\s+(.{3,60})/i.exec(s);
-    return tail ? subject.every((t) => contentStems(tail[2]!.split(/[,(;]/)[0]!).includes(t)) : false;
+    if (!tail) return false;
+    // "… an optimization called heap-only tuples (HOT)": the name, or the abbreviation after it.
+    const named = contentStems(tail[2]!.split(/[,;]|\)/)[0]!);
+    return subject.every((t) => named.includes(t)) || (!!shape.key && named.includes(shape.key) && /\(/.test(tail[2]!.split(/[,;]/)[0]!));
   });
 }
 
@@ -283,8 +313,15 @@ function defines(sentences: string[], shape: QuestionShape): boolean {
 // mode, keyword, variable, configuration, and (in "what is the default value of X") default and value.
 const CATEGORY = new Set(['command', 'set', 'option', 'paramet', 'function', 'claus', 'statement', 'featur', 'type', 'mode', 'keyword', 'variabl', 'configur', 'default', 'valu']);
 
+/** A section headed by the subject, or by its most specific word ("Heap-Only Tuples (HOT)" for a HOT update). */
 function headingCoversSubject(heading: Set<string>, shape: QuestionShape): boolean {
-  return shape.subject.length > 0 && shape.subject.every((t) => heading.has(t));
+  return shape.subject.length > 0 && (shape.subject.every((t) => heading.has(t)) || (!!shape.key && heading.has(shape.key)));
+}
+
+/** The subject's stem with the highest weight (the rarest): what a definition must name. */
+function keyTerm(shape: QuestionShape, weights: Map<string, number>): string | undefined {
+  const subject = shape.subject.filter((t) => !CATEGORY.has(t) && weights.has(t));
+  return subject.reduce<string | undefined>((best, t) => (best === undefined || weights.get(t)! > weights.get(best)! ? t : best), undefined);
 }
 
 function overlaps(a: Scored, b: Scored): boolean {

@@ -56,8 +56,12 @@ export function splitBlocks(content: string, core = true): Block[] {
   return blocks;
 }
 
+/** A reference page's opening line, "TRUNCATE — empty a table or set of tables": a definition, not a term. */
+export const NAME_AND_PURPOSE = /^[^\s—][^—\n]{0,80}\s—\s+\S/;
+
 /** A short line with no sentence end: the term or signature its next block explains. */
 function isLabel(text: string): boolean {
+  if (NAME_AND_PURPOSE.test(text)) return false;
   return text.length <= 110 && !text.includes('\n') && !/[.!?:;]["')\]]?$/.test(text) && !/^(Note|Tip|Warning|Caution|Important)$/i.test(text);
 }
 

@@ -15,6 +15,10 @@ export interface QuestionShape {
   sides: string[][];
   /** Stems of a purpose clause ("… to make a long query readable"): why, not what. */
   purpose: string[];
+  /** The question asks about a C interface (libpq, ECPG, a C function or callback). */
+  aboutC: boolean;
+  /** The subject's most specific stem (rarest in the knowledge base), once term weights are known. */
+  key?: string;
 }
 
 const HOWTO = /^\s*(how\s+(do|can|should|would)\s+(i|you|we|one)|how\s+to|what('s| is)\s+the\s+(syntax|command|way)|show\s+me|give\s+me|write\s|create\s|is\s+there\s+a\s+way|can\s+i\s)/i;
@@ -22,6 +26,7 @@ const DEFAULT = /\bdefaults?\b/i;
 const DIFFERENCE = /\b(difference|differences|differ|compared?\s+(to|with)|versus|vs\.?)\b/i;
 const PURPOSE = /^\s*(what\s+(does|do)\s+(.+?)\s+(do|mean|control|affect)\b|what\s+(is|are)\s+(.+?)\s+(used|good)\s+for\b|what\s+is\s+the\s+(purpose|point|use)\s+of\b|why\s+(use|would))/i;
 const DEFINITION = /^\s*(what\s+(is|are|'s)\s+(an?\s+|the\s+)?|what\s+does\s+.+\s+mean|define\s|explain\s)/i;
+const ABOUT_C = /\b(C|libpq|ecpg|embedded SQL|C\+\+|callbacks?|header|struct|pointer)\b/;
 const YESNO = /^\s*(is|are|can|does|do|should|will|must)\s/i;
 
 export function questionShape(question: string): QuestionShape {
@@ -49,5 +54,5 @@ export function questionShape(question: string): QuestionShape {
   // "to become …"); "to an existing publication" is part of what is asked.
   const purposeMatch = /\s(?:to|so that|in order to)\s+(?!(?:a|an|the|my|our|its|their|this|that|these|those|all|each|every|one|another|some|any|\d)\b)([a-z]\w*\b.*)$/i.exec(subjectText);
   const purpose = kind === 'howto' && purposeMatch ? contentStems(purposeMatch[1]!) : [];
-  return { kind, subject: contentStems(subjectText), sides, purpose };
+  return { kind, subject: contentStems(subjectText), sides, purpose, aboutC: ABOUT_C.test(q) };
 }

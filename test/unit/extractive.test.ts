@@ -90,6 +90,38 @@ describe('extractive answers', () => {
     expect(text).toContain('use a command such as this: [1]\n```\nCREATE INDEX orders_unbilled ON orders (order_nr) WHERE billed is not true;\n```');
   });
 
+  it('prefers the entry named exactly as asked over a longer name that contains it', () => {
+    const chunks = [
+      chunk('1', 'FOR NO KEY UPDATE\n\nBehaves like FOR UPDATE in a SELECT but takes a weaker lock on the rows.\n\nFOR UPDATE\n\nLocks the rows that the SELECT retrieves as though for update.'),
+    ];
+    expect(answer('What does SELECT ... FOR UPDATE do?', chunks)).toMatch(/^`FOR UPDATE`: Locks the rows/);
+  });
+
+  it("answers from a reference page's name-and-purpose line only when it names what is asked", () => {
+    const asked = [chunk('1', 'DROP WIDGET — remove a widget'), chunk('2', 'WIDGET — sort the rows of a table by their widget number')];
+    expect(answer('What does the WIDGET command do?', asked)).toMatch(/^WIDGET — sort the rows/);
+    const other = [chunk('1', 'DROP EVENT TRIGGER — remove an event trigger'), chunk('2', 'Event triggers are global to a database and capture DDL events.', 'Event Triggers')];
+    expect(answer('What are event triggers?', other)).toMatch(/^Event triggers are global to a database/);
+  });
+
+  it('answers a question asked in SQL terms with SQL, not with a C declaration that shares its words', () => {
+    const chunks = [
+      chunk('1', 'rdefmtdate\n\nUse a format mask to convert a character string to a value of type date.\n\n```\nint rdefmtdate(date *d, char *fmt, char *str);\n```', 'The date Type'),
+      chunk('2', 'to_date ( text, text ) → date\n\nConverts string to date according to the given format.', 'Formatting Functions'),
+    ];
+    expect(answer('How do I convert a string to a date?', chunks)).toMatch(/^`to_date/);
+    expect(answer('How do I convert a string to a date in C with ECPG?', chunks)).toMatch(/^`rdefmtdate`/);
+  });
+
+  it('defines a term from the section its heading names, by the abbreviation the question uses', () => {
+    const chunks = [
+      chunk('1', 'You can make HOT updates more likely by lowering a table fillfactor. HOT updates still happen otherwise.', 'Heap-Only Tuples (HOT)'),
+      chunk('2', 'To reduce the cost of updates, PostgreSQL has an optimization called heap-only tuples (HOT). It avoids new index entries when no indexed column changes.', 'Heap-Only Tuples (HOT)'),
+    ];
+    const context = new Map([['1', { before: 'Earlier text.' }], ['2', {}]]);
+    expect(extractiveAnswer({ question: 'What is a HOT update?', chunks, context }).text).toMatch(/^To reduce the cost of updates, PostgreSQL has an optimization called heap-only tuples/);
+  });
+
   it('never answers with nothing: a chunk that is only a title, or only code, still gives its text with a marker', () => {
     expect(answer('What are event triggers?', [chunk('1', 'DROP EVENT TRIGGER — remove an event trigger')])).toBe('DROP EVENT TRIGGER — remove an event trigger [1]');
     const code = answer('How do I vacuum a table?', [chunk('1', '```sql\nVACUUM (VERBOSE) orders;\n```')]);

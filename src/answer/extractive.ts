@@ -292,20 +292,30 @@ function defines(sentences: string[], shape: QuestionShape): boolean {
   const subject = shape.subject.filter((t) => !CATEGORY.has(t));
   if (!subject.length) return false;
   return sentences.slice(0, 2).some((s) => {
-    const words = s.split(/\s+/);
-    const before = new Set<string>();
-    for (let i = 1; i < Math.min(words.length, 25); i++) {
-      for (const t of cachedStems(words[i - 1]!)) before.add(t);
-      if (!subject.every((t) => before.has(t))) continue;
-      // The subject opens the sentence and a verb follows, or a copula follows it later.
-      if (i <= subject.length + 1 || COPULA.test(words.slice(i).join(' '))) return true;
-    }
+    // "Unlike regular triggers, …, event triggers are global": any clause may open with it.
+    if (s.split(/[,;]\s+/).some((clause, i) => opensWith(clause, subject, i > 0))) return true;
     const tail = /\b(called|known as|referred to as|termed|has an?|have an?|uses an?|maintains an?)\s+(.{3,60})/i.exec(s);
     if (!tail) return false;
     // "… an optimization called heap-only tuples (HOT)": the name, or the abbreviation after it.
     const named = contentStems(tail[2]!.split(/[,;]|\)/)[0]!);
     return subject.every((t) => named.includes(t)) || (!!shape.key && named.includes(shape.key) && /\(/.test(tail[2]!.split(/[,;]/)[0]!));
   });
+}
+
+/**
+ * The clause opens with the subject ("A tablespace is", not "CREATE TABLESPACE is") and a
+ * verb follows, or a copula follows it later; a later clause of its sentence needs the copula.
+ */
+function opensWith(clause: string, subject: string[], needsCopula: boolean): boolean {
+  const words = clause.split(/\s+/);
+  const before = new Set<string>();
+  for (let i = 1; i < Math.min(words.length, 25); i++) {
+    for (const t of cachedStems(words[i - 1]!)) before.add(t);
+    if (!subject.every((t) => before.has(t))) continue;
+    if (![...before].every((t) => subject.includes(t))) return false;
+    return (!needsCopula && i <= subject.length + 1) || COPULA.test(words.slice(i).join(' '));
+  }
+  return false;
 }
 
 /** Words naming what kind of thing the subject is ("the TRUNCATE command"), not the subject. */

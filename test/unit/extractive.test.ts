@@ -122,6 +122,19 @@ describe('extractive answers', () => {
     expect(extractiveAnswer({ question: 'What is a HOT update?', chunks, context }).text).toMatch(/^To reduce the cost of updates, PostgreSQL has an optimization called heap-only tuples/);
   });
 
+  it('reads a definition only where the subject opens a clause: not a command named after it', () => {
+    const chunks = [
+      chunk('1', 'CREATE TABLESPACE is a PostgreSQL extension.', 'Compatibility'),
+      chunk('2', 'Tablespaces in PostgreSQL let administrators define locations in the file system for the files of database objects.', 'Managing'),
+    ];
+    expect(answer('What is a tablespace?', chunks)).toMatch(/^Tablespaces in PostgreSQL let administrators/);
+    const clause = [
+      chunk('1', 'Writing event triggers in C is described in a later chapter.', 'Languages'),
+      chunk('2', 'Unlike regular triggers, which belong to a table, event triggers are global to a database and capture DDL events.', 'Overview'),
+    ];
+    expect(answer('What are event triggers?', clause)).toMatch(/^Unlike regular triggers, which belong to a table, event triggers are global/);
+  });
+
   it('never answers with nothing: a chunk that is only a title, or only code, still gives its text with a marker', () => {
     expect(answer('What are event triggers?', [chunk('1', 'DROP EVENT TRIGGER — remove an event trigger')])).toBe('DROP EVENT TRIGGER — remove an event trigger [1]');
     const code = answer('How do I vacuum a table?', [chunk('1', '```sql\nVACUUM (VERBOSE) orders;\n```')]);

@@ -137,7 +137,7 @@ function compose({ shape, terms, scored }: RankedPassages, chunks: RetrievedChun
   for (const candidate of scored.slice(1)) {
     if (chosen.length > o.supports) break;
     if (candidate.score < 0.6 * best.score) break;
-    const s = chosenFrom(candidate);
+    const s = complete(candidate, SUPPORT_CHARS);
     if (chars + s.text.length > o.maxChars) continue;
     if (chosen.some((c) => overlaps(c, s))) continue;
     // A supporting passage must add something the others lack: a question term, or the code.
@@ -171,6 +171,9 @@ function complete(s: Scored, maxChars: number): Chosen {
   const passage: Passage = { ...p, sentences, rest: p.rest.slice(sentences.length - p.sentences.length), code };
   return { ...s, passage, text: renderPassage(passage) };
 }
+
+/** A supporting passage is completed up to this many characters of prose. */
+const SUPPORT_CHARS = 300;
 
 /** Blocks read from each neighbouring chunk of the section. */
 const CONTEXT_BLOCKS = 3;

@@ -135,6 +135,14 @@ describe('extractive answers', () => {
     expect(answer('What are event triggers?', clause)).toMatch(/^Unlike regular triggers, which belong to a table, event triggers are global/);
   });
 
+  it('completes a supporting passage to the end of its thought', () => {
+    const chunks = [
+      chunk('1', 'New major versions of the server bring incompatibilities, so read the release notes of each major version before you upgrade.', 'Upgrading'),
+      chunk('2', 'The storage format can change between major versions, which complicates an upgrade. The usual way to move data to a new major version is to dump and restore it. A faster way is pg_upgrade.', 'Upgrading'),
+    ];
+    expect(answer('How do I upgrade to a new major version?', chunks)).toContain('dump and restore it. A faster way is pg_upgrade. [2]');
+  });
+
   it('never answers with nothing: a chunk that is only a title, or only code, still gives its text with a marker', () => {
     expect(answer('What are event triggers?', [chunk('1', 'DROP EVENT TRIGGER — remove an event trigger')])).toBe('DROP EVENT TRIGGER — remove an event trigger [1]');
     const code = answer('How do I vacuum a table?', [chunk('1', '```sql\nVACUUM (VERBOSE) orders;\n```')]);

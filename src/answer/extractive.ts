@@ -22,10 +22,10 @@ export interface ExtractiveInput {
   openings?: Map<string, ChunkRow>;
 }
 
-/** Definition and purpose questions are often answered by how a page opens. */
+/** Definition, purpose and difference questions are often answered by how a page opens. */
 export function wantsOpenings(question: string): boolean {
   const kind = questionShape(question).kind;
-  return kind === 'definition' || kind === 'purpose';
+  return kind === 'definition' || kind === 'purpose' || kind === 'difference';
 }
 
 export interface ExtractiveOptions {
@@ -45,7 +45,7 @@ const SCREEN_CHARS = 900;
 /** Retrieved chunks whose passages are considered. */
 export const EXTRACTIVE_CHUNKS = 8;
 
-const DEFAULTS: ExtractiveOptions = { chunks: EXTRACTIVE_CHUNKS, supports: 2, maxChars: SCREEN_CHARS - 50, leadChars: 430 };
+const DEFAULTS: ExtractiveOptions = { chunks: EXTRACTIVE_CHUNKS, supports: 2, maxChars: SCREEN_CHARS - 50, leadChars: 520 };
 
 interface Scored {
   passage: Passage;
@@ -237,8 +237,14 @@ function scorePassage(p: Passage, rank: number, stems: Set<string>, heading: Set
       break;
     }
     case 'difference': {
-      const named = shape.sides.filter((side) => side.every((t) => stems.has(t) || (codeStems?.has(t) ?? false))).length;
-      if (named >= 2) score += 0.15 + 0.08 * Math.min(named, 3);
+      // Named in what the passage says, not in a signature's argument types.
+      const said = new Set(p.sentences.flatMap((x) => cachedStems(x)));
+      const named = shape.sides.filter((side) => side.every((t) => said.has(t) || (codeStems?.has(t) ?? false))).length;
+      // A function's entry in a signature table names types, it does not compare them.
+      const signature = !!p.label && SIGNATURE.test(p.label);
+      if (named >= 2 && !signature) score += 0.15 + 0.08 * Math.min(named, 3);
+      // "There is no performance difference among these three types": the sentence that settles it.
+      if (DIFFERS.test(prose)) score += 0.2;
       break;
     }
     case 'purpose':
@@ -286,6 +292,10 @@ export function labelPrecision(label: string, terms: readonly string[]): number 
   const matched = stems.filter((t) => terms.includes(t)).length;
   return matched / stems.length;
 }
+
+/** A function's signature as the manual's tables give it: `jsonb_insert ( … ) → jsonb`. */
+const SIGNATURE = /→|\w\s*\(.*\)/;
+const DIFFERS = /\b(differences?|differs?|differ(ent|ently) from|unlike|whereas|in contrast|compared (to|with))\b/i;
 
 /** A sentence that states a default: "The default is 128MB", "defaults to on", "… (the default)". */
 const DEFAULT_VALUE = /\b(the )?default( value| setting)? (is|was)\b|\bdefaults? to\b|\bis the default\b|\(the default\)|\bby default\b|\bdefault:/i;

@@ -75,6 +75,14 @@ describe('extractive answers', () => {
     expect(answer('What is the difference between char, varchar and text?', chunks)).toMatch(/no performance difference between char, varchar and text/);
   });
 
+  it('answers a difference question with the comparison, not a function entry whose signature names both types', () => {
+    const chunks = [
+      chunk('1', 'jsonb_strip_nulls ( jsonb ) → jsonb\n\nDeletes all object fields that have null values from the given JSON value.', 'JSON Functions'),
+      chunk('2', 'Both types accept almost the same input. The major practical difference between them is efficiency: one keeps an exact copy of the text, json, and the other, jsonb, a decomposed binary form.', 'JSON Types'),
+    ];
+    expect(answer('What is the difference between json and jsonb?', chunks)).toMatch(/^[^\n]*The major practical difference between them is efficiency[^\n]*\[2\]/);
+  });
+
   it('keeps a setting with its description, drops cross-references and repeats nothing', () => {
     const chunks = [
       chunk('1', 'See Section 20.12 for details about locks.\n\ndeadlock_timeout (integer)\n\nThis is the amount of time to wait on a lock before checking to see if there is a deadlock condition (see Section 13.3). The default is one second.'),

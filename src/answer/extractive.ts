@@ -144,7 +144,9 @@ function compose({ shape, terms, scored }: RankedPassages, chunks: RetrievedChun
     const adds = terms.some((t) => s.stems.has(t) && !chosen.some((c) => c.stems.has(t))) || (shape.kind === 'howto' && s.passage.code && !chosen.some((c) => c.passage.code));
     // …or a second source nearly as good (a close call between pages is better shown than guessed).
     const another = s.score >= 0.8 * best.score && !chosen.some((c) => chunks[c.passage.chunkIndex]!.chunk.document_id === chunks[s.passage.chunkIndex]!.chunk.document_id);
-    if (!adds && !another) continue;
+    // …or the entry next to the lead one in the same table, nearly as good (`#>` and `#>>`): the reader picks.
+    const sibling = !!best.passage.label && !!s.passage.label && s.passage.label !== best.passage.label && s.passage.chunkIndex === best.passage.chunkIndex && s.score >= 0.85 * best.score;
+    if (!adds && !another && !sibling) continue;
     chosen.push(s);
     chars += s.text.length;
   }

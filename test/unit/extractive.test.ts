@@ -151,6 +151,16 @@ describe('extractive answers', () => {
     expect(answer('How do I upgrade to a new major version?', chunks)).toContain('dump and restore it. A faster way is pg_upgrade. [2]');
   });
 
+  it('shows the entry next to the lead one in the same table when it is nearly as good', () => {
+    const chunks = [
+      chunk('1', 'jsonb #> text[] → jsonb\n\nExtracts the JSON sub-object at the specified path, where path elements can be field keys or array indexes.\n\njsonb #>> text[] → text\n\nExtracts the JSON sub-object at the specified path as text.\n\njsonb - text → jsonb\n\nDeletes a key from a JSON object.', 'JSON Operators'),
+    ];
+    const text = answer('How do I extract a nested field from a json column as text?', chunks);
+    expect(text).toContain('`jsonb #> text[] → jsonb`');
+    expect(text).toContain('`jsonb #>> text[] → text`');
+    expect(text).not.toContain('Deletes a key');
+  });
+
   it('never answers with nothing: a chunk that is only a title, or only code, still gives its text with a marker', () => {
     expect(answer('What are event triggers?', [chunk('1', 'DROP EVENT TRIGGER — remove an event trigger')])).toBe('DROP EVENT TRIGGER — remove an event trigger [1]');
     const code = answer('How do I vacuum a table?', [chunk('1', '```sql\nVACUUM (VERBOSE) orders;\n```')]);

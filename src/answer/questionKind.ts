@@ -40,7 +40,7 @@ export function questionShape(question: string): QuestionShape {
   else if (YESNO.test(q)) kind = 'yesno';
 
   const subjectText = q
-    .replace(/^\s*(what|which|how|why|when|where|who)\s+((is|are|does|do|can|should|'s)\s+)?(an?|the)?\s*/i, '')
+    .replace(/^\s*(what|which|how|why|when|where|who)\s+((is|are|does|do|can|should|'s)\s+)?((an?|the)\s+)?/i, '')
     .replace(/\b(used|good)\s+for\b.*$|\b(do|mean)\s*\?*$/i, '')
     .replace(/[?!.]+\s*$/, '');
   const sides =

@@ -33,6 +33,9 @@ describe('kinds of question', () => {
     expect(questionShape('What is the default transaction isolation level?').kind).toBe('default');
     expect(questionShape('What is the difference between CHAR, VARCHAR and TEXT?').sides).toEqual([['char'], ['varchar'], ['text']]);
     expect(questionShape('What does the deadlock_timeout setting do?').kind).toBe('purpose');
+    // A subject that starts with "a" keeps it ("autovacuum", not "utovacuum").
+    expect(questionShape('What does autovacuum do?').subject).toEqual(['autovacuum']);
+    expect(questionShape('What is an archive_command?').subject).toContain('archive_command');
     expect(questionShape('How do I use a CTE to make a long query readable?').purpose).toEqual(['long', 'queri', 'readabl']);
   });
 });

@@ -5,7 +5,8 @@ import { runMaintenance, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { createEmbeddings } from './embeddings/createEmbeddings.ts';
 import { KbError, isConnectionError } from './errors.ts';
-import { ingest, REMOTE_EMBED_AHEAD, type IngestRequest, type IngestSummary } from './ingest/ingest.ts';
+import { ingest, REMOTE_EMBED_AHEAD, type IngestDeps, type IngestRequest, type IngestSummary } from './ingest/ingest.ts';
+import type { SiteIngestRequest } from './ingest/web/siteIngest.ts';
 import type { Logger } from './logger.ts';
 import { HybridRetriever, type RetrievalMode } from './retrieval/hybridRetriever.ts';
 import { readEmbeddingSpace, type EmbeddingSpace } from './store/embeddingSpace.ts';
@@ -58,6 +59,8 @@ export interface App {
   /** A retriever over the collections, with an optional metadata filter (keys from METADATA_FILTER_KEYS). */
   retriever(collections: string[], mode?: RetrievalMode, k?: number, filter?: MetadataFilter): HybridRetriever;
   ingest(req: IngestRequest): Promise<IngestSummary>;
+  /** Ingests the pages of a web site (`kb ingest <URL>`), crawled as WEB_* configure. */
+  ingestSite(req: SiteIngestRequest): Promise<IngestSummary>;
   reembed(): Promise<number>;
   ensureSampleKnowledgeBase(): Promise<IngestSummary | undefined>;
   close(): Promise<void>;
@@ -175,6 +178,16 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       topics: (c, max) => knowledgeBaseTopics(db, c, max),
       defaultScope: [config.collection],
     });
+    const ingestDeps: IngestDeps = {
+      db,
+      store,
+      embeddings: provider.embeddings,
+      space,
+      vectorIndex: config.vectorIndex,
+      embedAhead: provider.remote ? REMOTE_EMBED_AHEAD : 1,
+      chunking: config.chunking,
+      onDocumentsChanged: async (docs) => void (await answerCache.invalidateDocuments(docs)),
+    };
     const assistant = new RecordingAssistant(conversational, recorder, metrics, (err) => logger.warn({ err }, 'could not record an interaction'));
     const app: App = {
       config,
@@ -198,8 +211,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       // a fresh ingest and fill Redis with every chunk's vector (a gigabyte at a million).
       // Queries use the cache, and so does reembed: it is one transaction, and a run again after
       // a failure finds the vectors it had already paid for.
-      ingest: (req) =>
-        ingest({ db, store, embeddings: provider.embeddings, space, vectorIndex: config.vectorIndex, embedAhead: provider.remote ? REMOTE_EMBED_AHEAD : 1, chunking: config.chunking, onDocumentsChanged: async (docs) => void (await answerCache.invalidateDocuments(docs)) }, req),
+      ingest: (req) => ingest(ingestDeps, req),
+      // The crawler (undici, robots-parser) is loaded only for a web ingest.
+      ingestSite: async (req) => (await import('./ingest/web/siteIngest.ts')).ingestSite(ingestDeps, config.web, req),
       reembed: () => reembed({ db, embeddings, space, vectorIndex: config.vectorIndex }),
       async ensureSampleKnowledgeBase() {
         const { documents } = await store.stats();

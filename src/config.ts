@@ -6,6 +6,7 @@ import { DEFAULT_EF_SEARCH, DEFAULT_IVFFLAT_PROBES } from './db/database.ts';
 import { defaultBm25 } from './store/knowledgeStore.ts';
 import { DEFAULT_CHUNKING, type ChunkOptions } from './ingest/chunker.ts';
 import { projectDir } from './projectDir.ts';
+import { DEFAULT_WEB, type WebSettings } from './ingest/web/settings.ts';
 import type { VectorIndexOptions, VectorSearchOptions } from './store/vectorIndex.ts';
 import type { MetadataFilter } from './store/metadata.ts';
 
@@ -101,6 +102,9 @@ const schema = z.object({
   METADATA_FILTER_KEYS: z.preprocess(emptyToUndefined, z.string().regex(/^\s*[a-z0-9][a-z0-9_.-]{0,63}(\s*,\s*[a-z0-9][a-z0-9_.-]{0,63})*\s*$/, 'a comma-separated list of lower-case keys, e.g. language,category').default('language,category')),
   BM25_POSTINGS_PER_TERM: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(10_000_000).default(defaultBm25.postingsPerTerm)),
   CHUNK_OVERLAP_CHARS: num(DEFAULT_CHUNKING.overlapChars, 0, DEFAULT_CHUNKING.maxChars / 2),
+  WEB_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(16).default(DEFAULT_WEB.concurrency)),
+  WEB_DELAY_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(60_000).default(DEFAULT_WEB.delayMs)),
+  WEB_TIMEOUT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(100).max(300_000).default(DEFAULT_WEB.timeoutMs)),
   MAX_QUESTION_CHARS: num(2000, 50, 100000),
   ANSWER_CACHE_TTL_S: num(86400, 1, 30 * 86400),
   THREAD_TTL_S: num(86400, 60, 30 * 86400),
@@ -160,6 +164,8 @@ export interface Config {
   llm: { model: string; timeoutMs: number; maxRetries: number } | undefined;
   retrieval: { rrfK: number; weightBm25: number; weightVector: number; minConfidence: number; postingsPerTerm: number };
   chunking: ChunkOptions;
+  /** How `kb ingest <URL>` crawls: pages at a time, milliseconds between request starts, timeout per page. */
+  web: WebSettings;
   limits: { maxQuestionChars: number; answerCacheTtlS: number; threadTtlS: number; threadMaxTurns: number; ratePerMinute: number; rateBurst: number };
   /** Undefined when LOG_LEVEL is not set: the CLI then logs warnings only, the server info. */
   logLevel?: string;
@@ -262,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     llm: llmModel && hasOpenAi ? { model: llmModel, timeoutMs: e.LLM_TIMEOUT_MS, maxRetries: e.LLM_MAX_RETRIES } : undefined,
     retrieval: { rrfK: e.RRF_K, weightBm25: e.RRF_WEIGHT_BM25, weightVector: e.RRF_WEIGHT_VECTOR, minConfidence: e.MIN_CONFIDENCE, postingsPerTerm: e.BM25_POSTINGS_PER_TERM },
     chunking: { maxChars: DEFAULT_CHUNKING.maxChars, overlapChars: e.CHUNK_OVERLAP_CHARS },
+    web: { concurrency: e.WEB_CONCURRENCY, delayMs: e.WEB_DELAY_MS, timeoutMs: e.WEB_TIMEOUT_MS },
     limits: {
       maxQuestionChars: e.MAX_QUESTION_CHARS,
       answerCacheTtlS: e.ANSWER_CACHE_TTL_S,

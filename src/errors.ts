@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'db/migration_failed'
   | 'store/model_mismatch'
   | 'store/concurrent_change'
+  | 'web/unreachable'
+  | 'web/refused'
   | 'embeddings/unavailable'
   | 'llm/unavailable'
   | 'rate/limited'
@@ -39,6 +41,8 @@ export const errorPolicy: Record<ErrorCode, { userMessage: string; log: LogLevel
   'db/migration_failed': { userMessage: 'The database schema could not be updated.', log: 'error' },
   'store/model_mismatch': { userMessage: 'The knowledge base was embedded with a different model.', log: 'error' },
   'store/concurrent_change': { userMessage: 'Another ingest changed these documents at the same time; run the ingest again.', log: 'warn' },
+  'web/unreachable': { userMessage: 'The web site could not be reached.', log: 'warn' },
+  'web/refused': { userMessage: 'The web site may not be fetched.', log: 'info' },
   'embeddings/unavailable': { userMessage: 'The embedding model is unavailable, try again shortly.', log: 'error' },
   'llm/unavailable': { userMessage: 'The language model is unavailable.', log: 'error' },
   'rate/limited': { userMessage: 'You are asking too quickly; please wait a moment.', log: 'info' },

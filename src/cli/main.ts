@@ -1,13 +1,12 @@
 import readline from 'node:readline';
 import { Command, CommanderError, Option } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
 import type { Config } from '../config.ts';
 import { KbError, toKbError } from '../errors.ts';
 import { createLogger, exitOnCrash, redactText, registerSecrets, type Logger } from '../logger.ts';
 import type { App } from '../app.ts';
 import { randomUUID } from 'node:crypto';
 import type { Retrieval, RetrievalMode } from '../retrieval/hybridRetriever.ts';
-import type { IngestSummary } from '../ingest/ingest.ts';
+import { registerIngest } from './ingestCommand.ts';
 import { renderAnswer, renderEvalDetail, renderExplain } from './render.ts';
 import { parseKeyValues } from '../store/metadata.ts';
 import { COLLECTION_NAME, COLLECTION_NAME_RULE } from '../collectionName.ts';
@@ -53,11 +52,6 @@ export async function withApp<T>(fn: (app: App) => Promise<T>, opts: { sample?: 
   }
 }
 
-export function summaryLine(s: IngestSummary): string {
-  const skipped = s.skipped.length ? `; ${s.skipped.length} skipped` : '';
-  return `ingested ${s.collection}: ${s.added} added, ${s.changed} changed, ${s.unchanged} unchanged, ${s.removed} removed; ${s.chunks} chunks (${s.embedded} embedded${s.reused ? `, ${s.reused} unchanged` : ''}) in ${s.seconds.toFixed(1)}s${skipped}`;
-}
-
 /** Adds commands defined outside the core (adapters/cli.ts adds `serve` and `discord`). */
 export type CommandExtension = (program: Command, io: Io) => void;
 
@@ -65,46 +59,7 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
   const program = new Command('kb').description('Ask a database-engineering knowledge base; answers cite their sources.').exitOverride().showHelpAfterError();
   program.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
-  program
-    .command('ingest')
-    .description('Ingest Markdown, HTML, text and PDF files (unchanged files are skipped)')
-    .argument('<paths...>', 'folders or files')
-    .option('--collection <name>', 'collection to ingest into')
-    .option('--base-url <url>', 'base URL that citations link to (<base-url><file>#<anchor>)')
-    .option('--prune', 'remove documents whose files were under the given folders and are gone', false)
-    .option('--force', 'let --prune remove every document of the collection', false)
-    .option('--rehash', 'read and hash every file, even those whose size and modification time are unchanged', false)
-    .option('--meta <key=value>', 'metadata for every document of this ingest (repeatable; over front matter and HTML <meta>)', repeated, [])
-    .action(async (paths: string[], o: { collection?: string; baseUrl?: string; prune: boolean; force: boolean; rehash: boolean; meta: string[] }) => {
-      if (o.baseUrl && !URL.canParse(o.baseUrl)) throw new KbError('input/invalid_argument', `--base-url ${o.baseUrl} is not a URL`);
-      const meta = parseKeyValues(o.meta, '--meta');
-      const named = o.collection === undefined ? undefined : collectionName(o.collection);
-      await withApp(async (app) => {
-        const collection = named ?? app.config.collection;
-        let bar: SingleBar | undefined;
-        const summary = await app.ingest({
-          inputs: paths,
-          collection,
-          baseUrl: o.baseUrl,
-          prune: o.prune,
-          force: o.force,
-          rehash: o.rehash,
-          meta,
-          onProgress: process.stderr.isTTY
-            ? (done, total) => {
-                if (!bar && total > 0) {
-                  bar = new SingleBar({ format: 'ingesting [{bar}] {value}/{total} documents', stream: process.stderr }, Presets.shades_classic);
-                  bar.start(total, 0);
-                }
-                bar?.update(done);
-              }
-            : undefined,
-        });
-        bar?.stop();
-        for (const s of summary.skipped) io.err(`skipped ${s.source}: ${s.reason}`);
-        io.out(summaryLine(summary));
-      });
-    });
+  registerIngest(program, io, { withApp, collectionName, repeated });
 
   program
     .command('ask')
@@ -242,3 +197,4 @@ export async function main(argv: string[], io: Io = defaultIo, extensions: Comma
 }
 
 export type { Config, Logger };
+export { summaryLine } from './ingestCommand.ts';

@@ -40,6 +40,8 @@ export interface IngestSummary {
   /** Files and pages (`file.pdf#page=3`) left out, each with its reason. */
   skipped: SkippedSource[];
   seconds: number;
+  /** A web ingest's requests: pages requested, of those answered 304, and pages found but left for --max-pages. */
+  web?: { requested: number; notModified: number; notFetched: number };
 }
 
 /**

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { page, TestSite } from '../support/webSite.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 let dataDir: string;
@@ -113,6 +114,42 @@ describe('kb CLI', () => {
     expect(rehashed.code).toBe(0);
     expect(rehashed.stdout).toMatch(/0 added, 1 changed, 0 unchanged/);
   });
+
+  it('ingests a web site from a URL: skipped pages on stderr, one summary line, a re-run answered 304 and embedding nothing', async () => {
+    const site = await new TestSite({
+      '/robots.txt': { status: 404 },
+      '/docs/': { html: page('Runbooks', [['start', 'Start', 'Runbooks for the on-call DBA.']], '<p><a href="vacuum.html">vacuum</a> <a href="wal.html">wal</a> <a href="gone.html">gone</a></p>') },
+      '/docs/vacuum.html': { html: page('Vacuum', [['freeze', 'Freezing', 'VACUUM FREEZE marks old rows frozen so transaction ids can wrap around safely.']]) },
+      '/docs/wal.html': { html: page('WAL', [['archive', 'Archiving', 'archive_command copies each finished WAL segment to the archive.']]) },
+    }).start();
+    try {
+      const url = site.url('/docs/');
+      const env = { WEB_DELAY_MS: '0' };
+      const first = await kb(['ingest', url, '--collection', 'web', '--allow-private'], env);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stderr).toBe(`skipped ${site.url('/docs/gone.html')}: answered 404\n`);
+      expect(first.stdout).toMatch(/^ingested web: 3 added, 0 changed, 0 unchanged, 0 removed; 3 chunks \(3 embedded\) in [\d.]+s; 1 skipped; 4 pages requested \(0 not modified\)\n$/);
+      const again = await kb(['ingest', url, '--collection', 'web', '--allow-private'], env);
+      expect(again.stdout).toMatch(/^ingested web: 0 added, 0 changed, 3 unchanged, 0 removed; 0 chunks \(0 embedded\) in [\d.]+s; 1 skipped; 4 pages requested \(3 not modified\)\n$/);
+
+      const refused = await kb(['ingest', url, '--collection', 'web'], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toBe(`error: ${url}: 127.0.0.1 resolves to 127.0.0.1, a loopback address: refused (add --allow-private to ingest from a private network)\n`);
+      const requests = site.requests.length;
+      for (const [args, message] of [
+        [['ingest', 'ftp://files.example.com/docs/'], 'error: URL ftp://files.example.com/docs/: only http and https URLs can be ingested'],
+        [['ingest', url, '--max-pages', '0'], 'error: --max-pages must be a whole number from 1 to 100000'],
+        [['ingest', work, '--sitemap', site.url('/sitemap.xml')], 'error: --sitemap applies to a web site: kb ingest https://docs.example.com/guide/ --sitemap …'],
+      ] as const) {
+        const r = await kb([...args]);
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.stderr).toBe(`${message}\n`);
+      }
+      expect(site.requests.length).toBe(requests);
+    } finally {
+      await site.close();
+    }
+  }, 180_000);
 
   it('reports an unreachable DATABASE_URL in one line within 5 seconds', async () => {
     const r = await kb(['ask', 'what is mvcc?'], { DATABASE_URL: 'postgres://kb:secretpw@127.0.0.1:1/kb' });

@@ -176,11 +176,15 @@ describe('ingesting a web site', () => {
     expect(await run({ url: site.url('/guide/'), collection: 'site-private', allowPrivate: true })).toMatchObject({ added: 5 });
   });
 
-  it('stops with one line when robots.txt disallows everything, the site is unreachable or the URL is invalid', async () => {
+  it('stops with one line when robots.txt disallows everything (or answers 503), the site is unreachable or the URL is invalid', async () => {
     const site = await startSite({ ...guideRoutes(), '/robots.txt': { html: 'User-agent: *\nDisallow: /\n', type: 'text/plain', validator: 'none' } });
     const { run } = crawler();
     await expect(run({ url: site.url('/guide/'), collection: 'site-errors' })).rejects.toThrow(`robots.txt of ${site.origin} disallows ${site.url('/guide/')} for kb-bot: nothing fetched`);
     expect(site.seen().map((r) => r.path)).toEqual(['/robots.txt']);
+
+    const failing = await startSite({ ...guideRoutes(), '/robots.txt': { status: 503 } });
+    await expect(run({ url: failing.url('/guide/'), collection: 'site-errors' })).rejects.toThrow(`robots.txt of ${failing.origin} answered 503, which disallows everything: nothing fetched`);
+    expect(failing.seen().map((r) => r.path)).toEqual(['/robots.txt']);
 
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

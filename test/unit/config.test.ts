@@ -20,6 +20,13 @@ describe('configuration', () => {
     expect(loadConfig({ CHUNK_OVERLAP_CHARS: '150' }).chunking).toEqual({ maxChars: 1400, overlapChars: 150 });
     expect(() => loadConfig({ CHUNK_OVERLAP_CHARS: '900' })).toThrow(/CHUNK_OVERLAP_CHARS/);
   });
+  it('crawls web sites two pages at a time, 250 ms apart, 10 s per page unless WEB_* say otherwise, and refuses values out of range', () => {
+    expect(loadConfig({}).web).toEqual({ concurrency: 2, delayMs: 250, timeoutMs: 10_000 });
+    expect(loadConfig({ WEB_CONCURRENCY: '4', WEB_DELAY_MS: '0', WEB_TIMEOUT_MS: '30000' }).web).toEqual({ concurrency: 4, delayMs: 0, timeoutMs: 30_000 });
+    expect(() => loadConfig({ WEB_CONCURRENCY: '0' })).toThrow(/WEB_CONCURRENCY/);
+    expect(() => loadConfig({ WEB_DELAY_MS: '-5' })).toThrow(/WEB_DELAY_MS/);
+    expect(() => loadConfig({ WEB_TIMEOUT_MS: 'soon' })).toThrow(/WEB_TIMEOUT_MS/);
+  });
   it('uses OpenAI for answers and embeddings when a key is set', () => {
     const c = loadConfig({ OPENAI_API_KEY: 'sk-test-123456' });
     expect(c.llm?.model).toBe('gpt-4o-mini');

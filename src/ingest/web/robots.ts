@@ -12,7 +12,7 @@ export interface OriginRobots {
   allows(url: URL): boolean;
   /** The site's Crawl-delay for us, in milliseconds (capped at MAX_CRAWL_DELAY_MS). */
   delayMs?: number;
-  /** Why nothing on this origin may be fetched (robots.txt unavailable with a server error). */
+  /** Why nothing on this origin may be fetched (robots.txt answered a server error, or its redirect was refused). */
   blocked?: string;
   /** robots.txt could not be fetched at all: the site is unreachable. */
   unreachable?: string;
@@ -37,9 +37,9 @@ export class RobotsTxt {
   private async load(origin: string): Promise<OriginRobots> {
     const robotsUrl = new URL('/robots.txt', origin);
     const r = await this.fetcher.get(robotsUrl);
-    if (!r.ok) return r.unreachable ? { allows: () => false, unreachable: r.reason } : { allows: () => false, blocked: `${robotsUrl.href}: ${r.reason}` };
+    if (!r.ok) return r.unreachable ? { allows: () => false, unreachable: r.reason } : { allows: () => false, blocked: `robots.txt of ${origin} could not be read (${r.reason})` };
     if (r.status >= 400 && r.status < 500) return { allows: () => true };
-    if (r.status !== 200) return { allows: () => false, blocked: `${robotsUrl.href} answered ${r.status}, which means nothing may be fetched` };
+    if (r.status !== 200) return { allows: () => false, blocked: `robots.txt of ${origin} answered ${r.status}, which disallows everything` };
     const robot = robotsParser(robotsUrl.href, r.body.toString('utf8'));
     const delay = robot.getCrawlDelay(ROBOTS_AGENT);
     return {

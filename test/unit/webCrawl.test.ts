@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nonPublicReason } from '../../src/ingest/web/address.ts';
+import { guardedLookup, nonPublicReason, PrivateAddressError } from '../../src/ingest/web/address.ts';
 import { crawlScope, inScope, pageLinks, sitemapEntries } from '../../src/ingest/web/scope.ts';
 import { gzipSync } from 'node:zlib';
 
@@ -27,6 +27,23 @@ describe('the private-address rule', () => {
 
   it('lets public addresses through', () => {
     for (const a of ['93.184.216.34', '8.8.8.8', '172.32.0.1', '192.169.0.1', '100.128.0.1', '2606:2800:220:1:248:1893:25c8:1946', '::ffff:8.8.8.8', '2a00:1450:4001:81b::200e']) expect(nonPublicReason(a), a).toBeUndefined();
+  });
+});
+
+describe('the sockets’ own lookup', () => {
+  const lookup = (allowPrivate: boolean, all: boolean) =>
+    new Promise<{ err: NodeJS.ErrnoException | null; address: unknown }>((resolve) => guardedLookup(allowPrivate)('localhost', { all }, (err, address) => resolve({ err, address })));
+  it('refuses to connect where a name resolves to a loopback address (a rebinding between check and connect included)', async () => {
+    const { err } = await lookup(false, true);
+    expect(err).toBeInstanceOf(PrivateAddressError);
+    expect(err!.message).toMatch(/^localhost resolves to (127\.0\.0\.1|::1), a loopback address$/);
+  });
+  it('connects there with --allow-private', async () => {
+    const one = await lookup(true, false);
+    expect(one.err).toBeNull();
+    expect(['127.0.0.1', '::1']).toContain(one.address);
+    const all = await lookup(true, true);
+    expect((all.address as { address: string }[]).length).toBeGreaterThan(0);
   });
 });
 

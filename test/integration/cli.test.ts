@@ -134,7 +134,7 @@ describe('kb CLI', () => {
 
       const refused = await kb(['ingest', url, '--collection', 'web'], env);
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toBe(`error: ${url}: 127.0.0.1 resolves to 127.0.0.1, a loopback address: refused (add --allow-private to ingest from a private network)\n`);
+      expect(refused.stderr).toBe(`error: ${url}: 127.0.0.1 is a loopback address: refused (add --allow-private to ingest from a private network)\n`);
       const requests = site.requests.length;
       for (const [args, message] of [
         [['ingest', 'ftp://files.example.com/docs/'], 'error: URL ftp://files.example.com/docs/: only http and https URLs can be ingested'],

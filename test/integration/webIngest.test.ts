@@ -167,7 +167,7 @@ describe('ingesting a web site', () => {
     const site = await startSite();
     const { run } = crawler();
     await expect(run({ url: site.url('/guide/'), collection: 'site-private', allowPrivate: false })).rejects.toThrow(
-      `${site.url('/guide/')}: 127.0.0.1 resolves to 127.0.0.1, a loopback address: refused (add --allow-private to ingest from a private network)`,
+      `${site.url('/guide/')}: 127.0.0.1 is a loopback address: refused (add --allow-private to ingest from a private network)`,
     );
     const byName = site.url('/guide/').replace('127.0.0.1', 'localhost');
     await expect(run({ url: byName, collection: 'site-private', allowPrivate: false })).rejects.toThrow(/^http:\/\/localhost:\d+\/guide\/: localhost resolves to (127\.0\.0\.1|::1), a loopback address: refused/);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { guardedLookup, nonPublicReason, PrivateAddressError } from '../../src/ingest/web/address.ts';
-import { crawlScope, inScope, pageLinks, sitemapEntries } from '../../src/ingest/web/scope.ts';
+import { crawlScope, decodePage, inScope, pageLinks, sitemapEntries } from '../../src/ingest/web/scope.ts';
 import { gzipSync } from 'node:zlib';
 
 describe('the private-address rule', () => {
@@ -73,6 +73,13 @@ describe('links and sitemaps', () => {
     expect(links.map((u) => u.href)).toEqual(['https://s.example/docs/a.html', 'https://other.example/c']);
     expect(noindex).toBe(false);
     expect(pageLinks('<meta name="robots" content="noindex, nofollow"><a href="x">x</a>', new URL('https://s.example/'))).toEqual({ links: [], noindex: true });
+  });
+  it('decodes a page in the charset of its Content-Type, else of its <meta charset>, else as UTF-8', () => {
+    const latin1 = Buffer.from('<meta charset="iso-8859-1"><p>Caf\xe9 r\xe9sum\xe9</p>', 'latin1');
+    expect(decodePage(latin1, 'text/html')).toContain('Café résumé');
+    expect(decodePage(Buffer.from('<p>Café</p>', 'latin1'), 'text/html; charset=ISO-8859-1')).toBe('<p>Café</p>');
+    expect(decodePage(Buffer.from('<p>Café</p>'), undefined)).toBe('<p>Café</p>');
+    expect(decodePage(Buffer.from('<p>Café</p>'), 'text/html; charset=no-such-charset')).toBe('<p>Café</p>');
   });
   it('reads the pages of a urlset and the sitemaps of an index, gzipped or not', () => {
     const set = '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc> https://s.example/a </loc><lastmod>2024-01-01</lastmod></url><url><loc>https://s.example/b</loc></url></urlset>';

@@ -77,7 +77,7 @@ export class PrivateAddressError extends Error {
     readonly address: string,
     readonly reason: string,
   ) {
-    super(`${host} resolves to ${address}, ${reason}`);
+    super(host === address ? `${host} is ${reason}` : `${host} resolves to ${address}, ${reason}`);
   }
 }
 

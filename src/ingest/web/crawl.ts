@@ -6,7 +6,7 @@ import type { SkippedSource } from '../sourceFiles.ts';
 import { checkHost, PrivateAddressError } from './address.ts';
 import { header, WebFetcher, type Fetched } from './fetcher.ts';
 import { RobotsTxt } from './robots.ts';
-import { crawlScope, inScope, pageLinks, pageUrl, sitemapEntries, type CrawlScope } from './scope.ts';
+import { crawlScope, decodePage, inScope, pageLinks, pageUrl, sitemapEntries, type CrawlScope } from './scope.ts';
 
 /** Sitemaps read from one sitemap index (and its nested indexes), at most. */
 const MAX_SITEMAPS = 50;
@@ -66,15 +66,6 @@ class Pacer {
 }
 
 const contentHash = (version: string, body: Buffer) => createHash('sha256').update(version).update('\0').update(body).digest('hex');
-
-function decode(body: Buffer, contentType: string | undefined): string {
-  const label = /charset\s*=\s*"?([\w.:-]+)/i.exec(contentType ?? '')?.[1] ?? 'utf-8';
-  try {
-    return new TextDecoder(label).decode(body);
-  } catch {
-    return new TextDecoder('utf-8').decode(body);
-  }
-}
 
 /**
  * Crawls the pages under the URL given: robots.txt first (which also tells whether the site
@@ -241,7 +232,7 @@ class Crawl {
     if (r.status !== 200) return this.skip(r.url, `answered ${r.status}`);
     const type = header(r.headers, 'content-type');
     if (type && !/^\s*(text\/html|application\/xhtml\+xml)\b/i.test(type)) return this.skip(r.url, `not an HTML page (${type.split(';')[0]!.trim()})`);
-    const html = decode(r.body, type);
+    const html = decodePage(r.body, type);
     const { links, noindex } = pageLinks(html, r.url);
     const inside = links.filter((l) => inScope(this.scope, l));
     for (const link of inside) this.enqueue(link);

@@ -56,6 +56,19 @@ export function pageLinks(html: string, page: URL): { links: URL[]; noindex: boo
   return { links: [...out.values()], noindex: says('noindex') };
 }
 
+/** A page's text in the charset its Content-Type names, else its `<meta charset>` (in its first 1024 bytes), else UTF-8. */
+export function decodePage(body: Buffer, contentType: string | undefined): string {
+  const charset = /charset\s*=\s*["']?([\w.:-]+)/i;
+  const head = body.subarray(0, 1024).toString('latin1');
+  const meta = /<meta\s[^>]*charset\s*=\s*["']?([\w.:-]+)/i.exec(head)?.[1];
+  const label = charset.exec(contentType ?? '')?.[1] ?? meta ?? 'utf-8';
+  try {
+    return new TextDecoder(label).decode(body);
+  } catch {
+    return new TextDecoder('utf-8').decode(body);
+  }
+}
+
 /**
  * The `<loc>`s of a sitemap (sitemaps.org): pages of a `<urlset>`, further sitemaps of a
  * `<sitemapindex>`. A gzipped sitemap (`sitemap.xml.gz`) is unpacked first.

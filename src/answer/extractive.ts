@@ -249,15 +249,11 @@ function scorePassage(p: Passage, rank: number, stems: Set<string>, heading: Set
       if (DIFFERS.test(prose)) score += 0.2;
       break;
     }
-    case 'purpose': {
-      // The entry of the subject itself, not of a longer name that contains it (autovacuum_naptime for autovacuum).
-      const entry = p.label ? subjectIn(p.label) * labelPrecision(p.label, terms) : 0;
-      if (entry >= 0.5) score += 0.3 * entry;
+    case 'purpose':
+      if (p.label && subjectIn(p.label) >= 0.5) score += 0.3 * subjectIn(p.label);
       if (DESCRIBES.test(first)) score += 0.08;
       if (defines(p.sentences, shape)) score += 0.15;
-      if (p.opensSection && headingCoversSubject(heading, shape)) score += 0.15;
       break;
-    }
     default:
       if (defines(p.sentences, shape)) score += 0.1;
       break;

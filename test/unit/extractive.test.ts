@@ -164,6 +164,14 @@ describe('extractive answers', () => {
     expect(text).not.toContain('Deletes a key');
   });
 
+  it("answers what a thing does from its own entry, not a longer-named setting's entry", () => {
+    const chunks = [
+      chunk('1', 'autovacuum_vacuum_cost_delay (floating point)\n\nPer-table value for the autovacuum cost delay.', 'Storage Parameters'),
+      chunk('2', 'autovacuum (boolean)\n\nControls whether the server should run the autovacuum launcher daemon.', 'Automatic Vacuuming'),
+    ];
+    expect(answer('What does autovacuum do?', chunks)).toMatch(/^`autovacuum \(boolean\)`: Controls whether/);
+  });
+
   it('never answers with nothing: a chunk that is only a title, or only code, still gives its text with a marker', () => {
     expect(answer('What are event triggers?', [chunk('1', 'DROP EVENT TRIGGER — remove an event trigger')])).toBe('DROP EVENT TRIGGER — remove an event trigger [1]');
     const code = answer('How do I vacuum a table?', [chunk('1', '```sql\nVACUUM (VERBOSE) orders;\n```')]);

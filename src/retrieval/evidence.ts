@@ -49,7 +49,10 @@ function termCoverage(all: QueryTerm[], chunks: RetrievedChunk[], followUp: bool
   const weight = (t: QueryTerm) => (t.df === 0 ? Math.max(maxIdf, 8) : t.idf);
   const total = terms.reduce((s, t) => s + weight(t), 0);
   let best = 0;
-  for (const c of chunks.slice(0, top)) {
+  // The top fused chunks, and the best lexical matches, which fusion may rank lower when the
+  // vectors miss a phrasing ("auto-increment" is in the serial types' text, not their vectors).
+  const lexical = chunks.filter((c) => c.bm25Rank !== undefined && c.bm25Rank <= top);
+  for (const c of new Set([...chunks.slice(0, top), ...lexical])) {
     const has = new Set(c.chunk.query_terms);
     const covered = terms.filter((t) => has.has(t.term)).reduce((s, t) => s + weight(t), 0);
     best = Math.max(best, covered / total);

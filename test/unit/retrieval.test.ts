@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { scoreEvidence } from '../../src/retrieval/evidence.ts';
 import { limitPerDocument, reciprocalRankFusion } from '../../src/retrieval/rrf.ts';
+import type { RetrievedChunk } from '../../src/retrieval/types.ts';
 import { toVectorLiteral } from '../../src/store/knowledgeStore.ts';
 
 describe('reciprocal rank fusion', () => {
@@ -37,5 +39,23 @@ describe('vector literals', () => {
 
   it('write non-finite components as 0', () => {
     expect(toVectorLiteral([Number.NaN, Number.POSITIVE_INFINITY, 1])).toBe('[0,0,1.00000000]');
+  });
+});
+
+describe('evidence', () => {
+  const terms = [
+    { term: 'column', idf: 1, df: 100 },
+    { term: 'auto', idf: 4, df: 5 },
+    { term: 'increment', idf: 4, df: 5 },
+  ];
+  const retrieved = (id: string, has: string[], bm25Rank?: number): RetrievedChunk =>
+    ({ chunk: { id, query_terms: has }, fusedScore: 0, bm25Rank }) as unknown as RetrievedChunk;
+
+  it('counts the best lexical match even when fusion ranks it below the top three', () => {
+    const chunks = [retrieved('1', ['column'], 2), retrieved('2', ['column']), retrieved('3', []), retrieved('4', ['column', 'auto', 'increment'], 1)];
+    expect(scoreEvidence(terms, chunks)).toBe(1);
+    // A chunk far down both lists is not evidence.
+    const far = [retrieved('1', ['column'], 2), retrieved('2', ['column']), retrieved('3', []), retrieved('4', ['column', 'auto', 'increment'], 9)];
+    expect(scoreEvidence(terms, far)).toBeCloseTo(1 / 9, 5);
   });
 });

@@ -42,14 +42,16 @@ const scopeMap = z.preprocess(
 type ScopeEntries = Record<string, string[] | { collections?: string[]; filter?: Record<string, string> }>;
 
 /**
- * A channel scope map as the adapters use it: collections by channel, and the metadata
- * filter of every entry (empty for an entry without one), so both resolve from the same entry.
+ * A channel scope map as the adapters use it (src/assistant/channelScope.ts resolves it):
+ * collections by channel, and the metadata filter of every entry (empty for an entry without
+ * one), so both resolve from the same entry. `[]` assigns nothing; an entry with a filter and
+ * no `collections` searches the default collection.
  */
-function channelScopeMaps(entries: ScopeEntries, variable: string, filterKeys: string[], problems: string[]): { channelScopes: Record<string, string[]>; channelFilters: Record<string, MetadataFilter> } {
+function channelScopeMaps(entries: ScopeEntries, variable: string, defaultCollection: string, filterKeys: string[], problems: string[]): { channelScopes: Record<string, string[]>; channelFilters: Record<string, MetadataFilter> } {
   const channelScopes: Record<string, string[]> = {};
   const channelFilters: Record<string, MetadataFilter> = {};
   for (const [id, entry] of Object.entries(entries)) {
-    channelScopes[id] = Array.isArray(entry) ? entry : (entry.collections ?? []);
+    channelScopes[id] = Array.isArray(entry) ? entry : (entry.collections ?? [defaultCollection]);
     const filter = Array.isArray(entry) ? {} : (entry.filter ?? {});
     const unknown = Object.keys(filter).filter((k) => !filterKeys.includes(k));
     if (unknown.length) problems.push(`${variable}: channel ${id} filters on ${unknown.join(', ')}, which METADATA_FILTER_KEYS (${filterKeys.join(', ')}) does not list`);
@@ -244,8 +246,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // pgvector refuses an HNSW build whose candidate list is shorter than two neighbour lists.
   if (e.HNSW_EF_CONSTRUCTION !== undefined && e.HNSW_EF_CONSTRUCTION < 2 * (e.HNSW_M ?? 16)) problems.push(`HNSW_EF_CONSTRUCTION must be at least twice HNSW_M (${2 * (e.HNSW_M ?? 16)})`);
   const metadataFilterKeys = e.METADATA_FILTER_KEYS.split(',').map((k) => k.trim());
-  const slackScopes = channelScopeMaps(e.SLACK_CHANNEL_SCOPES, 'SLACK_CHANNEL_SCOPES', metadataFilterKeys, problems);
-  const discordScopes = channelScopeMaps(e.DISCORD_CHANNEL_SCOPES, 'DISCORD_CHANNEL_SCOPES', metadataFilterKeys, problems);
+  const slackScopes = channelScopeMaps(e.SLACK_CHANNEL_SCOPES, 'SLACK_CHANNEL_SCOPES', e.KB_COLLECTION, metadataFilterKeys, problems);
+  const discordScopes = channelScopeMaps(e.DISCORD_CHANNEL_SCOPES, 'DISCORD_CHANNEL_SCOPES', e.KB_COLLECTION, metadataFilterKeys, problems);
   if (problems.length) throw new KbError('config/invalid', `Invalid configuration: ${problems.join('; ')}`);
 
   const support: SupportRules = { minChars: e.SUPPORT_MIN_CHARS, requireQuestionMark: e.SUPPORT_REQUIRE_QUESTION_MARK, reactWhenUnsure: e.SUPPORT_REACT_WHEN_UNSURE };

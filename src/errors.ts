@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'embeddings/unavailable'
   | 'llm/unavailable'
   | 'rate/limited'
+  | 'scope/unassigned'
   | 'service/draining'
   | 'internal/unexpected';
 
@@ -46,6 +47,8 @@ export const errorPolicy: Record<ErrorCode, { userMessage: string; log: LogLevel
   'embeddings/unavailable': { userMessage: 'The embedding model is unavailable, try again shortly.', log: 'error' },
   'llm/unavailable': { userMessage: 'The language model is unavailable.', log: 'error' },
   'rate/limited': { userMessage: 'You are asking too quickly; please wait a moment.', log: 'info' },
+  // A conversation the channel scope map gives no collection (a DM, an unmapped channel, `[]`).
+  'scope/unassigned': { userMessage: 'No knowledge base is assigned to this conversation.', log: 'info' },
   'service/draining': { userMessage: 'The bot is restarting; please ask again in a moment.', log: 'info' },
   'internal/unexpected': { userMessage: 'Something went wrong on our side; please try again.', log: 'error' },
 };

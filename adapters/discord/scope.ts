@@ -1,10 +1,8 @@
-import type { MetadataFilter } from '../../src/store/metadata.ts';
+import { conversationScope, type ChannelScopeMap, type ConversationScope } from '../../src/assistant/channelScope.ts';
 
 /**
  * DISCORD_CHANNEL_SCOPES maps a guild id or a channel id to the collections it may see (and
  * a metadata filter, config.channelFilters, taken from the same entry).
- * The most specific entry wins: the channel itself, then a thread's parent channel, then
- * the guild. Undefined means "no restriction configured" (the core's default collection).
  */
 export interface ScopeTarget {
   channelId: string | null;
@@ -12,15 +10,11 @@ export interface ScopeTarget {
   guildId?: string | null;
 }
 
-export function resolveScope<T = string[]>(channelScopes: Record<string, T>, target: ScopeTarget): T | undefined {
-  for (const id of [target.channelId, target.parentId, target.guildId]) {
-    if (id && Object.hasOwn(channelScopes, id)) return channelScopes[id];
-  }
-  return undefined;
-}
-
-/** The metadata filter of the entry resolveScope picks (every entry has one, maybe empty); undefined when none applies. */
-export function resolveFilter(channelFilters: Record<string, MetadataFilter> | undefined, target: ScopeTarget): MetadataFilter | undefined {
-  const filter = channelFilters ? resolveScope(channelFilters, target) : undefined;
-  return filter && Object.keys(filter).length ? filter : undefined;
+/**
+ * The most specific entry wins: the channel itself, then a thread's parent channel, then the
+ * guild, then the map's "*" entry; once a map is configured, anything else (a DM, an unmapped
+ * server) gets nothing. Without a map: the core's default collection.
+ */
+export function resolveScope(map: ChannelScopeMap, target: ScopeTarget): ConversationScope {
+  return conversationScope(map, [target.channelId, target.parentId, target.guildId]);
 }

@@ -3,7 +3,7 @@ import type { AnswerRecord, ConversationKey } from '../../src/assistant/types.ts
 import { handleOnce as coreHandleOnce, keepRecord as coreKeepRecord, logFailure as coreLogFailure } from '../../src/assistant/delivery.ts';
 import { failureReport, KbError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
-import { filterFor, type ListenerDeps, scopeFor } from './deps.ts';
+import { type ListenerDeps, scopeOf } from './deps.ts';
 import { PLACEHOLDER_TEXT, renderAnswer, renderNotice, type SlackMessage, safePostFlags } from './render.ts';
 
 const linkFlags = { parse: safePostFlags.parse, link_names: safePostFlags.link_names } as const;
@@ -52,8 +52,8 @@ export async function handleOnce(deps: ListenerDeps, key: string, work: () => Pr
 
 async function ask(deps: ListenerDeps, t: AskTarget, answerTs?: string): Promise<SlackMessage> {
   const conversation = typeof t.conversation === 'function' ? (answerTs ? t.conversation(answerTs) : undefined) : t.conversation;
-  const scope = scopeFor(deps.config, t.channel);
-  const answer = await deps.assistant.answer({ question: t.question, user: `slack:${t.user}`, conversation, scope, filter: filterFor(deps.config, t.channel) });
+  const { scope, filter } = scopeOf(deps.config, t.channel);
+  const answer = await deps.assistant.answer({ question: t.question, user: `slack:${t.user}`, conversation, scope, filter });
   const recordId = await keepRecord(deps, { platform: 'slack', question: t.question, answer, asker: t.user, channel: t.channel, scope, conversation });
   return renderAnswer(answer, { question: t.question, askedBy: t.askedBy, recordId, share: t.shareable, handoff: Boolean(deps.config.handoffResponders?.length) });
 }
@@ -91,9 +91,10 @@ export async function answerInPlace(deps: ListenerDeps, client: webApi.WebClient
  * failure is only logged: an unasked-for error message is noise.
  */
 export async function answerQuietly(deps: ListenerDeps, client: webApi.WebClient, t: AskTarget & { threadTs: string }): Promise<void> {
+  const { scope, filter } = scopeOf(deps.config, t.channel);
   let answer;
   try {
-    answer = await deps.assistant.answer({ question: t.question, user: `slack:${t.user}`, conversation: t.conversation as ConversationKey, scope: scopeFor(deps.config, t.channel), filter: filterFor(deps.config, t.channel) });
+    answer = await deps.assistant.answer({ question: t.question, user: `slack:${t.user}`, conversation: t.conversation as ConversationKey, scope, filter });
   } catch (err) {
     logFailure(deps.logger, err, { channel: t.channel, support: true });
     return;
@@ -103,7 +104,7 @@ export async function answerQuietly(deps: ListenerDeps, client: webApi.WebClient
     if (deps.config.support?.reactWhenUnsure ?? true) await client.reactions.add({ channel: t.channel, timestamp: t.threadTs, name: 'eyes' });
     return;
   }
-  const recordId = await keepRecord(deps, { platform: 'slack', question: t.question, answer, asker: t.user, channel: t.channel, scope: scopeFor(deps.config, t.channel), conversation: t.conversation as ConversationKey });
+  const recordId = await keepRecord(deps, { platform: 'slack', question: t.question, answer, asker: t.user, channel: t.channel, scope, conversation: t.conversation as ConversationKey });
   await client.chat.postMessage({ channel: t.channel, thread_ts: t.threadTs, ...renderAnswer(answer, { question: t.question, recordId, handoff: Boolean(deps.config.handoffResponders?.length) }), ...safePostFlags });
   deps.threads.remember(t.channel, t.threadTs);
 }

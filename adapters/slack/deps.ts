@@ -1,7 +1,7 @@
+import { conversationScope, type ConversationScope } from '../../src/assistant/channelScope.ts';
 import type { AnswerActions, Assistant } from '../../src/assistant/types.ts';
 import type { Config } from '../../src/config.ts';
 import type { Logger } from '../../src/logger.ts';
-import type { MetadataFilter } from '../../src/store/metadata.ts';
 import type { AnsweredThreads } from './threads.ts';
 
 export type SlackConfig = NonNullable<Config['slack']> & { port: number; host?: string };
@@ -17,13 +17,10 @@ export interface ListenerDeps {
   threads: AnsweredThreads;
 }
 
-/** The metadata filter of a channel's scope entry, or undefined when it has none. */
-export function filterFor(config: SlackConfig, channel: string): MetadataFilter | undefined {
-  const filter = config.channelFilters && Object.hasOwn(config.channelFilters, channel) ? config.channelFilters[channel] : undefined;
-  return filter && Object.keys(filter).length ? filter : undefined;
-}
-
-/** The collections a channel may see, or undefined when the channel is not mapped. */
-export function scopeFor(config: SlackConfig, channel: string): string[] | undefined {
-  return Object.hasOwn(config.channelScopes, channel) ? config.channelScopes[channel] : undefined;
+/**
+ * What a Slack conversation may search (SLACK_CHANNEL_SCOPES): its channel's entry, else the
+ * map's "*" entry, else nothing once a map is configured (DMs and unmapped channels included).
+ */
+export function scopeOf(config: SlackConfig, channel: string): ConversationScope {
+  return conversationScope(config, [channel]);
 }

@@ -45,7 +45,8 @@ export class KbAnswerActions implements AnswerActions {
   }
 
   async explain(record: AnswerRecord): Promise<Explanation> {
-    const scope = record.scope?.length ? record.scope : this.d.defaultScope;
+    const scope = record.scope ?? this.d.defaultScope;
+    if (!scope.length) return { confidence: 0, sources: [] };
     const r = await this.d.retrieve(record.answer.standaloneQuestion, scope);
     return { confidence: r.confidence, sources: r.chunks.map((c) => rankOf(c, record.answer)) };
   }
@@ -59,7 +60,9 @@ export class KbAnswerActions implements AnswerActions {
   }
 
   async suggestedPrompts(scope?: string[], max = 4): Promise<SuggestedPrompt[]> {
-    const titles = await this.d.topics(scope?.length ? scope : this.d.defaultScope, max);
+    // `[]`: no knowledge base is assigned to the conversation, so nothing to suggest from.
+    if (scope?.length === 0) return [];
+    const titles = await this.d.topics(scope ?? this.d.defaultScope, max);
     return titles.map((t) => {
       const title = t.length <= 60 ? t : `${t.slice(0, 59)}…`;
       return { title, message: `What should I know about ${t}?` };

@@ -7,6 +7,7 @@ import { MemoryStore } from '../cache/memoryStore.ts';
 import { singleFlight } from '../cache/singleFlight.ts';
 import { enforceRateLimit, type RateLimiter } from '../cache/rateLimiter.ts';
 import type { ThreadMemory } from '../cache/threadMemory.ts';
+import { KbError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { FeedbackStore } from '../store/feedbackStore.ts';
 import type { KnowledgeStore } from '../store/knowledgeStore.ts';
@@ -44,9 +45,11 @@ export class ConversationalAssistant implements Assistant {
   constructor(private readonly d: AssistantDeps) {}
 
   async answer(req: AskRequest): Promise<Answer> {
+    // Before anything is read or written: a conversation with no collection searches nothing.
+    if (req.scope?.length === 0) throw new KbError('scope/unassigned');
     const question = validateQuestion(req.question, this.d.maxQuestionChars);
     if (!req.evaluation) await enforceRateLimit(this.d.rateLimiter, req.user);
-    const scope = req.scope?.length ? [...req.scope].sort() : this.d.defaultScope;
+    const scope = req.scope ? [...req.scope].sort() : this.d.defaultScope;
     const history = req.conversation ? await this.d.memory.history(req.conversation) : [];
     const standalone = await this.d.answers.standalone(question, history);
     const followUp = standalone !== question;

@@ -18,7 +18,11 @@ export interface AskRequest {
   user: string;
   /** When set, earlier turns of this conversation are used and this turn is remembered. */
   conversation?: ConversationKey;
-  /** Collections this channel may see (from the channel → collections map). */
+  /**
+   * Collections this conversation may see (from the channel scope map, channelScope.ts).
+   * Undefined: the default collection. `[]`: none; answer() throws scope/unassigned without
+   * searching, caching or remembering anything.
+   */
   scope?: string[];
   /**
    * `kb eval --answers`: the answer is computed afresh (the answer cache is neither read nor
@@ -40,7 +44,7 @@ export interface FeedbackRecord {
 }
 
 export interface Assistant {
-  /** Throws KbError: input/*, rate/limited (userMessage says when to retry), db/unavailable. */
+  /** Throws KbError: scope/unassigned, input/*, rate/limited (userMessage says when to retry), db/unavailable. */
   answer(req: AskRequest): Promise<Answer>;
   recordFeedback(f: FeedbackRecord): Promise<void>;
   /** Exactly-once delivery: true the first time an event id is claimed (across processes). */

@@ -121,7 +121,7 @@ export class BufferedInteractionRecorder implements InteractionRecorder {
       platform: platformOf(e),
       conversation_hash: c ? this.hash(`${c.platform}:${c.channel}:${c.thread}`) : null,
       user_hash: this.hash(req.user),
-      collections: req.scope?.length ? [...req.scope].sort() : this.o.defaultScope,
+      collections: req.scope ? [...req.scope].sort() : this.o.defaultScope,
       question: clip(typeof req.question === 'string' ? req.question : '') ?? '',
       standalone_question: clip(a?.standaloneQuestion ?? (typeof req.question === 'string' ? req.question : '')) ?? '',
       outcome: e.outcome,

@@ -2,7 +2,7 @@ import type { Answer } from '../answer/types.ts';
 import type { AskRequest, Assistant, FeedbackRecord } from '../assistant/types.ts';
 import { KbError } from '../errors.ts';
 import type { Metrics } from './metrics.ts';
-import type { InteractionRecorder, Outcome } from './types.ts';
+import type { InteractionEvent, InteractionRecorder, Outcome } from './types.ts';
 
 /**
  * Wraps the assistant so every question, answered or not, is counted (Prometheus) and
@@ -20,22 +20,27 @@ export class RecordingAssistant implements Assistant {
   async answer(req: AskRequest): Promise<Answer> {
     const t0 = performance.now();
     let answer: Answer | undefined;
-    let outcome: Outcome = 'error';
+    let outcome: Outcome | undefined = 'error';
     try {
       answer = await this.inner.answer(req);
       outcome = answer.refused ? 'refused' : 'answered';
       return answer;
     } catch (err) {
       if (err instanceof KbError && err.code === 'rate/limited') outcome = 'rate_limited';
+      // Not a question to the knowledge base (the conversation has none): neither a gap nor an error.
+      if (err instanceof KbError && err.code === 'scope/unassigned') outcome = undefined;
       throw err;
     } finally {
-      try {
-        const event = { request: req, answer, outcome, latencyMs: performance.now() - t0, at: new Date() };
-        this.metrics?.observeAnswer(event);
-        this.recorder?.record(event);
-      } catch (err) {
-        this.onRecordError(err);
-      }
+      if (outcome) this.observe({ request: req, answer, outcome, latencyMs: performance.now() - t0, at: new Date() });
+    }
+  }
+
+  private observe(event: InteractionEvent): void {
+    try {
+      this.metrics?.observeAnswer(event);
+      this.recorder?.record(event);
+    } catch (err) {
+      this.onRecordError(err);
     }
   }
 

@@ -1,10 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createDiscordBot, type DiscordBot } from '../../adapters/discord/client.ts';
 import type { Answer } from '../../src/answer/types.ts';
 import { loadConfig } from '../../src/config.ts';
+import { allTexts } from '../adapters/slack/harness.ts';
 import { freePort, killServer, startRedisServer } from '../integration/cache/redisKit.ts';
-import { startTestApp, testEnv, writeFolder, type TestApp } from '../support/reliabilityKit.ts';
+import { FakeDiscord } from '../support/fakeDiscord.ts';
+import { FakeSlack } from '../support/fakeSlack.ts';
+import { captureLogs, mentionEvent, postSlackCommand, postSlackEvent, startSlackFront, startTestApp, testEnv, waitUntil, writeFolder, type SlackFront, type TestApp } from '../support/reliabilityKit.ts';
 
 /**
  * Channel scopes are an access boundary: a document in collection A is never retrieved,
@@ -21,7 +26,8 @@ const folders: string[] = [];
 beforeAll(async () => {
   port = await freePort(6380, 6389);
   redis = await startRedisServer(port);
-  t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${port}`, RATE_LIMIT_BURST: '1000' });
+  // The default collection is the sensitive one: the case where falling back to it leaks.
+  t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${port}`, RATE_LIMIT_BURST: '1000', KB_COLLECTION: 'team-a' });
   const secret = await writeFolder({
     'rotation.md': `# Credential rotation\n\n## Rotation code\n\nThe replication password rotation code is ${CANARY}; rotate the replication password every quarter with ALTER ROLE replicator PASSWORD.`,
     'checkpoints.md': '# Checkpoints\n\n## Tuning\n\nRaise max_wal_size so checkpoints happen less often; checkpoint_completion_target spreads their writes.',
@@ -117,5 +123,141 @@ describe('hostile collection names', () => {
     expect(() => loadConfig(testEnv({ SLACK_CHANNEL_SCOPES: JSON.stringify({ C1: ["a' OR '1'='1"] }) }))).toThrow(/SLACK_CHANNEL_SCOPES/);
     expect(() => loadConfig(testEnv({ DISCORD_CHANNEL_SCOPES: JSON.stringify({ '123': ['x"); DROP TABLE documents;--'] }) }))).toThrow(/DISCORD_CHANNEL_SCOPES/);
     expect(() => loadConfig(testEnv({ KB_COLLECTION: "a' OR '1'='1" }))).toThrow(/KB_COLLECTION/);
+  });
+});
+
+/**
+ * With a scope map, a conversation the map does not cover (a DM, an unmapped channel) gets the
+ * map's "*" entry, or nothing: a short reply, with nothing searched, cached or remembered. The
+ * default collection here is team-a, which holds the canary, so any fallback to it shows.
+ */
+describe('conversations a scope map does not cover', () => {
+  const question = 'What is the replication password rotation code?';
+  const NOTHING = 'No knowledge base is assigned to this conversation.';
+  let slackApi: FakeSlack;
+  let discord: FakeDiscord;
+  let bot: DiscordBot;
+  const fronts: SlackFront[] = [];
+  let redisClient: Redis;
+  let dmSeq = 0;
+
+  beforeAll(async () => {
+    slackApi = await new FakeSlack().start();
+    discord = await FakeDiscord.start();
+    bot = createDiscordBot({ assistant: t.app.assistant, logger: captureLogs('silent').logger, config: { token: 'fake-discord-bot-token', apiUrl: discord.apiUrl, channelScopes: { [discord.channelId]: ['team-b'] } } });
+    await bot.start();
+    redisClient = new Redis({ port });
+  });
+
+  afterEach(() => vi.restoreAllMocks());
+
+  afterAll(async () => {
+    await bot?.stop();
+    await discord?.stop();
+    for (const f of fronts) await f.stop();
+    await slackApi?.close();
+    redisClient?.disconnect();
+  });
+
+  const front = async (channelScopes: Record<string, string[]>) => {
+    const f = await startSlackFront(t.app.assistant, slackApi, captureLogs('silent').logger, { channelScopes });
+    fronts.push(f);
+    return f;
+  };
+
+  /** Answer-cache entries and thread memories in Redis (the app's prefix is kb:v1:). */
+  const stored = async () => ({ answers: (await redisClient.keys('kb:v1:ans:*')).length, threads: (await redisClient.keys('kb:v1:thread:*')).length });
+
+  /** Counts what the core searched: follow-up rewriting and retrieval both go through AnswerService. */
+  const watchSearches = () => ({ retrieve: vi.spyOn(t.app.answers, 'retrieve'), standalone: vi.spyOn(t.app.answers, 'standalone') });
+
+  /** The text the Slack stand-in shows in `channel` once the placeholder there is replaced. */
+  const slackReplyIn = async (channel: string) => {
+    const update = await waitUntil(() => slackApi.callsTo('chat.update').find((c) => c.args.channel === channel), `the reply in ${channel}`);
+    return allTexts(update.args).join('\n');
+  };
+
+  const slackDm = (f: SlackFront, text: string) => {
+    const channel = `D0DM${++dmSeq}`;
+    const ts = `1700200${String(100 + dmSeq)}.000100`;
+    return { channel, sent: postSlackEvent(f.base, f.signingSecret, { type: 'message', channel_type: 'im', channel, user: 'U0DMUSER', text, ts, event_ts: ts }) };
+  };
+
+  /**
+   * Asks (`ask` resolves to the reply's text once it is shown) and checks the reply is the
+   * short one, with nothing searched (no follow-up rewriting, no retrieval) and nothing stored.
+   */
+  const expectNothingAssigned = async (ask: () => Promise<string>) => {
+    const before = await stored();
+    const searches = watchSearches();
+    const reply = await ask();
+    expect(reply).toContain(NOTHING);
+    expect(reply).not.toContain(CANARY);
+    expect(searches.retrieve).not.toHaveBeenCalled();
+    expect(searches.standalone).not.toHaveBeenCalled();
+    expect(await stored()).toEqual(before);
+  };
+
+  it('a Slack DM, with a map that has no "*", gets the short reply and searches and caches nothing', async () => {
+    const f = await front({ C0TEAMA: ['team-a'], C0TEAMB: ['team-b'] });
+    await expectNothingAssigned(async () => {
+      const dm = slackDm(f, question);
+      expect((await dm.sent).status).toBe(200);
+      return slackReplyIn(dm.channel);
+    });
+  });
+
+  it('a Slack DM uses the map\'s "*" entry when it has one', async () => {
+    const f = await front({ C0TEAMA: ['team-a'], '*': ['team-b'] });
+    const searches = watchSearches();
+    const dm = slackDm(f, 'What does VACUUM reclaim from dead tuples?');
+    const reply = await slackReplyIn(dm.channel);
+    expect(reply).toContain('vacuum.md');
+    expect(reply).not.toContain(NOTHING);
+    expect(searches.retrieve.mock.calls.map((c) => c[1])).toEqual([['team-b']]);
+    // And "*" is not the default collection: team-a's canary stays out of the DM.
+    const leak = slackDm(f, question);
+    expect(await slackReplyIn(leak.channel)).not.toContain(CANARY);
+  });
+
+  it('a channel mapped to [] gets the short reply and searches nothing', async () => {
+    const f = await front({ C0NONE: [], C0TEAMB: ['team-b'] });
+    await expectNothingAssigned(async () => {
+      const res = await postSlackEvent(f.base, f.signingSecret, mentionEvent(question, { botUserId: slackApi.bot.userId, channel: 'C0NONE' }));
+      expect(res.status).toBe(200);
+      return slackReplyIn('C0NONE');
+    });
+  });
+
+  it('a Slack /ask in an unmapped channel gets the short reply and searches nothing', async () => {
+    const f = await front({ C0TEAMB: ['team-b'] });
+    await expectNothingAssigned(async () => {
+      const res = await postSlackCommand(f.base, f.signingSecret, { text: question, channel_id: 'C0UNMAPPED', response_url: slackApi.responseUrl('unmapped') });
+      expect(res.status).toBe(200);
+      return slackReplyIn('C0UNMAPPED');
+    });
+  });
+
+  it('without a map, a DM still searches the default collection', async () => {
+    const f = await front({});
+    const dm = slackDm(f, question);
+    const reply = await slackReplyIn(dm.channel);
+    expect(reply).toContain(CANARY);
+    expect(reply).not.toContain(NOTHING);
+  });
+
+  it('a Discord DM, with a map that has no "*", gets the short reply and searches and caches nothing', async () => {
+    await expectNothingAssigned(async () => {
+      discord.postMessage({ content: question, guild: false });
+      const reply = await waitUntil(() => discord.requests.find((r) => r.method === 'POST' && r.path === `/channels/${discord.dmChannelId}/messages`), 'the DM reply', 20_000);
+      expect(reply.body.content).toBe(NOTHING);
+      return String(reply.body.content);
+    });
+  });
+
+  it('the core refuses an empty scope itself, whatever the adapter', async () => {
+    const searches = watchSearches();
+    await expect(t.app.assistant.answer({ question, user: 'slack:U7', scope: [] })).rejects.toMatchObject({ code: 'scope/unassigned', userMessage: NOTHING });
+    expect(searches.retrieve).not.toHaveBeenCalled();
   });
 });

@@ -163,17 +163,29 @@ export function watchCrashes(): { errors: unknown[]; dispose(): void } {
   };
 }
 
-/** Signs and POSTs a Slack Events API envelope to `${base}/slack/events`. */
-export async function postSlackEvent(base: string, signingSecret: string, event: Record<string, unknown>, eventId = `Ev${Math.random().toString(36).slice(2)}`): Promise<{ status: number; text: string }> {
-  const body = JSON.stringify({ token: 'legacy', team_id: 'T0TEAM', api_app_id: 'A0APP', type: 'event_callback', event_id: eventId, event_time: Math.floor(Date.now() / 1000), event });
+/** Signs `body` as Slack does and POSTs it to `${base}/slack/events`. */
+async function signedSlackPost(base: string, signingSecret: string, body: string, contentType: string): Promise<{ status: number; text: string }> {
   const ts = Math.floor(Date.now() / 1000);
   const signature = `v0=${createHmac('sha256', signingSecret).update(`v0:${ts}:${body}`).digest('hex')}`;
   const res = await fetch(`${base}/slack/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature },
+    headers: { 'content-type': contentType, 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature },
     body,
   });
   return { status: res.status, text: await res.text() };
+}
+
+/** Signs and POSTs a Slack Events API envelope to `${base}/slack/events`. */
+export function postSlackEvent(base: string, signingSecret: string, event: Record<string, unknown>, eventId = `Ev${Math.random().toString(36).slice(2)}`): Promise<{ status: number; text: string }> {
+  const body = JSON.stringify({ token: 'legacy', team_id: 'T0TEAM', api_app_id: 'A0APP', type: 'event_callback', event_id: eventId, event_time: Math.floor(Date.now() / 1000), event });
+  return signedSlackPost(base, signingSecret, body, 'application/json');
+}
+
+let commandSeq = 0;
+/** Signs and POSTs a slash command (form-encoded, as Slack sends it) to `${base}/slack/events`. */
+export function postSlackCommand(base: string, signingSecret: string, fields: { text: string; channel_id: string; response_url: string; user_id?: string }): Promise<{ status: number; text: string }> {
+  const body = new URLSearchParams({ token: 'legacy', team_id: 'T0TEAM', team_domain: 'example', channel_name: 'general', user_id: 'U0ASKER', user_name: 'asker', command: '/ask', api_app_id: 'A0APP', trigger_id: `trig.rel.${++commandSeq}`, ...fields });
+  return signedSlackPost(base, signingSecret, body.toString(), 'application/x-www-form-urlencoded');
 }
 
 let mentionSeq = 0;

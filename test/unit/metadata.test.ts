@@ -5,7 +5,7 @@ import { parseMarkdown } from '../../src/ingest/markdownParser.ts';
 import { AnswerCache } from '../../src/cache/answerCache.ts';
 import { MemoryStore } from '../../src/cache/memoryStore.ts';
 import { checkedFilter, fileMetadata, parseKeyValues } from '../../src/store/metadata.ts';
-import { filterFor, scopeFor, type SlackConfig } from '../../adapters/slack/deps.ts';
+import { scopeOf, type SlackConfig } from '../../adapters/slack/deps.ts';
 
 describe('document metadata', () => {
   it('reads Markdown front matter as metadata and keeps it out of the text', () => {
@@ -48,12 +48,14 @@ describe('document metadata', () => {
       SLACK_SIGNING_SECRET: 's',
       SLACK_CHANNEL_SCOPES: JSON.stringify({ C1: ['runbooks'], C2: { collections: ['docs'], filter: { language: 'en', category: 'howto' } }, C3: { filter: { language: 'de' } } }),
     });
-    expect(c.slack?.channelScopes).toEqual({ C1: ['runbooks'], C2: ['docs'], C3: [] });
+    // An entry with a filter and no collections searches the default collection (KB_COLLECTION).
+    expect(c.slack?.channelScopes).toEqual({ C1: ['runbooks'], C2: ['docs'], C3: ['default'] });
     expect(c.slack?.channelFilters).toEqual({ C1: {}, C2: { language: 'en', category: 'howto' }, C3: { language: 'de' } });
     const slack = { ...c.slack!, port: 0 } as SlackConfig;
-    expect([scopeFor(slack, 'C2'), filterFor(slack, 'C2')]).toEqual([['docs'], { language: 'en', category: 'howto' }]);
-    expect(filterFor(slack, 'C1')).toBeUndefined();
-    expect(filterFor(slack, 'C9')).toBeUndefined();
+    expect(scopeOf(slack, 'C2')).toEqual({ scope: ['docs'], filter: { language: 'en', category: 'howto' } });
+    expect(scopeOf(slack, 'C1')).toStrictEqual({ scope: ['runbooks'], filter: undefined });
+    expect(scopeOf(slack, 'C3')).toEqual({ scope: ['default'], filter: { language: 'de' } });
+    expect(scopeOf(slack, 'C9')).toStrictEqual({ scope: [] });
     expect(() => loadConfig({ DISCORD_TOKEN: 't', DISCORD_CHANNEL_SCOPES: JSON.stringify({ '123': { filter: { owner: 'me' } } }) })).toThrow(
       /DISCORD_CHANNEL_SCOPES: channel 123 filters on owner, which METADATA_FILTER_KEYS \(language, category\) does not list/,
     );

@@ -31,8 +31,8 @@ export async function handleAskAboutMessage(ctx: DiscordHandlerContext, interact
     }
     const parentId = channel.isThread() ? (channel.parentId ?? channel.id) : channel.id;
     const conversation: ConversationKey = { platform: 'discord', channel: parentId, thread: where.id === channel.id && !channel.isThread() ? target.id : where.id };
-    const scope = resolveScope(ctx.channelScopes, { channelId: channel.id, parentId, guildId: interaction.guildId });
-    const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope });
+    const { scope, filter } = resolveScope(ctx, { channelId: channel.id, parentId, guildId: interaction.guildId });
+    const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope, filter });
     const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: interaction.user.id, channel: where.id, scope, conversation });
     await sendAll(where, renderAnswer(answer, { recordId, handoff: handoffConfigured(ctx) }));
     if (where.isThread()) ctx.conversations.remember(where.id);

@@ -3,7 +3,7 @@ import type { ConversationKey } from '../../../src/assistant/types.ts';
 import { askConversation } from '../conversations.ts';
 import { plainQuestion } from '../questionText.ts';
 import { renderAnswer } from '../render.ts';
-import { resolveFilter, resolveScope } from '../scope.ts';
+import { resolveScope } from '../scope.ts';
 import { handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
 import { reportFailure } from './failure.ts';
 
@@ -35,8 +35,8 @@ export async function handleAskCommand(ctx: DiscordHandlerContext, interaction: 
       : askConversation(interaction, (await interaction.fetchReply()).id);
     if (channel?.isThread() && !privately) ctx.conversations.remember(channel.id);
     const target = { channelId: interaction.channelId, parentId: channel?.isThread() ? channel.parentId : null, guildId: interaction.guildId };
-    const scope = resolveScope(ctx.channelScopes, target);
-    const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope, filter: resolveFilter(ctx.channelFilters, target) });
+    const { scope, filter } = resolveScope(ctx, target);
+    const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope, filter });
     const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: interaction.user.id, channel: interaction.channelId, scope, conversation });
     const [first, ...rest] = renderAnswer(answer, { recordId, share: privately && Boolean(interaction.guildId), handoff: handoffConfigured(ctx) });
     await interaction.editReply(first!);

@@ -3,7 +3,7 @@ import type { ConversationKey } from '../../../src/assistant/types.ts';
 import { failureReport, KbError } from '../../../src/errors.ts';
 import { plainQuestion } from '../questionText.ts';
 import { renderAnswer, type RenderedMessage } from '../render.ts';
-import { resolveFilter, resolveScope, type ScopeTarget } from '../scope.ts';
+import { resolveScope, type ScopeTarget } from '../scope.ts';
 import { startTyping } from '../typing.ts';
 import { handleOnce, handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
 import { answerSupportQuestion, supportQuestionOf } from './supportQuestion.ts';
@@ -56,8 +56,8 @@ export async function handleMessageCreate(ctx: DiscordHandlerContext, message: M
     const destination = repliedTo ? await continueFrom(ctx, message, repliedTo, question) : await chooseDestination(ctx, message, question);
     const stopTyping = startTyping(destination.target, ctx.logger);
     try {
-      const scope = resolveScope(ctx.channelScopes, destination.scope);
-      const answer = await ctx.assistant.answer({ question, user: `discord:${message.author.id}`, conversation: destination.conversation, scope, filter: resolveFilter(ctx.channelFilters, destination.scope) });
+      const { scope, filter } = resolveScope(ctx, destination.scope);
+      const answer = await ctx.assistant.answer({ question, user: `discord:${message.author.id}`, conversation: destination.conversation, scope, filter });
       const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: message.author.id, channel: destination.target.id, scope, conversation: destination.conversation });
       await sendAll(destination.target, renderAnswer(answer, { recordId, handoff: handoffConfigured(ctx) }));
       if (destination.target.isThread()) ctx.conversations.remember(destination.target.id);

@@ -2,7 +2,7 @@ import type { Message, SendableChannels } from 'discord.js';
 import type { Answer } from '../../../src/answer/types.ts';
 import type { AnswerRecord, ConversationKey } from '../../../src/assistant/types.ts';
 import { looksLikeQuestion } from '../../supportChannels.ts';
-import { resolveFilter, resolveScope } from '../scope.ts';
+import { resolveScope } from '../scope.ts';
 import type { DiscordHandlerContext } from './context.ts';
 import { reportFailure } from './failure.ts';
 
@@ -30,11 +30,10 @@ export async function answerSupportQuestion(ctx: DiscordHandlerContext, message:
   const inForumPost = channel.isThread();
   const parentId = channel.isThread() ? (channel.parentId ?? channel.id) : channel.id;
   const conversation: ConversationKey = { platform: 'discord', channel: parentId, thread: inForumPost ? channel.id : message.id };
-  const scopeTarget = { channelId: channel.id, parentId, guildId: message.guildId };
-  const scope = resolveScope(ctx.channelScopes, scopeTarget);
+  const { scope, filter } = resolveScope(ctx, { channelId: channel.id, parentId, guildId: message.guildId });
   let answer;
   try {
-    answer = await ctx.assistant.answer({ question, user: `discord:${message.author.id}`, conversation, scope, filter: resolveFilter(ctx.channelFilters, scopeTarget) });
+    answer = await ctx.assistant.answer({ question, user: `discord:${message.author.id}`, conversation, scope, filter });
   } catch (err) {
     reportFailure(ctx.logger, err, { messageId: message.id, channel: channel.id, support: true });
     return;

@@ -116,7 +116,8 @@ describe('Discord adapter: messages', () => {
     expect(reply!.body.content).toBe('The knowledge base is unavailable, try again shortly.');
     expect(reply!.body.content).not.toMatch(/ECONNREFUSED|at \w+/);
     expect(reply!.body.embeds ?? []).toHaveLength(0);
-    const logged = logs.find((l) => l.msg === 'discord: could not answer');
+    // Logged after the reply is sent (the claim cycle logs the failure), so wait for it.
+    const logged = await waitUntil(() => logs.find((l) => l.msg === 'discord: could not answer'), 5_000, 'the failure log');
     expect(logged).toMatchObject({ code: 'db/unavailable', err: { message: cause.message } });
     await waitUntil(() => assistant.released.includes(`discord:${msg.id}`), 5_000, 'the claim release');
   });
@@ -169,7 +170,8 @@ describe('Discord adapter: channel scopes', () => {
       const scopeOf = (q: string) => assistant.asks.find((a) => a.question === q)?.scope;
       expect(scopeOf('in the channel')).toEqual(['channel-docs']);
       expect(scopeOf('a follow-up in the thread')).toEqual(['channel-docs']);
-      expect(scopeOf('in a DM')).toBeUndefined();
+      // A DM has no entry and the map no "*": nothing (the real core refuses).
+      expect(scopeOf('in a DM')).toEqual([]);
     } finally {
       await h.stop();
     }
@@ -177,7 +179,7 @@ describe('Discord adapter: channel scopes', () => {
 
   it("passes the metadata filter of the same scope entry, and none for an entry without one", async () => {
     const h = await startHarness({
-      channelScopes: (fake) => ({ [fake.guildId]: ['guild-docs'], [fake.channelId]: [] }),
+      channelScopes: (fake) => ({ [fake.guildId]: ['guild-docs'], [fake.channelId]: ['channel-docs'] }),
       channelFilters: (fake): Record<string, Record<string, string>> => ({ [fake.guildId]: {}, [fake.channelId]: { language: 'de' } }),
     });
     try {
@@ -186,9 +188,24 @@ describe('Discord adapter: channel scopes', () => {
       fake.postMessage({ content: `<@${fake.bot.id}> elsewhere in the guild`, mentionBot: true, channelId: '999999999999999999' });
       await waitUntil(() => assistant.asks.length >= 2, 10_000, 'two questions');
       const ask = (q: string) => assistant.asks.find((a) => a.question === q);
-      expect(ask('filtered here')).toMatchObject({ scope: [], filter: { language: 'de' } });
+      expect(ask('filtered here')).toMatchObject({ scope: ['channel-docs'], filter: { language: 'de' } });
       expect(ask('elsewhere in the guild')?.scope).toEqual(['guild-docs']);
       expect(ask('elsewhere in the guild')?.filter).toBeUndefined();
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('uses the map\'s "*" entry for a DM and for a channel the map does not cover', async () => {
+    const h = await startHarness({ channelScopes: () => ({ '999999999999999999': ['other'], '*': ['everyone-docs'] }) });
+    try {
+      const { fake, assistant } = h;
+      fake.postMessage({ content: `<@${fake.bot.id}> in an unmapped channel`, mentionBot: true });
+      fake.postMessage({ content: 'in a DM', guild: false });
+      await waitUntil(() => assistant.asks.length >= 2, 10_000, 'two questions');
+      const scopeOf = (q: string) => assistant.asks.find((a) => a.question === q)?.scope;
+      expect(scopeOf('in an unmapped channel')).toEqual(['everyone-docs']);
+      expect(scopeOf('in a DM')).toEqual(['everyone-docs']);
     } finally {
       await h.stop();
     }

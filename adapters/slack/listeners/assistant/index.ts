@@ -1,5 +1,5 @@
 import { Assistant, type App } from '@slack/bolt';
-import { type ListenerDeps, scopeFor } from '../../deps.ts';
+import { type ListenerDeps, scopeOf } from '../../deps.ts';
 import { failureNotice, handleOnce, keepRecord } from '../../delivery.ts';
 import { PLACEHOLDER_TEXT, renderAnswer, safePostFlags } from '../../render.ts';
 import { plainQuestion } from '../events/mentionText.ts';
@@ -15,9 +15,10 @@ export function register(app: App, deps: ListenerDeps): void {
   app.assistant(
     new Assistant({
       threadStarted: async ({ event, setSuggestedPrompts, logger }) => {
-        const channel = event.assistant_thread.context.channel_id;
+        // The pane is a DM with the bot: its scope is the DM's, as for the answers in it.
+        const channel = event.assistant_thread.channel_id;
         try {
-          const prompts = deps.actions ? await deps.actions.suggestedPrompts(channel ? scopeFor(deps.config, channel) : undefined, 4) : [];
+          const prompts = deps.actions ? await deps.actions.suggestedPrompts(scopeOf(deps.config, channel).scope, 4) : [];
           if (prompts.length) await setSuggestedPrompts({ title: 'Ask the knowledge base, for example:', prompts });
         } catch (err) {
           logger.warn({ err }, 'slack: could not set the suggested prompts');
@@ -33,8 +34,9 @@ export function register(app: App, deps: ListenerDeps): void {
           await setStatus(PLACEHOLDER_TEXT);
           try {
             const conversation = { platform: 'slack' as const, channel: m.channel, thread };
-            const answer = await deps.assistant.answer({ question, user: `slack:${m.user}`, conversation });
-            const recordId = await keepRecord(deps, { platform: 'slack', question, answer, asker: m.user ?? '', channel: m.channel, conversation });
+            const { scope, filter } = scopeOf(deps.config, m.channel);
+            const answer = await deps.assistant.answer({ question, user: `slack:${m.user}`, conversation, scope, filter });
+            const recordId = await keepRecord(deps, { platform: 'slack', question, answer, asker: m.user ?? '', channel: m.channel, scope, conversation });
             await say({ ...renderAnswer(answer, { question, recordId, handoff: Boolean(deps.config.handoffResponders?.length) }), ...safePostFlags });
           } catch (err) {
             await say({ ...failureNotice(err), ...safePostFlags });

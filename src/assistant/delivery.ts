@@ -66,5 +66,5 @@ export async function feedbackFor(actions: AnswerActions | undefined, id: string
   const record = actions ? await actions.recall(id) : undefined;
   if (!record) return undefined;
   const citations = record.answer.citations.map(({ n, title, location, url }) => ({ n, title, location, ...(url ? { url } : {}) }));
-  return { platform: record.platform, vote, question: record.question, answer: record.answer.text, citations, user: voter.user, channel: voter.channel };
+  return { platform: record.platform, vote, answerId: id, question: record.question, answer: record.answer.text, citations, user: voter.user, channel: voter.channel };
 }

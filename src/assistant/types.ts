@@ -36,6 +36,11 @@ export interface AskRequest {
 export interface FeedbackRecord {
   platform: 'slack' | 'discord';
   vote: 'up' | 'down';
+  /**
+   * The answer voted on: the answer record's id its buttons carry, or, for a button without
+   * one, the answer message's own id. One vote per user per answer: a later one replaces it.
+   */
+  answerId: string;
   question: string;
   answer: string;
   citations: Pick<Citation, 'n' | 'title' | 'location' | 'url'>[];

@@ -18,14 +18,17 @@ export interface FeedbackSummary {
 }
 
 const MAX_TEXT = 20_000;
+const MAX_ID = 200;
 
 export class FeedbackStore {
   constructor(private readonly db: Database) {}
 
+  /** One vote per user per answer (migrations/007): voting again on the same answer replaces the vote. */
   async record(f: FeedbackRecord): Promise<void> {
     await this.db.query(
-      'INSERT INTO feedback (platform, vote, question, answer, citations, user_id, channel_id) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)',
-      [f.platform, f.vote, f.question.slice(0, MAX_TEXT), f.answer.slice(0, MAX_TEXT), JSON.stringify(f.citations.slice(0, 50)), f.user, f.channel],
+      `INSERT INTO feedback (platform, vote, answer_id, question, answer, citations, user_id, channel_id) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
+       ON CONFLICT (platform, answer_id, user_id) DO UPDATE SET vote = EXCLUDED.vote, channel_id = EXCLUDED.channel_id, created_at = now()`,
+      [f.platform, f.vote, f.answerId.slice(0, MAX_ID), f.question.slice(0, MAX_TEXT), f.answer.slice(0, MAX_TEXT), JSON.stringify(f.citations.slice(0, 50)), f.user, f.channel],
     );
   }
 

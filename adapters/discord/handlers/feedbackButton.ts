@@ -49,5 +49,5 @@ export async function handleFeedbackButton(ctx: DiscordHandlerContext, interacti
 
 /** A button from before answers carried ids (or from a bot without records): the message's own text. */
 function legacyFeedback(interaction: ButtonInteraction, vote: FeedbackRecord['vote']): FeedbackRecord {
-  return { platform: 'discord', vote, question: '', answer: interaction.message.content, citations: [], user: interaction.user.id, channel: interaction.channelId };
+  return { platform: 'discord', vote, answerId: `message:${interaction.message.id}`, question: '', answer: interaction.message.content, citations: [], user: interaction.user.id, channel: interaction.channelId };
 }

@@ -91,6 +91,7 @@ describe('Discord adapter: /ask and feedback buttons', () => {
       {
         platform: 'discord',
         vote: 'up',
+        answerId: buttonIds(reply!.body)[0]!.split(':')[2],
         question: 'What is a GIN index?',
         answer: 'Answer to: What is a GIN index?',
         citations: [
@@ -114,7 +115,7 @@ describe('Discord adapter: /ask and feedback buttons', () => {
       const { token } = other.fake.clickButton(buttonIds(reply!.body)[1]!, reply!.response);
       const ack = await other.fake.waitForRequest(editOf(other.fake.applicationId, token));
       expect(ack.body.content).toBe('Thanks for the feedback!');
-      expect(other.assistant.feedback).toMatchObject([{ platform: 'discord', vote: 'down', question: 'What is a BRIN index?', answer: 'Answer to: What is a BRIN index?', citations: [{ n: 1 }, { n: 2 }], user: other.fake.human.id }]);
+      expect(other.assistant.feedback).toMatchObject([{ platform: 'discord', vote: 'down', answerId: buttonIds(reply!.body)[0]!.split(':')[2], question: 'What is a BRIN index?', answer: 'Answer to: What is a BRIN index?', citations: [{ n: 1 }, { n: 2 }], user: other.fake.human.id }]);
     } finally {
       await other.stop();
     }
@@ -135,6 +136,7 @@ describe('Discord adapter: /ask and feedback buttons', () => {
     const { token } = fake.clickButton('feedback:down', old);
     await fake.waitForRequest(editOf(fake.applicationId, token));
 
-    expect(assistant.feedback).toEqual([{ platform: 'discord', vote: 'down', question: '', answer: 'An old answer.', citations: [], user: fake.human.id, channel: fake.channelId }]);
+    // The message is the answer voted on: a second vote on it replaces this one.
+    expect(assistant.feedback).toEqual([{ platform: 'discord', vote: 'down', answerId: 'message:1100000000000000000', question: '', answer: 'An old answer.', citations: [], user: fake.human.id, channel: fake.channelId }]);
   });
 });

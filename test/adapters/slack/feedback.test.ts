@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { renderAnswer } from '../../../adapters/slack/render.ts';
 import type { Args } from '../../support/fakeSlack.ts';
-import { citations, type Harness, sendAction, sendCommand, startHarness } from './harness.ts';
+import { buttonIn, citations, type Harness, sendAction, sendCommand, startHarness } from './harness.ts';
 
 describe('Slack feedback buttons', () => {
   let h: Harness;
@@ -44,6 +45,7 @@ describe('Slack feedback buttons', () => {
       {
         platform: 'slack',
         vote: 'up',
+        answerId: buttonIn(message.blocks, 'feedback_up')!.value,
         question: 'How do I create a partial index?',
         answer: 'Create it with CREATE INDEX … WHERE [1]. You asked: How do I create a partial index?',
         citations: citations.map(({ n, title, location, url }) => ({ n, title, location, ...(url ? { url } : {}) })),
@@ -62,6 +64,27 @@ describe('Slack feedback buttons', () => {
     await h.fake.waitFor(() => h.assistant.feedback.length === 1, 'vote');
     expect(h.assistant.feedback[0].answer).toBe(paragraphs.join('\n\n'));
     expect(h.assistant.feedback[0].answer.length).toBeGreaterThan(2000);
+  });
+
+  it("gives a user's every vote on one answer the same answer id, so the store counts it once", async () => {
+    const message = await answered();
+    await click('feedback_up', message);
+    await h.fake.waitFor(() => h.assistant.feedback.length === 1, 'first vote');
+    await click('feedback_up', message);
+    await h.fake.waitFor(() => h.assistant.feedback.length === 2, 'second vote');
+    await click('feedback_down', message);
+    await h.fake.waitFor(() => h.assistant.feedback.length === 3, 'third vote');
+    const id = buttonIn(message.blocks, 'feedback_up')!.value as string;
+    expect(h.assistant.feedback.map((f) => [f.answerId, f.vote])).toEqual([
+      [id, 'up'],
+      [id, 'up'],
+      [id, 'down'],
+    ]);
+    // A button posted without an answer record: the answer message itself is what is voted on.
+    const { blocks } = renderAnswer({ text: 'An older answer.', citations, confidence: 0.9, refused: false, standaloneQuestion: 'q' }, { question: 'q' });
+    await click('feedback_up', { ts: '1700000123.000100', blocks: blocks as Args[] });
+    await h.fake.waitFor(() => h.assistant.feedback.length === 4, 'vote on the older answer');
+    expect(h.assistant.feedback[3]!.answerId).toBe('message:C0GENERAL:1700000123.000100');
   });
 
   it('records a 👎 as a down vote', async () => {

@@ -31,7 +31,7 @@ beforeAll(async () => {
   const store = new FeedbackStore(database.db);
   const partial = { n: 1, title: 'Partial Indexes', location: 'indexes-partial.html' };
   const vacuum = { n: 1, title: 'Routine Vacuuming', location: 'routine-vacuuming.html' };
-  const vote = (v: 'up' | 'down', question: string, citations: (typeof partial)[]) => store.record({ platform: 'slack', vote: v, question, answer: 'a', citations, user: 'U1', channel: 'C1' });
+  const vote = (v: 'up' | 'down', question: string, citations: (typeof partial)[]) => store.record({ platform: 'slack', vote: v, answerId: `rec-${question}`, question, answer: 'a', citations, user: 'U1', channel: 'C1' });
   await vote('down', 'How do I create a partial index?', [partial]);
   await vote('down', 'partial index on a boolean?', [partial]);
   await vote('up', 'What does VACUUM do?', [vacuum]);

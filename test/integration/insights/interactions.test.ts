@@ -63,7 +63,7 @@ describe('recording interactions', () => {
     await app.assistant.answer({ question: q, user: 'discord:42' });
     expect((await app.assistant.answer({ question: q, user: 'discord:42' })).cached).toBe(true);
     await expect(app.assistant.answer({ question: q, user: 'discord:42' })).rejects.toMatchObject({ code: 'rate/limited' });
-    await app.assistant.recordFeedback({ platform: 'discord', vote: 'down', question: q, answer: 'x', citations: [], user: '42', channel: 'c' });
+    await app.assistant.recordFeedback({ platform: 'discord', vote: 'down', answerId: 'rec-vacuum', question: q, answer: 'x', citations: [], user: '42', channel: 'c' });
     const marked = await waitUntil(async () => (await rows(app)).find((x) => x.feedback === 'down'), 'the vote to reach the interaction');
     const all = await rows(app);
     expect(all.map((x) => [x.outcome, x.cache_hit])).toEqual([

@@ -20,7 +20,8 @@ export async function feedbackAction(deps: ListenerDeps, args: FeedbackArgs): Pr
   const channel: string = body.channel?.id ?? body.container?.channel_id ?? '';
   const tell = tellPresser(args as ButtonArgs);
   try {
-    const feedback = await resolve(deps, action.value, vote, { user: body.user.id, channel }, body.message?.blocks);
+    const messageTs: string | undefined = body.message?.ts ?? body.container?.message_ts;
+    const feedback = await resolve(deps, action.value, vote, { user: body.user.id, channel }, { ts: messageTs, blocks: body.message?.blocks });
     await deps.assistant.recordFeedback(feedback);
     await tell(renderNotice(vote === 'up' ? 'Thanks for the feedback! 👍' : 'Thanks, noted 👎. The team will look at this answer.'));
   } catch (err) {
@@ -29,12 +30,13 @@ export async function feedbackAction(deps: ListenerDeps, args: FeedbackArgs): Pr
   }
 }
 
-async function resolve(deps: ListenerDeps, value: string | undefined, vote: FeedbackRecord['vote'], voter: { user: string; channel: string }, blocks: unknown): Promise<FeedbackRecord> {
-  // A JSON value: an answer posted without a record carries itself.
+async function resolve(deps: ListenerDeps, value: string | undefined, vote: FeedbackRecord['vote'], voter: { user: string; channel: string }, message: { ts?: string; blocks: unknown }): Promise<FeedbackRecord> {
+  // A JSON value: an answer posted without a record carries itself, and its message is the answer voted on.
   if (value?.startsWith('{')) {
     const legacy = decodeFeedbackValue(value);
-    if (!legacy) throw new KbError('input/invalid_argument', 'That feedback button is no longer valid; please ask again.');
-    return { platform: 'slack', vote, question: legacy.question, answer: answerTextFromBlocks(blocks) ?? legacy.answer, citations: legacy.citations, ...voter };
+    if (!legacy || !message.ts) throw new KbError('input/invalid_argument', 'That feedback button is no longer valid; please ask again.');
+    const answerId = `message:${voter.channel}:${message.ts}`;
+    return { platform: 'slack', vote, answerId, question: legacy.question, answer: answerTextFromBlocks(message.blocks) ?? legacy.answer, citations: legacy.citations, ...voter };
   }
   const feedback = await feedbackFor(deps.actions, value ?? '', vote, voter);
   if (!feedback) throw new KbError('input/invalid_argument', EXPIRED);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.ts';
-import { ingest } from '../../src/ingest/ingest.ts';
+import { ingest, type IngestRequest } from '../../src/ingest/ingest.ts';
 import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
 import { ensureEmbeddingSpace, readEmbeddingSpace } from '../../src/store/embeddingSpace.ts';
 import { reembed } from '../../src/ingest/reembed.ts';
@@ -19,6 +19,8 @@ const docs: Record<string, string> = {
   'replication.md': '# Replication\n\n## Streaming\n\nA standby replays the write-ahead log streamed from the primary. Promote a standby with pg_promote().',
   'guide/partial.md': '# Partial indexes\n\n## Creating one\n\nA partial index covers only rows matching a WHERE predicate, which keeps the index small.\n\n```sql\nCREATE INDEX orders_open ON orders (id) WHERE NOT shipped;\n```',
 };
+/** vacuum.md after an edit: the one document that says "wraparound". */
+const FREEZING = '# Vacuum\n\n## Freezing\n\nFreezing marks old tuples so transaction id wraparound cannot hide them.';
 
 async function writeFolder(files: Record<string, string | Buffer>): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-docs-'));
@@ -32,46 +34,58 @@ async function writeFolder(files: Record<string, string | Buffer>): Promise<stri
 describe.each(backends)('knowledge base on %s', (_name, open) => {
   let t: TestDatabase;
   let store: KnowledgeStore;
-  let folder: string;
+  const folders: string[] = [];
   const embeddings = new FakeEmbeddings(32);
   const space = { model: 'fake-32', dimension: 32 };
   const deps = () => ({ db: t.db, store, embeddings, space });
-  const retriever = (collections = ['docs'], mode: 'hybrid' | 'bm25' | 'vector' = 'hybrid') =>
+  const retriever = (collections: string[], mode: 'hybrid' | 'bm25' | 'vector' = 'hybrid') =>
     new HybridRetriever({ store, embeddings, dimension: 32, collections, mode, k: 6 });
+
+  let collections = 0;
+  /**
+   * A folder of `files` ingested into a collection of its own: each test edits only its own
+   * fixture, so none depends on what another one did.
+   */
+  async function knowledgeBase(files: Record<string, string | Buffer> = docs, request: Partial<IngestRequest> = {}) {
+    const folder = await writeFolder(files);
+    folders.push(folder);
+    const collection = `docs-${++collections}`;
+    const summary = await ingest(deps(), { inputs: [folder], collection, ...request });
+    return { folder, collection, summary, retrieve: (question: string) => retriever([collection]).retrieve(question), ingest: (more: Partial<IngestRequest> = {}) => ingest(deps(), { inputs: [folder], collection, ...more }) };
+  }
 
   beforeAll(async () => {
     t = await open();
     await migrate(t.db);
     store = new KnowledgeStore(t.db);
-    folder = await writeFolder(docs);
   });
   afterAll(async () => {
     await t?.drop();
-    await fs.rm(folder, { recursive: true, force: true });
+    for (const folder of folders) await fs.rm(folder, { recursive: true, force: true });
   });
 
   it('ingests a folder with sources relative to it and links to base-url#anchor', async () => {
-    const s = await ingest(deps(), { inputs: [folder], collection: 'docs', baseUrl: 'https://example.test/kb/' });
-    expect(s).toMatchObject({ added: 4, changed: 0, unchanged: 0, removed: 0 });
-    expect(s.embedded).toBe(s.chunks);
-    const r = await retriever().retrieve('how do I create a partial index');
+    const kb = await knowledgeBase(docs, { baseUrl: 'https://example.test/kb/' });
+    expect(kb.summary).toMatchObject({ added: 4, changed: 0, unchanged: 0, removed: 0 });
+    expect(kb.summary.embedded).toBe(kb.summary.chunks);
+    const r = await kb.retrieve('how do I create a partial index');
     expect(r.chunks[0]!.chunk.source).toBe('guide/partial.md');
     expect(r.chunks[0]!.chunk.url).toBe('https://example.test/kb/guide/partial.md');
     expect(r.chunks[0]!.chunk.anchor).toBe('creating-one');
   });
 
   it('skips unchanged documents without computing any embedding', async () => {
+    const kb = await knowledgeBase();
     const before = embeddings.texts;
-    const s = await ingest(deps(), { inputs: [folder], collection: 'docs' });
-    expect(s).toMatchObject({ added: 0, changed: 0, unchanged: 4, embedded: 0 });
+    expect(await kb.ingest()).toMatchObject({ added: 0, changed: 0, unchanged: 4, embedded: 0 });
     expect(embeddings.texts).toBe(before);
   });
 
   it('replaces a changed document whole and keeps BM25 statistics exact', async () => {
-    await fs.writeFile(path.join(folder, 'vacuum.md'), '# Vacuum\n\n## Freezing\n\nFreezing marks old tuples so transaction id wraparound cannot hide them.');
-    const s = await ingest(deps(), { inputs: [folder], collection: 'docs' });
-    expect(s).toMatchObject({ changed: 1, unchanged: 3 });
-    const hits = await store.bm25('autovacuum reclaims space', ['docs'], 5);
+    const kb = await knowledgeBase();
+    await fs.writeFile(path.join(kb.folder, 'vacuum.md'), FREEZING);
+    expect(await kb.ingest()).toMatchObject({ changed: 1, unchanged: 3 });
+    const hits = await store.bm25('autovacuum reclaims space', [kb.collection], 5);
     const rows = await store.chunks(hits.map((h) => h.id));
     expect([...rows.values()].some((c) => c.source === 'vacuum.md')).toBe(false);
     const drift = await t.db.query<{ n: string }>(
@@ -84,60 +98,78 @@ describe.each(backends)('knowledge base on %s', (_name, open) => {
   });
 
   it('ranks by true BM25: a rare term outweighs a common one', async () => {
-    const hits = await store.bm25('index wraparound', ['docs'], 3);
+    // "index" is in three documents, "wraparound" only in vacuum.md.
+    const kb = await knowledgeBase({ ...docs, 'vacuum.md': FREEZING });
+    const hits = await store.bm25('index wraparound', [kb.collection], 3);
     const top = (await store.chunks([hits[0]!.id])).get(hits[0]!.id)!;
     expect(top.source).toBe('vacuum.md');
   });
 
   it('prunes documents whose files are gone', async () => {
-    await fs.rm(path.join(folder, 'replication.md'));
-    const s = await ingest(deps(), { inputs: [folder], collection: 'docs', prune: true });
+    const kb = await knowledgeBase();
+    await fs.rm(path.join(kb.folder, 'replication.md'));
+    const s = await kb.ingest({ prune: true });
     expect(s.removed).toBe(1);
-    expect((await store.documentStates('docs')).has('replication.md')).toBe(false);
+    expect((await store.documentStates(kb.collection)).has('replication.md')).toBe(false);
+    expect((await store.documentStates(kb.collection)).size).toBe(3);
   });
 
   it('refuses a binary or invalid UTF-8 file with one clear error and writes nothing', async () => {
+    const kb = await knowledgeBase();
     const bad = await writeFolder({ 'good.md': '# Good\n\nfresh words here', 'bad.txt': Buffer.from([0x66, 0x6f, 0xff, 0xfe, 0x41]) });
+    folders.push(bad);
     const before = await store.stats();
-    await expect(ingest(deps(), { inputs: [bad], collection: 'docs' })).rejects.toThrow(/bad\.txt: not valid UTF-8 text/);
+    await expect(ingest(deps(), { inputs: [bad], collection: kb.collection })).rejects.toThrow(/bad\.txt: not valid UTF-8 text/);
     await fs.writeFile(path.join(bad, 'bad.txt'), Buffer.from([0x41, 0x00, 0x42]));
-    await expect(ingest(deps(), { inputs: [bad], collection: 'docs' })).rejects.toThrow(/bad\.txt: looks like a binary file/);
+    await expect(ingest(deps(), { inputs: [bad], collection: kb.collection })).rejects.toThrow(/bad\.txt: looks like a binary file/);
     expect(await store.stats()).toEqual(before);
-    await fs.rm(bad, { recursive: true, force: true });
   });
 
   it('keeps collections apart: a scope never sees another collection', async () => {
-    const secret = await writeFolder({ 'canary.md': '# Canary\n\nzebracanary token lives only in collection secret' });
-    await ingest(deps(), { inputs: [secret], collection: 'secret' });
-    const r = await retriever(['docs']).retrieve('zebracanary token');
-    expect(r.chunks.every((c) => c.chunk.collection === 'docs')).toBe(true);
-    const own = await retriever(['secret']).retrieve('zebracanary token');
+    const kb = await knowledgeBase();
+    const secret = await knowledgeBase({ 'canary.md': '# Canary\n\nzebracanary token lives only in collection secret' });
+    const r = await kb.retrieve('zebracanary token');
+    expect(r.chunks.length).toBeGreaterThan(0);
+    expect(r.chunks.every((c) => c.chunk.collection === kb.collection)).toBe(true);
+    const own = await secret.retrieve('zebracanary token');
     expect(own.chunks[0]!.chunk.source).toBe('canary.md');
-    await fs.rm(secret, { recursive: true, force: true });
   });
 
   it('treats a hostile collection name as data, not SQL', async () => {
+    await knowledgeBase();
     const r = await retriever(["a' OR '1'='1"]).retrieve('partial index');
     expect(r.chunks).toEqual([]);
     expect((await store.stats()).documents).toBeGreaterThan(0);
   });
 
   it('refuses to mix embedding models silently', async () => {
+    await knowledgeBase();
     await expect(ensureEmbeddingSpace(t.db, { model: 'other-model', dimension: 64 })).rejects.toMatchObject({ code: 'store/model_mismatch' });
   });
 
   it('switches embedding model only through an explicit re-embed, all at once', async () => {
-    const small = new FakeEmbeddings(16);
-    const n = await reembed({ db: t.db, embeddings: small, space: { model: 'fake-16', dimension: 16 } });
-    expect(n).toBe((await store.stats()).chunks);
-    expect(await readEmbeddingSpace(t.db)).toEqual({ model: 'fake-16', dimension: 16 });
-    const r = await new HybridRetriever({ store, embeddings: small, dimension: 16, collections: ['docs'], mode: 'vector', k: 3 }).retrieve('partial index predicate');
-    expect(r.chunks[0]!.chunk.source).toBe('guide/partial.md');
-    await reembed({ db: t.db, embeddings, space });
+    // The embedding model belongs to the whole database: this test re-embeds one of its own.
+    const own = await open();
+    try {
+      await migrate(own.db);
+      const ownStore = new KnowledgeStore(own.db);
+      const folder = await writeFolder(docs);
+      folders.push(folder);
+      await ingest({ db: own.db, store: ownStore, embeddings, space }, { inputs: [folder], collection: 'docs' });
+      const small = new FakeEmbeddings(16);
+      const n = await reembed({ db: own.db, embeddings: small, space: { model: 'fake-16', dimension: 16 } });
+      expect(n).toBe((await ownStore.stats()).chunks);
+      expect(await readEmbeddingSpace(own.db)).toEqual({ model: 'fake-16', dimension: 16 });
+      const r = await new HybridRetriever({ store: ownStore, embeddings: small, dimension: 16, collections: ['docs'], mode: 'vector', k: 3 }).retrieve('partial index predicate');
+      expect(r.chunks[0]!.chunk.source).toBe('guide/partial.md');
+    } finally {
+      await own.drop();
+    }
   });
 
   it('answers with citations, and says "I don\'t know" with none on weak evidence', async () => {
-    const assistant = testAssistant(t.db, { retrieverFor: (c) => retriever(c), defaultScope: ['docs'] });
+    const kb = await knowledgeBase();
+    const assistant = testAssistant(t.db, { retrieverFor: (c) => retriever(c), defaultScope: [kb.collection] });
     const ask = (question: string) => assistant.answer({ question, user: 'test:u1' });
     const a = await ask('What are the downsides of a BRIN index?');
     expect(a.refused).toBe(false);

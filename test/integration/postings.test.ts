@@ -136,11 +136,15 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
   });
 
   it('removes a document with its postings and statistics', async () => {
-    await store.removeDocuments('lamps', ['dense.md']);
-    const left = await t.db.query<{ n: string }>("SELECT count(*) AS n FROM chunk_terms WHERE term = 'lantern' AND collection = 'lamps'");
-    expect(Number(left.rows[0]!.n)).toBe(3);
-    const df = await t.db.query<{ df: number }>("SELECT df FROM term_stats WHERE term = 'lantern' AND collection = 'lamps'");
-    expect(df.rows[0]!.df).toBe(3);
+    // A collection of its own: the others stay as beforeAll wrote them.
+    await store.writeDocuments('removal', [doc('keep-a.md', 'lantern one'), doc('gone.md', 'lantern lantern'), doc('keep-b.md', 'lantern two')]);
+    await store.removeDocuments('removal', ['gone.md']);
+    const left = await t.db.query<{ n: string }>("SELECT count(*) AS n FROM chunk_terms WHERE term = 'lantern' AND collection = 'removal'");
+    expect(Number(left.rows[0]!.n)).toBe(2);
+    const df = await t.db.query<{ df: number }>("SELECT df FROM term_stats WHERE term = 'lantern' AND collection = 'removal'");
+    expect(df.rows[0]!.df).toBe(2);
+    const totals = await t.db.query<{ chunk_count: string }>("SELECT chunk_count FROM collection_stats WHERE collection = 'removal'");
+    expect(Number(totals.rows[0]!.chunk_count)).toBe(2);
     const orphans = await t.db.query<{ n: string }>('SELECT count(*) AS n FROM chunk_terms ct WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.id = ct.chunk_id)');
     expect(Number(orphans.rows[0]!.n)).toBe(0);
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODEL_SOURCES } from '../../src/answer/ask.ts';
 import { startFakeOpenAI, systemText, userText, type FakeOpenAI, type FakeReply, type RecordedChat } from '../support/fakeOpenAI.ts';
-import { captureLogs, startTestApp, timed, watchCrashes, type TestApp } from '../support/reliabilityKit.ts';
+import { captureLogs, settle, startTestApp, watchCrashes, type TestApp } from '../support/reliabilityKit.ts';
 
 /**
  * The real @langchain/openai client, wired by createApp, against a local OpenAI-compatible
@@ -73,7 +73,7 @@ describe('a failing model: bounded retries, then the extractive answer with a no
 
   async function degraded(question: string, plan: (attempt: number) => FakeReply) {
     plans.set(question, plan);
-    const r = await timed(() => ask(question));
+    const r = await settle(ask(question));
     expect(r.ok).toBe(true);
     if (!r.ok) throw r.error;
     const a = r.value;

@@ -9,7 +9,7 @@ import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
 import { createServerDatabase, type TestDatabase } from '../support/databases.ts';
 import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
 import { latch, PausingDatabase } from '../support/pausingDatabase.ts';
-import { captureLogs, databaseName, kbBackends, terminateKbBackends, timed, waitUntil, watchCrashes, writeFolder } from '../support/reliabilityKit.ts';
+import { captureLogs, databaseName, kbBackends, settle, terminateKbBackends, waitUntil, watchCrashes, writeFolder } from '../support/reliabilityKit.ts';
 
 /**
  * PostgreSQL connections die: a restart, a failover, an admin's pg_terminate_backend. The
@@ -25,7 +25,8 @@ let t: TestDatabase;
 let name: string;
 let db: PgDatabase;
 
-const messages = () => logs.parsed().map((l) => String(l.msg));
+/** What was logged since `from` (a count of lines), so a test sees only its own messages. */
+const messages = (from = 0) => logs.parsed().slice(from).map((l) => String(l.msg));
 
 beforeAll(async () => {
   t = await createServerDatabase();
@@ -42,10 +43,11 @@ afterAll(async () => {
 
 describe('a PostgreSQL backend terminated under the pool', () => {
   it('survives an idle pooled connection being terminated, and the next query works', async () => {
+    const from = logs.parsed().length;
     await db.query('SELECT 1');
     expect((await kbBackends(name)).some((b) => b.state === 'idle')).toBe(true);
     expect(await terminateKbBackends(name, 'idle')).toBeGreaterThan(0);
-    await waitUntil(() => messages().includes('postgres idle client error'), 'the pool to report the dead idle client');
+    await waitUntil(() => messages(from).includes('postgres idle client error'), 'the pool to report the dead idle client');
     const r = await db.query<{ one: number }>('SELECT 1 AS one');
     expect(r.rows[0]!.one).toBe(1);
     expect(crashes.errors).toEqual([]);
@@ -66,6 +68,7 @@ describe('a PostgreSQL backend terminated under the pool', () => {
   });
 
   it('survives a checked-out client dying inside an open transaction (its own error listener)', async () => {
+    const from = logs.parsed().length;
     const gate = latch();
     const tx = db
       .transaction(async (q) => {
@@ -81,7 +84,7 @@ describe('a PostgreSQL backend terminated under the pool', () => {
     await waitUntil(async () => (await kbBackends(name)).some((b) => b.state === 'idle in transaction'), 'the transaction to be open');
     expect(await terminateKbBackends(name, 'idle in transaction')).toBe(1);
     // The checked-out client emits 'error' now, while nobody is querying it.
-    await waitUntil(() => messages().includes('postgres client error'), 'the checked-out client to report its error');
+    await waitUntil(() => messages(from).includes('postgres client error'), 'the checked-out client to report its error');
     gate.open();
     expect(await tx).toMatchObject({ code: 'db/unavailable' });
     expect((await db.query<{ three: number }>('SELECT 3 AS three')).rows[0]!.three).toBe(3);
@@ -106,11 +109,12 @@ describe('statement_timeout', () => {
   });
 
   it('cancels a slow statement on the read pool after STATEMENT_TIMEOUT_MS', async () => {
-    const r = await timed(() => fast.reader().query('SELECT pg_sleep(5)'));
+    // 57014 "canceling statement due to statement timeout": the server's default is none, so
+    // only the pool's 300 ms setting can have cancelled it (how soon is bench/soak.ts's concern).
+    const r = await settle(fast.reader().query('SELECT pg_sleep(5)'));
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.error).toMatchObject({ code: '57014', message: expect.stringMatching(/statement timeout/) });
-    expect(r.ms).toBeLessThan(3000);
   });
 
   it('bounds retrieval blocked behind a lock, with a short user message and no SQL in it', async () => {
@@ -120,11 +124,11 @@ describe('statement_timeout', () => {
       await admin.query('BEGIN');
       await admin.query('LOCK TABLE chunks, chunk_terms IN ACCESS EXCLUSIVE MODE');
       const retriever = new HybridRetriever({ store: new KnowledgeStore(fast), embeddings, dimension: 32, collections: ['docs'], k: 4 });
-      const r = await timed(() => retriever.retrieve('what does vacuum reclaim'));
+      const r = await settle(retriever.retrieve('what does vacuum reclaim'));
       expect(r.ok).toBe(false);
       if (r.ok) return;
-      expect(r.error).toMatchObject({ code: '57014' });
-      expect(r.ms).toBeLessThan(3000);
+      // Ended by the statement timeout, not by a lock timeout (55P03) nor left waiting.
+      expect(r.error).toMatchObject({ code: '57014', message: expect.stringMatching(/statement timeout/) });
       const shown = toKbError(r.error).userMessage;
       expect(shown).not.toMatch(/select|chunk|pg_|statement/i);
       await admin.query('ROLLBACK');

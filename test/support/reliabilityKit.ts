@@ -124,6 +124,15 @@ export async function waitUntil<T>(probe: () => T | Promise<T>, what: string, ti
   }
 }
 
+/** Resolves with the value or the error a promise settled with. */
+export async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  try {
+    return { ok: true, value: await promise };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
 /** Resolves with the value and how long the promise took to settle (rejections too). */
 export async function timed<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T; ms: number } | { ok: false; error: unknown; ms: number }> {
   const start = performance.now();

@@ -3,12 +3,13 @@ import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { KbError } from '../../src/errors.ts';
 import { TcpProxy } from '../support/tcpProxy.ts';
-import { captureLogs, startTestApp, testEnv, timed, watchCrashes, type TestApp } from '../support/reliabilityKit.ts';
+import { captureLogs, settle, startTestApp, testEnv, watchCrashes, type TestApp } from '../support/reliabilityKit.ts';
 
 /**
  * PostgreSQL goes away while the bot runs (simulated by a TCP proxy in front of the real
- * server that the test stops and restarts). Users get a short "unavailable" answer within
- * seconds, the process stays up, and answers resume by themselves when it is back.
+ * server that the test stops and restarts). Users get a short "unavailable" answer, ended
+ * by the refusal or by the client's own timeouts rather than a hang; the process stays up,
+ * and answers resume by themselves when it is back.
  */
 const crashes = watchCrashes();
 const logs = captureLogs('debug');
@@ -32,18 +33,37 @@ afterAll(async () => {
 
 const ask = (question: string) => t.app.assistant.answer({ question, user: 'slack:U1' });
 
+/** The error underneath a KbError (for pg, an AggregateError's first error is as good). */
+function rootCause(err: unknown): { code?: string; message?: string } {
+  let e = err as { cause?: unknown; errors?: unknown[] };
+  while (e?.cause ?? e?.errors?.[0]) e = (e.cause ?? e.errors![0]) as typeof e;
+  return e as { code?: string; message?: string };
+}
+
+/** Runs `fn` with PostgreSQL taken away, and brings it back afterwards whatever happens. */
+async function whileDown<T>(fn: () => Promise<T>): Promise<T> {
+  await proxy.stop();
+  try {
+    return await fn();
+  } finally {
+    await proxy.start();
+  }
+}
+
+// How fast a refusal or a timeout reaches the user is measured by bench/soak.ts; these tests
+// check what ends the wait: the refusal itself, or one of the client's own timeouts.
 describe('PostgreSQL unreachable at start-up', () => {
-  it('fails createApp with db/unavailable naming the address (not the password) within 5 s', async () => {
+  it('fails createApp with db/unavailable naming the address (not the password), from the refusal itself', async () => {
     const closed = new TcpProxy({ host: '127.0.0.1', port: 5432 });
     const port = await closed.start();
     await closed.stop(); // a port that was just free and now refuses connections
     const config = loadConfig(testEnv({ DATABASE_URL: `postgres://kb:hunter2pw@127.0.0.1:${port}/kb` }));
-    const r = await timed(() => createApp(config, logs.logger));
+    const r = await settle(createApp(config, logs.logger));
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.error).toMatchObject({ code: 'db/unavailable', message: expect.stringContaining(`Cannot reach PostgreSQL at 127.0.0.1:${port}/kb (DATABASE_URL)`) });
     expect((r.error as Error).message).not.toContain('hunter2pw');
-    expect(r.ms).toBeLessThan(5000);
+    expect(rootCause(r.error).code).toBe('ECONNREFUSED');
   });
 });
 
@@ -54,41 +74,48 @@ describe('PostgreSQL unreachable, then back', () => {
     expect(a.citations.length).toBeGreaterThan(0);
   });
 
-  it('rejects with db/unavailable within 5 s while the server is down, and stays up', async () => {
-    await proxy.stop();
-    const questions = ['What does VACUUM do?', 'How do I create a partial index?', 'What is MVCC?'];
-    for (const q of questions) {
-      const r = await timed(() => ask(q));
-      expect(r.ok).toBe(false);
-      if (r.ok) continue;
-      expect(r.error).toBeInstanceOf(KbError);
-      expect(r.error).toMatchObject({ code: 'db/unavailable', userMessage: 'The knowledge base is unavailable, try again shortly.' });
-      expect(r.ms).toBeLessThan(5000);
-    }
+  it('rejects with db/unavailable at the refusal while the server is down, and stays up', async () => {
+    await whileDown(async () => {
+      for (const q of ['What does VACUUM do?', 'How do I create a partial index?', 'What is MVCC?']) {
+        const r = await settle(ask(q));
+        expect(r.ok).toBe(false);
+        if (r.ok) continue;
+        expect(r.error).toBeInstanceOf(KbError);
+        expect(r.error).toMatchObject({ code: 'db/unavailable', userMessage: 'The knowledge base is unavailable, try again shortly.' });
+        // Ended by the refused (or reset) connection, not by waiting out a timeout.
+        expect(['ECONNREFUSED', 'ECONNRESET']).toContain(rootCause(r.error).code);
+      }
+    });
     expect(crashes.errors).toEqual([]);
   });
 
   it('answers again by itself once the server is back on the same address', async () => {
-    await proxy.start();
+    await whileDown(async () => {
+      await expect(ask('What does VACUUM do?')).rejects.toMatchObject({ code: 'db/unavailable' });
+    });
     const a = await ask('What does VACUUM do?');
     expect(a.refused).toBe(false);
     expect(a.citations.length).toBeGreaterThan(0);
     expect(crashes.errors).toEqual([]);
   });
 
-  it('does not hang on a silent network partition: db/unavailable within 5 s, then recovers', async () => {
-    // Open connections stop answering and new ones are accepted but never served. The
-    // bound is STATEMENT_TIMEOUT_MS + 1 s (pooled connections) or the 4 s connect timeout.
+  it('does not hang on a silent network partition: db/unavailable from a client timeout, then recovers', async () => {
+    // Open connections stop answering and new ones are accepted but never served. What ends
+    // the wait is the client-side query timeout (STATEMENT_TIMEOUT_MS + 1 s, pooled
+    // connections) or the connect timeout: without them the answer would never come.
     await ask('How does connection pooling help?');
     proxy.blackhole();
-    const r = await timed(() => ask('What are isolation levels?'));
-    expect(r.ok).toBe(false);
-    if (!r.ok) {
-      expect(r.error).toMatchObject({ code: 'db/unavailable' });
-      expect(r.ms).toBeLessThan(5000);
+    try {
+      const r = await settle(ask('What are isolation levels?'));
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.error).toMatchObject({ code: 'db/unavailable' });
+        expect(rootCause(r.error).message).toMatch(/Query read timeout|timeout exceeded when trying to connect|connection timeout/);
+      }
+    } finally {
+      await proxy.stop();
+      await proxy.start();
     }
-    await proxy.stop();
-    await proxy.start();
     const back = await ask('What are isolation levels?');
     expect(back.refused).toBe(false);
     expect(crashes.errors).toEqual([]);

@@ -5,7 +5,9 @@
  * fake OpenAI-compatible model) and drives mixed Slack traffic at it on loopback against
  * the fake Slack Web API: mentions, thread follow-ups, DMs, /ask commands, Slack
  * redeliveries of events already sent, and a user who floods. During the run it kills
- * Redis and brings it back, and terminates the bot's PostgreSQL backends twice.
+ * Redis and brings it back, freezes it (SIGSTOP) and thaws it, and terminates the bot's
+ * PostgreSQL backends twice. The tests check that these faults end in an answer or a short
+ * message; how long the answers take meanwhile is measured here, not there.
  *
  * Reports requests, answers, refusals, rate-limit notices, error notices, duplicates,
  * unanswered events, latency and the bot's peak RSS, per phase (the steady phase before
@@ -214,8 +216,9 @@ interface Sent {
 
 const PHASES: Array<{ name: string; from: number }> = [
   { name: 'steady (baseline)', from: 0 },
-  { name: 'redis down', from: 0.25 },
-  { name: 'redis back', from: 0.4 },
+  { name: 'redis down', from: 0.2 },
+  { name: 'redis back', from: 0.32 },
+  { name: 'redis frozen', from: 0.44 },
   { name: 'pg backends killed', from: 0.55 },
 ];
 const phaseAt = (t: number) => [...PHASES].reverse().find((p) => (t - trafficStart) / durationMs >= p.from)!.name;
@@ -330,8 +333,11 @@ const sampler = setInterval(() => {
 
 const trafficStart = Date.now();
 const schedule: Array<{ at: number; what: string; run: () => Promise<void> }> = [
-  { at: 0.25, what: 'redis killed (SIGKILL)', run: async () => void (await stopChild(redis, 'SIGKILL')) },
-  { at: 0.4, what: 'redis restarted', run: async () => void (redis = await startRedis(redisPort)) },
+  { at: 0.2, what: 'redis killed (SIGKILL)', run: async () => void (await stopChild(redis, 'SIGKILL')) },
+  { at: 0.32, what: 'redis restarted', run: async () => void (redis = await startRedis(redisPort)) },
+  // Connections stay open and nothing answers: every Redis call waits out REDIS_COMMAND_TIMEOUT_MS.
+  { at: 0.44, what: 'redis frozen (SIGSTOP)', run: async () => void redis?.kill('SIGSTOP') },
+  { at: 0.55, what: 'redis thawed (SIGCONT)', run: async () => void redis?.kill('SIGCONT') },
   { at: 0.55, what: 'pg_terminate_backend on every kb-bot backend', run: killBackends },
   { at: 0.75, what: 'pg_terminate_backend on every kb-bot backend', run: killBackends },
 ];

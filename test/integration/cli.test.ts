@@ -9,8 +9,7 @@ const root = path.resolve(import.meta.dirname, '..', '..');
 let dataDir: string;
 let work: string;
 
-function kb(args: string[], env: Record<string, string> = {}, input?: string): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
-  const started = Date.now();
+function kb(args: string[], env: Record<string, string> = {}, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(root, 'bin', 'kb.js'), ...args], {
       cwd: work,
@@ -20,7 +19,7 @@ function kb(args: string[], env: Record<string, string> = {}, input?: string): P
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - started }));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     if (input !== undefined) child.stdin.end(input);
   });
 }
@@ -151,12 +150,13 @@ describe('kb CLI', () => {
     }
   }, 180_000);
 
-  it('reports an unreachable DATABASE_URL in one line within 5 seconds', async () => {
+  it('reports an unreachable DATABASE_URL in one line, with the cause and without the password', async () => {
+    // A silent host ends at the connect timeout instead: test/reliability/postgresOutage.test.ts.
     const r = await kb(['ask', 'what is mvcc?'], { DATABASE_URL: 'postgres://kb:secretpw@127.0.0.1:1/kb' });
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^error: Cannot reach PostgreSQL at 127\.0\.0\.1:1\/kb \(DATABASE_URL\)/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr.trim()).toMatch(/^error: Cannot reach PostgreSQL at 127\.0\.0\.1:1\/kb \(DATABASE_URL\): .*ECONNREFUSED/);
     expect(r.stderr).not.toContain('secretpw');
-    expect(r.ms).toBeLessThan(5000 + 3000); // connect timeout plus process start-up
   });
 
   it('prints the eval report as one JSON object with every field', async () => {

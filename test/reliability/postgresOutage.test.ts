@@ -33,12 +33,19 @@ afterAll(async () => {
 
 const ask = (question: string) => t.app.assistant.answer({ question, user: 'slack:U1' });
 
-/** The error underneath a KbError (for pg, an AggregateError's first error is as good). */
-function rootCause(err: unknown): { code?: string; message?: string } {
-  let e = err as { cause?: unknown; errors?: unknown[] };
-  while (e?.cause ?? e?.errors?.[0]) e = (e.cause ?? e.errors![0]) as typeof e;
-  return e as { code?: string; message?: string };
+/** The errors underneath a KbError, outermost first (an AggregateError's by its first). */
+function causes(err: unknown): Array<{ code?: string; message?: string }> {
+  type Chained = { code?: string; message?: string; cause?: unknown; errors?: unknown[] };
+  const chain: Chained[] = [];
+  for (let e = err as Chained | undefined; e; ) {
+    const next = (e.cause ?? e.errors?.[0]) as Chained | undefined;
+    if (next) chain.push(next);
+    e = next;
+  }
+  return chain;
 }
+const causeCodes = (err: unknown) => causes(err).map((c) => c.code);
+const causeMessages = (err: unknown) => causes(err).map((c) => c.message).join(' / ');
 
 /** Runs `fn` with PostgreSQL taken away, and brings it back afterwards whatever happens. */
 async function whileDown<T>(fn: () => Promise<T>): Promise<T> {
@@ -63,7 +70,27 @@ describe('PostgreSQL unreachable at start-up', () => {
     if (r.ok) return;
     expect(r.error).toMatchObject({ code: 'db/unavailable', message: expect.stringContaining(`Cannot reach PostgreSQL at 127.0.0.1:${port}/kb (DATABASE_URL)`) });
     expect((r.error as Error).message).not.toContain('hunter2pw');
-    expect(rootCause(r.error).code).toBe('ECONNREFUSED');
+    expect(causeCodes(r.error)).toContain('ECONNREFUSED');
+  });
+});
+
+describe('PostgreSQL silent at start-up', () => {
+  it('fails createApp with db/unavailable at the connect timeout when the host accepts but never answers', async () => {
+    const silent = new TcpProxy({ host: '127.0.0.1', port: 5432 });
+    const port = await silent.start();
+    silent.blackhole();
+    try {
+      const config = loadConfig(testEnv({ DATABASE_URL: `postgres://kb:hunter2pw@127.0.0.1:${port}/kb` }));
+      const r = await settle(createApp(config, logs.logger));
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      expect(r.error).toMatchObject({ code: 'db/unavailable', message: expect.stringContaining(`Cannot reach PostgreSQL at 127.0.0.1:${port}/kb (DATABASE_URL)`) });
+      // Without the connect timeout nothing would ever end this wait.
+      expect(causeMessages(r.error)).toMatch(/timeout exceeded when trying to connect|connection timeout/);
+      expect(silent.accepted).toBeGreaterThan(0);
+    } finally {
+      await silent.stop();
+    }
   });
 });
 
@@ -83,7 +110,7 @@ describe('PostgreSQL unreachable, then back', () => {
         expect(r.error).toBeInstanceOf(KbError);
         expect(r.error).toMatchObject({ code: 'db/unavailable', userMessage: 'The knowledge base is unavailable, try again shortly.' });
         // Ended by the refused (or reset) connection, not by waiting out a timeout.
-        expect(['ECONNREFUSED', 'ECONNRESET']).toContain(rootCause(r.error).code);
+        expect(causeCodes(r.error).some((c) => c === 'ECONNREFUSED' || c === 'ECONNRESET')).toBe(true);
       }
     });
     expect(crashes.errors).toEqual([]);
@@ -110,7 +137,7 @@ describe('PostgreSQL unreachable, then back', () => {
       expect(r.ok).toBe(false);
       if (!r.ok) {
         expect(r.error).toMatchObject({ code: 'db/unavailable' });
-        expect(rootCause(r.error).message).toMatch(/Query read timeout|timeout exceeded when trying to connect|connection timeout/);
+        expect(causeMessages(r.error)).toMatch(/Query read timeout|timeout exceeded when trying to connect|connection timeout/);
       }
     } finally {
       await proxy.stop();

@@ -11,7 +11,7 @@ import { HybridRetriever } from '../../src/retrieval/hybridRetriever.ts';
 import { KbError } from '../../src/errors.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
 import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
-import { testAssistant } from '../support/assistantKit.ts';
+import { testAssistant } from '../support/testAssistant.ts';
 
 const docs: Record<string, string> = {
   'brin.md': '# BRIN indexes\n\n## Overview\n\nA BRIN index stores summaries of block ranges. BRIN suits very large tables whose rows are physically ordered, such as append-only event logs with timestamps.\n\n## Downsides\n\nBRIN is lossy: every matching block range must be rechecked, so it is slow for random data.',
@@ -169,7 +169,7 @@ describe.each(backends)('knowledge base on %s', (_name, open) => {
 
   it('answers with citations, and says "I don\'t know" with none on weak evidence', async () => {
     const kb = await knowledgeBase();
-    const assistant = testAssistant(t.db, { retrieverFor: (c) => retriever(c), defaultScope: [kb.collection] });
+    const { assistant } = testAssistant({ db: t.db, retrieverFor: (c) => retriever(c), defaultScope: [kb.collection] });
     const ask = (question: string) => assistant.answer({ question, user: 'test:u1' });
     const a = await ask('What are the downsides of a BRIN index?');
     expect(a.refused).toBe(false);

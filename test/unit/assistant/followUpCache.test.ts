@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fakeChunk, fakeCore, MIN_CONFIDENCE } from '../../support/fakeCore.ts';
+import { fakeChunk, MIN_CONFIDENCE, testAssistant } from '../../support/testAssistant.ts';
 
 /**
  * A follow-up passes on less evidence (0.6 × MIN_CONFIDENCE) than a fresh question, so
@@ -10,7 +10,7 @@ describe('follow-up answers in the answer cache', () => {
   const chunks = [fakeChunk('brin', 'A BRIN index stores summaries of block ranges and stays very small on large tables.')];
 
   it('does not serve a follow-up’s answer to the same question asked fresh', async () => {
-    const { assistant } = fakeCore(() => ({ chunks, confidence: weak }));
+    const { assistant } = testAssistant({ retrieval: () => ({ chunks, confidence: weak }) });
     const conversation = { platform: 'slack' as const, channel: 'C1', thread: '1.1' };
     await assistant.answer({ question: 'How do I create a BRIN index?', user: 'u1', conversation });
     const followUp = await assistant.answer({ question: 'what are its downsides?', user: 'u1', conversation });
@@ -24,7 +24,7 @@ describe('follow-up answers in the answer cache', () => {
   });
 
   it('still serves a follow-up’s cached answer to the same follow-up', async () => {
-    const { assistant } = fakeCore(() => ({ chunks, confidence: weak }));
+    const { assistant } = testAssistant({ retrieval: () => ({ chunks, confidence: weak }) });
     const ask = (thread: string, question: string) => assistant.answer({ question, user: `u-${thread}`, conversation: { platform: 'slack', channel: 'C1', thread } });
     for (const thread of ['a', 'b']) await ask(thread, 'How do I create a BRIN index?');
     expect((await ask('a', 'what are its downsides?')).cached).toBeUndefined();

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.ts';
 import { PgDatabase } from '../../src/db/pgDatabase.ts';
 import { ingest } from '../../src/ingest/ingest.ts';
@@ -25,7 +25,8 @@ let db: PgDatabase;
 let store: KnowledgeStore;
 let folder: string;
 
-beforeAll(async () => {
+// A database of its own for each test: the vector index and the migrations are the whole database's.
+beforeEach(async () => {
   t = await createServerDatabase();
   db = new PgDatabase({ url: t.url!, poolSize: 4, statementTimeoutMs: TIMEOUT_MS, logger: silentLogger });
   await migrate(t.db);
@@ -33,7 +34,7 @@ beforeAll(async () => {
   folder = await writeFolder({ 'a.md': '# Alpha\n\nalpha words about vacuum', 'b.md': '# Beta\n\nbeta words about indexes' });
 });
 
-afterAll(async () => {
+afterEach(async () => {
   await db?.close();
   await t?.drop();
   if (folder) await fs.rm(folder, { recursive: true, force: true });
@@ -67,9 +68,11 @@ async function whileLocked<T>(lockSql: string, waiting: string, operation: () =>
   }
 }
 
+const ingestFolder = () => ingest({ db, store, embeddings: new FakeEmbeddings(32), space }, { inputs: [folder], collection: 'docs' });
+
 describe('maintenance statements and the query statement timeout', () => {
   it('builds the HNSW index after an ingest even when the build outlasts the statement timeout', async () => {
-    const summary = await whileLocked('LOCK TABLE chunks IN ROW EXCLUSIVE MODE', 'CREATE INDEX%hnsw%', () => ingest({ db, store, embeddings: new FakeEmbeddings(32), space }, { inputs: [folder], collection: 'docs' }));
+    const summary = await whileLocked('LOCK TABLE chunks IN ROW EXCLUSIVE MODE', 'CREATE INDEX%hnsw%', ingestFolder);
     expect(summary).toMatchObject({ added: 2 });
     expect(await builtEfConstruction(db, INDEX)).toBe(64);
   });
@@ -85,14 +88,16 @@ describe('maintenance statements and the query statement timeout', () => {
   });
 
   it('re-embeds every chunk past the statement timeout', async () => {
+    await ingestFolder();
     const n = await whileLocked('SELECT pg_advisory_xact_lock(724111002)', '%pg_advisory_xact_lock%', () => reembed({ db, embeddings: new FakeEmbeddings(32), space }));
     expect(n).toBe(2);
     expect(await builtEfConstruction(db, INDEX)).toBe(64);
   });
 
   it('an unchanged ingest builds the vector index it finds missing', async () => {
+    await ingestFolder();
     await db.query(`DROP INDEX ${INDEX}`);
-    const summary = await ingest({ db, store, embeddings: new FakeEmbeddings(32), space }, { inputs: [folder], collection: 'docs' });
+    const summary = await ingestFolder();
     expect(summary).toMatchObject({ added: 0, changed: 0, unchanged: 2 });
     expect(await builtEfConstruction(db, INDEX)).toBe(64);
   });

@@ -91,8 +91,11 @@ describe.each([
 
   it('answers 503 while PostgreSQL is unreachable, and 200 again once it is back', async () => {
     await proxy.stop();
-    expect(await health(server!)).toEqual({ status: 503, body: 'database unavailable' });
-    await proxy.start();
+    try {
+      expect(await health(server!)).toEqual({ status: 503, body: 'database unavailable' });
+    } finally {
+      await proxy.start();
+    }
     expect(await waitUntil(async () => ((await health(server!)).status === 200 ? 'up' : undefined), 'health to recover')).toBe('up');
   });
 });

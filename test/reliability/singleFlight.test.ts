@@ -83,9 +83,10 @@ afterAll(async () => {
 describe('single-flight on an answer-cache miss', () => {
   it('answers 20 identical concurrent questions from two processes with exactly one model call', async () => {
     const question = 'How do I create a partial index?';
+    const before = fake.chats.length;
     const answers = (await Promise.all(workers.map((w) => w.ask(10, question)))).flat();
     expect(fake.chats.filter((c) => userText(c).includes(question))).toHaveLength(1);
-    expect(fake.chats).toHaveLength(1);
+    expect(fake.chats.length - before).toBe(1);
     expect(answers).toHaveLength(20);
     for (const a of answers) {
       expect(a.refused).toBe(false);
@@ -101,7 +102,12 @@ describe('single-flight on an answer-cache miss', () => {
     await killServer(redis);
     const question = 'What does VACUUM do?';
     const before = fake.chats.length;
-    const answers = (await Promise.all(workers.map((w) => w.ask(3, question)))).flat();
+    let answers: Summary[];
+    try {
+      answers = (await Promise.all(workers.map((w) => w.ask(3, question)))).flat();
+    } finally {
+      redis = await startRedisServer(redisPort);
+    }
     expect(answers).toHaveLength(6);
     for (const a of answers) {
       expect(a.refused).toBe(false);

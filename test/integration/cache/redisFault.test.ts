@@ -49,6 +49,15 @@ function watch<T>(p: Promise<T>): { settled: () => boolean; result: Promise<T> }
   return { settled: () => done, result };
 }
 
+/** A get sent to a frozen server: still waiting 1 ms before the command timeout, a miss at it. */
+async function expectMissAtCommandTimeout(call: Promise<string | undefined>): Promise<void> {
+  const w = watch(call);
+  await vi.advanceTimersByTimeAsync(COMMAND_TIMEOUT_MS - 1);
+  expect(w.settled()).toBe(false);
+  await vi.advanceTimersByTimeAsync(1);
+  expect(await w.result).toBeUndefined();
+}
+
 afterEach(async () => {
   vi.useRealTimers();
   const f = fixture;
@@ -99,11 +108,7 @@ describe('RedisStore when Redis dies and comes back', () => {
     const f = await redisWithStore();
     stopClock();
     process.kill(f.server!.pid!, 'SIGSTOP');
-    const first = watch(f.store.get('k'));
-    await vi.advanceTimersByTimeAsync(COMMAND_TIMEOUT_MS - 1);
-    expect(first.settled()).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(await first.result).toBeUndefined();
+    await expectMissAtCommandTimeout(f.store.get('k'));
     expect(warnings(f.lines)).toHaveLength(1);
     expect(warnings(f.lines)[0]!.err).toMatchObject({ message: 'Command timed out' });
 
@@ -115,11 +120,7 @@ describe('RedisStore when Redis dies and comes back', () => {
 
     // After the cool-off one call probes the (still frozen) server again, and waits its timeout.
     await vi.advanceTimersByTimeAsync(1000);
-    const probe = watch(f.store.get('k'));
-    await vi.advanceTimersByTimeAsync(COMMAND_TIMEOUT_MS - 1);
-    expect(probe.settled()).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(await probe.result).toBeUndefined();
+    await expectMissAtCommandTimeout(f.store.get('k'));
     expect(warnings(f.lines)).toHaveLength(1);
   });
 

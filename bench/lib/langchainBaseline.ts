@@ -35,6 +35,8 @@ export interface LangChainBaseline {
   /** What re-ingesting a folder takes with PGVectorStore: delete its rows, add them all again. */
   readdAll(documents: Document[], ids: string[], oldIds: string[]): Promise<void>;
   createIndex(dimension: number): Promise<void>;
+  /** The GIN index on to_tsvector(content) that the seed recipe's hybrid query (ts_rank) needs. */
+  createTextIndex(): Promise<void>;
   rowCount(): Promise<number>;
   tableBytes(): Promise<number>;
   close(): Promise<void>;
@@ -51,6 +53,9 @@ export async function openLangChainBaseline(url: string, embeddings: EmbeddingsI
       await store.addDocuments(documents, { ids });
     },
     createIndex: (dim) => store.createHnswIndex({ dimensions: dim }),
+    async createTextIndex() {
+      await pool.query(`CREATE INDEX IF NOT EXISTS lc_chunks_text_gin ON ${store.computedTableName} USING gin (to_tsvector('english', ${store.contentColumnName}))`);
+    },
     async rowCount() {
       return Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM lc_chunks')).rows[0]?.n ?? 0);
     },

@@ -14,8 +14,8 @@ import { benchConfig, cacheDir } from '../lib/benchConfig.ts';
 import { databaseUrl, dropDatabase, explainAnalyze, openPg, recreateDatabase, silentLogger } from '../lib/databases.ts';
 import { startFakeOpenAI } from '../lib/fakeOpenAI.ts';
 import { explainingDatabase, TimedEmbeddings, TimeLedger, timedDatabase, type Booker } from '../lib/instrument.ts';
-import { openLangChainBaseline, toLangChainDocuments } from '../lib/langchainBaseline.ts';
-import { copyWithEdits, loadManual, MANUAL_DIR, type LoadedManual } from '../lib/manual.ts';
+import { openLangChainBaseline, toLangChainDocuments, type LangChainBaseline } from '../lib/langchainBaseline.ts';
+import { copyWithEdits, loadManual, MANUAL_DIR } from '../lib/manual.ts';
 import type { SuiteResult, Table } from '../lib/report.ts';
 import { fmt, ratio, summarize, timed } from '../lib/stats.ts';
 
@@ -28,7 +28,41 @@ interface Runs {
   ms: Record<Phase, number>;
   chunks: number;
   summaries?: IngestSummary[];
-  indexMs?: number;
+  /** The baseline's first ingest, part by part (its ms.full is their sum). */
+  seed?: SeedParts;
+}
+
+/**
+ * The seed recipe's complete first ingest, which is what a user would otherwise run: parse
+ * the folder (the project's loader, so both systems store the same chunks), LangChain
+ * PGVectorStore.addDocuments, then the HNSW index and the GIN index on to_tsvector(content)
+ * that its hybrid query (ts_rank) needs.
+ */
+interface SeedParts {
+  parseMs: number;
+  addMs: number;
+  hnswMs: number;
+  ginMs: number;
+}
+const seedTotal = (p: SeedParts) => p.parseMs + p.addMs + p.hnswMs + p.ginMs;
+
+async function parseForLangChain(dir: string) {
+  return toLangChainDocuments((await loadManual(dir)).docs);
+}
+
+async function seedCompleteIngest(lc: LangChainBaseline, dir: string, dimension: number): Promise<{ parts: SeedParts; ids: string[] }> {
+  const parsed = await timed(() => parseForLangChain(dir));
+  const add = await timed(() => lc.addAll(parsed.value.documents, parsed.value.ids));
+  const hnsw = await timed(() => lc.createIndex(dimension));
+  const gin = await timed(() => lc.createTextIndex());
+  return { parts: { parseMs: parsed.ms, addMs: add.ms, hnswMs: hnsw.ms, ginMs: gin.ms }, ids: parsed.value.ids };
+}
+
+/** The seed recipe's re-ingest of a folder (it has no change detection): parse it, delete its rows, add every chunk again, both indexes present. */
+async function seedReingest(lc: LangChainBaseline, dir: string, oldIds: string[]): Promise<{ ids: string[] }> {
+  const { documents, ids } = await parseForLangChain(dir);
+  await lc.readdAll(documents, ids, oldIds);
+  return { ids };
 }
 
 /** Books time into the ledger of the current phase. */
@@ -58,29 +92,25 @@ async function ourRuns(run: (req: IngestRequest) => Promise<IngestSummary>, edit
   return { ms, chunks: summaries[0]!.chunks, summaries };
 }
 
-async function langChainRuns(url: string, embeddings: EmbeddingsInterface, dimension: number, manual: LoadedManual, edited: LoadedManual): Promise<Runs> {
+async function langChainRuns(url: string, embeddings: EmbeddingsInterface, dimension: number, editedDir: string): Promise<Runs> {
   const lc = await openLangChainBaseline(url, embeddings, dimension);
   try {
-    const first = toLangChainDocuments(manual.docs);
-    const full = await timed(() => lc.addAll(first.documents, first.ids));
-    const index = await timed(() => lc.createIndex(dimension));
-    const again = await timed(() => lc.readdAll(first.documents, first.ids, first.ids));
-    const second = toLangChainDocuments(edited.docs);
-    const editedRun = await timed(() => lc.readdAll(second.documents, second.ids, first.ids));
+    const first = await seedCompleteIngest(lc, MANUAL_DIR, dimension);
+    const again = await timed(() => seedReingest(lc, MANUAL_DIR, first.ids));
+    const editedRun = await timed(() => seedReingest(lc, editedDir, again.value.ids));
     const rows = await lc.rowCount();
-    if (rows !== second.documents.length) throw new Error(`PGVectorStore holds ${rows} rows, expected ${second.documents.length}`);
-    return { ms: { full: full.ms, unchanged: again.ms, edited: editedRun.ms }, chunks: first.documents.length, indexMs: index.ms };
+    if (rows !== editedRun.value.ids.length) throw new Error(`PGVectorStore holds ${rows} rows, expected ${editedRun.value.ids.length}`);
+    return { ms: { full: seedTotal(first.parts), unchanged: again.ms, edited: editedRun.ms }, chunks: first.ids.length, seed: first.parts };
   } finally {
     await lc.close();
   }
 }
 
-/** One more bare addDocuments of the whole manual, on a fresh database. */
-async function langChainFullRun(url: string, embeddings: EmbeddingsInterface, dimension: number, manual: LoadedManual): Promise<number> {
+/** One more seed complete ingest of the whole manual, on a fresh database. */
+async function langChainFullRun(url: string, embeddings: EmbeddingsInterface, dimension: number): Promise<SeedParts> {
   const lc = await openLangChainBaseline(url, embeddings, dimension);
   try {
-    const { documents, ids } = toLangChainDocuments(manual.docs);
-    return (await timed(() => lc.addAll(documents, ids))).ms;
+    return (await seedCompleteIngest(lc, MANUAL_DIR, dimension)).parts;
   } finally {
     await lc.close();
   }
@@ -132,7 +162,6 @@ const perSecond = (chunks: number, ms: number) => fmt(chunks / (ms / 1000), 0);
 export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; embedBatch: number; repeat: number }): Promise<SuiteResult> {
   const manual = await loadManual();
   const editedCopy = await copyWithEdits(MANUAL_DIR, EDITED_FILES);
-  const edited = await loadManual(editedCopy.dir);
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-bench-ingest-'));
   const dbs = ['bench_ingest_ours', 'bench_ingest_parts', 'bench_ingest_lc', 'bench_ingest_slow_ours', 'bench_ingest_slow_lc'];
   try {
@@ -142,17 +171,20 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
     const liteApp = await createApp(benchConfig({ dataDir: path.join(tmp, 'pglite') }), silentLogger);
     const lite = await ourRuns((r) => liteApp.ingest(r), editedCopy.dir).finally(() => liteApp.close());
     const local = new LocalEmbeddings(await loadGloveTable(cacheDir));
-    const lc = await langChainRuns(await recreateDatabase('bench_ingest_lc'), local, local.dimension, manual, edited);
+    const lc = await langChainRuns(await recreateDatabase('bench_ingest_lc'), local, local.dimension, editedCopy.dir);
     // The full-ingest ratio is a goal and one run of each varies by ~10% here: more pairs,
     // each on a fresh database, ours and the baseline in turn; the table shows medians.
-    const fullRuns = { ours: [server.ms.full], lc: [lc.ms.full] };
+    const fullRuns = { ours: [server.ms.full], lc: [lc.seed!] };
     for (let i = 1; i < o.repeat; i++) {
       const app = await createApp(benchConfig({ dataDir: path.join(tmp, `server-${i}`), databaseUrl: await recreateDatabase('bench_ingest_ours') }), silentLogger);
       fullRuns.ours.push(await timed(() => app.ingest({ inputs: [MANUAL_DIR], collection: COLLECTION })).then((r) => r.ms).finally(() => app.close()));
-      fullRuns.lc.push(await langChainFullRun(await recreateDatabase('bench_ingest_lc'), local, local.dimension, manual));
+      fullRuns.lc.push(await langChainFullRun(await recreateDatabase('bench_ingest_lc'), local, local.dimension));
     }
     server.ms.full = summarize(fullRuns.ours).p50;
-    lc.ms.full = summarize(fullRuns.lc).p50;
+    // The baseline's parts are those of its median run.
+    const lcTotals = fullRuns.lc.map(seedTotal);
+    lc.seed = fullRuns.lc[lcTotals.indexOf([...lcTotals].sort((a, b) => a - b)[(lcTotals.length - 1) >> 1]!)]!;
+    lc.ms.full = seedTotal(lc.seed);
 
     // Where a full ingest spends its time: the same ingest through the parts, every statement timed.
     const partsDb = openPg(await recreateDatabase('bench_ingest_parts'));
@@ -189,7 +221,7 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
       slowOurs = await ourRuns((r) => ingest(deps, r), editedCopy.dir, slowPhases).finally(() => pgdb.close());
       requests.ours = (await fake.stats()).requests - before;
       before = (await fake.stats()).requests;
-      slowLc = await langChainRuns(await recreateDatabase('bench_ingest_slow_lc'), slow, dimension, manual, edited);
+      slowLc = await langChainRuns(await recreateDatabase('bench_ingest_slow_lc'), slow, dimension, editedCopy.dir);
       requests.langchain = (await fake.stats()).requests - before;
       editedExplains = await explainEditedWrites(slowPhases.ledgers.get('edited')!, slow, dimension);
     } finally {
@@ -197,25 +229,27 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
     }
 
     const chunks = manual.chunks;
-    const lcIndexed = lc.ms.full + lc.indexMs!;
+    const seed = lc.seed;
     const full: Table = {
       title: `Ingest: the PostgreSQL 15 manual (${manual.docs.length} pages, ${chunks} chunks), local embeddings (${local.modelName}, ${local.dimension} d)`,
-      columns: ['system', 'seconds', 'chunks/s', 'time vs PGVectorStore.addDocuments (bare)', 'time vs addDocuments + HNSW index'],
+      columns: ['system', 'seconds', 'chunks/s', 'time vs seed complete ingest'],
       rows: [
-        ['ours, server PostgreSQL (parse + embed + BM25 postings + HNSW)', fmt(server.ms.full / 1000), perSecond(chunks, server.ms.full), ratio(server.ms.full, lc.ms.full), ratio(server.ms.full, lcIndexed)],
-        ['ours, embedded PGlite', fmt(lite.ms.full / 1000), perSecond(chunks, lite.ms.full), ratio(lite.ms.full, lc.ms.full), ratio(lite.ms.full, lcIndexed)],
-        ['PGVectorStore.addDocuments, server (baseline; chunks pre-parsed)', fmt(lc.ms.full / 1000), perSecond(chunks, lc.ms.full), '1.00×', '–'],
-        ['  + createHnswIndex afterwards', fmt(lc.indexMs! / 1000), '–', '–', '–'],
-        ['parsing the manual alone (our loader; not in the baseline)', fmt(manual.parseMs / 1000), '–', '–', '–'],
+        ['ours, server PostgreSQL (parse + embed + BM25 postings + HNSW)', fmt(server.ms.full / 1000), perSecond(chunks, server.ms.full), ratio(server.ms.full, lc.ms.full)],
+        ['ours, embedded PGlite', fmt(lite.ms.full / 1000), perSecond(chunks, lite.ms.full), ratio(lite.ms.full, lc.ms.full)],
+        ['seed complete ingest, server (baseline: the four steps below)', fmt(lc.ms.full / 1000), perSecond(chunks, lc.ms.full), '1.00×'],
+        ['  parse the folder (the project\'s loader: the same chunks)', fmt(seed.parseMs / 1000), '–', '–'],
+        ['  PGVectorStore.addDocuments (embedding included)', fmt(seed.addMs / 1000), perSecond(chunks, seed.addMs), '–'],
+        ['  PGVectorStore.createHnswIndex', fmt(seed.hnswMs / 1000), '–', '–'],
+        ["  GIN index on to_tsvector('english', text) (the seed's ts_rank query)", fmt(seed.ginMs / 1000), '–', '–'],
       ],
       notes: [
-        'ratios are time(ours) / time(baseline): at most 1.5× meets the goal',
-        `server rows: medians of ${fullRuns.ours.length} runs each, ours and the baseline in turn, each on a fresh database (ours ${fullRuns.ours.map((ms) => fmt(ms / 1000)).join(' / ')} s; PGVectorStore ${fullRuns.lc.map((ms) => fmt(ms / 1000)).join(' / ')} s; pairwise ratios ${fullRuns.ours.map((ms, i) => ratio(ms, fullRuns.lc[i]!)).join(' / ')}); the PGlite row is one run`,
+        'ratios are time(ours) / time(seed complete ingest): at most 1.3× meets the goal',
+        `server rows: medians of ${fullRuns.ours.length} runs each, ours and the baseline in turn, each on a fresh database (ours ${fullRuns.ours.map((ms) => fmt(ms / 1000)).join(' / ')} s; seed ${lcTotals.map((ms) => fmt(ms / 1000)).join(' / ')} s; pairwise ratios ${fullRuns.ours.map((ms, i) => ratio(ms, lcTotals[i]!)).join(' / ')}); the baseline's steps are from its median run; the PGlite row is one run`,
         'PGVectorStore cannot open PGlite (it needs a pg.Pool), so the PGlite row is compared with the server baseline'],
     };
     const reingest = (title: string, ours: Runs, other: Runs, extraRows: string[][] = []): Table => ({
       title,
-      columns: ['run', 'ours (s)', 'PGVectorStore (s)', 'ours faster by'],
+      columns: ['run', 'ours (s)', 'seed (s)', 'ours faster by'],
       rows: [
         ['whole folder, first time', fmt(ours.ms.full / 1000), fmt(other.ms.full / 1000), ratio(other.ms.full, ours.ms.full)],
         ['unchanged folder again', fmt(ours.ms.unchanged / 1000), fmt(other.ms.unchanged / 1000), ratio(other.ms.unchanged, ours.ms.unchanged)],
@@ -223,7 +257,7 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
         ...extraRows,
       ],
       notes: [
-        "PGVectorStore has no change detection: re-ingesting means deleting the folder's rows and adding every chunk again (with its HNSW index present, as deployed); its times exclude parsing",
+        "the seed recipe has no change detection: re-ingesting means parsing the folder, deleting its rows and adding every chunk again through PGVectorStore (with its HNSW and GIN indexes present, as deployed)",
         'ours skips files whose size and mtime match the last ingest, reads and hashes the rest, then parses the changed pages and embeds and writes only their changed chunks (the edited copy keeps the untouched files\' mtimes)',
       ],
     });
@@ -232,19 +266,19 @@ export async function runIngestSuite(o: { keep: boolean; slowDelayMs: number; em
       name: 'ingest',
       tables: [
         full,
-        ledgerTable('Where ours spends a full ingest (server PostgreSQL, through the parts, each statement timed)', partsLedger, partsMs, `PGVectorStore.addDocuments of the same chunks: ${fmt(lc.ms.full / 1000)} s in this run, embedding included; statement times of the two concurrent writers add up, so shares exceed 100%`),
+        ledgerTable('Where ours spends a full ingest (server PostgreSQL, through the parts, each statement timed)', partsLedger, partsMs, `seed complete ingest of the same folder: ${fmt(lc.ms.full / 1000)} s in this run (PGVectorStore.addDocuments ${fmt(seed.addMs / 1000)} s, embedding included); statement times of the two concurrent writers add up, so shares exceed 100%`),
         reingest('Re-ingest, local embeddings, server PostgreSQL', server, lc, [['(PGlite, ours) unchanged / 1% edited', `${fmt(lite.ms.unchanged / 1000)} / ${fmt(lite.ms.edited / 1000)}`, '–', '–']]),
         reingest(`Re-ingest, slow embedder (OpenAI-compatible fake, +${o.slowDelayMs} ms per request, batchSize ${o.embedBatch}), server PostgreSQL`, slowOurs, slowLc, [
           ['embedding requests, all three runs', String(requests.ours), String(requests.langchain), '–'],
         ]),
-        ledgerTable(`Where ours spends the 1%-edited re-ingest with the slow embedder`, editedLedger, slowOurs.ms.edited, `goal: at least 20× faster than PGVectorStore re-adding the folder (${fmt(slowLc.ms.edited / 1000)} s), i.e. at most ${fmt(slowLc.ms.edited / 20)} ms`),
+        ledgerTable(`Where ours spends the 1%-edited re-ingest with the slow embedder`, editedLedger, slowOurs.ms.edited, `goal: at least 20× faster than the seed recipe re-adding the folder (${fmt(slowLc.ms.edited / 1000)} s), i.e. at most ${fmt(slowLc.ms.edited / 20)} ms`),
       ],
       data: {
         manual: { pages: manual.docs.length, chunks, parseMs: manual.parseMs },
         editedFiles: editedCopy.edited,
         server,
         pglite: lite,
-        langchain: lc,
+        seed: { ...lc, fullRuns: fullRuns.lc },
         breakdown: { totalMs: partsMs, entries: partsLedger.sorted() },
         slow: { delayMs: o.slowDelayMs, batchSize: o.embedBatch, ours: slowOurs, langchain: slowLc, requests, editedBreakdown: editedLedger.sorted() },
       },

@@ -17,7 +17,7 @@ import { runMemorySuite } from './suites/memory.ts';
 import { runStartupSuite } from './suites/startup.ts';
 import { runVectorIndexSuite } from './suites/vectorIndex.ts';
 import { parseSize } from './lib/corpus.ts';
-import type { RetrievalMode } from '../src/retrieval/hybridRetriever.ts';
+import type { BenchMode } from './seedRecipe.ts';
 import type { Measured } from './suites/retrievalReport.ts';
 
 const SUITES = ['ingest', 'retrieval', 'recall', 'vectorindex', 'answer', 'memory', 'startup'] as const;
@@ -92,7 +92,7 @@ const runners: Record<SuiteName, () => Promise<SuiteResult>> = {
       keep: keep || only.includes('recall'),
       queries: Number(values.queries),
       concurrency: values.concurrency.split(',').map(Number),
-      modes: values.modes.split(',') as RetrievalMode[],
+      modes: values.modes.split(',') as BenchMode[],
       earlier,
     }),
   recall: () => runRecallSuite({ sizes, keep, efSearch: values['ef-search'].split(',').map(Number) }),

@@ -16,4 +16,6 @@ if (!fs.existsSync(entry)) {
 }
 const { main } = await import(entry.href);
 const { adapterCommands } = await import('../dist/adapters/cli.js');
-process.exitCode = await main(process.argv.slice(2), undefined, [adapterCommands]);
+// The seed baseline (bench/seedRecipe.ts) is one more `kb eval --mode`, for comparison.
+const { seedRecipe } = await import('../dist/bench/seedRecipe.js');
+process.exitCode = await main(process.argv.slice(2), undefined, [adapterCommands], [seedRecipe]);

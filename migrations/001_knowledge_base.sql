@@ -32,7 +32,7 @@ CREATE TABLE chunks (
   embedding   vector NOT NULL
 );
 CREATE INDEX chunks_document_idx ON chunks (document_id);
--- The HNSW index is partial on the vector's dimension (see src/store/embeddingSpace.ts);
+-- The HNSW index is partial on the vector's dimension (see src/store/vectorIndex.ts);
 -- these statistics tell the planner that the predicate keeps (nearly) every row.
 CREATE STATISTICS chunks_embedding_dims ON (vector_dims(embedding)) FROM chunks;
 CREATE INDEX chunks_collection_idx ON chunks (collection);

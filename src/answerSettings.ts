@@ -8,7 +8,8 @@ import { EXTRACTIVE_CHUNKS } from './answer/extractive.ts';
 import { answerPromptVersion } from './answer/generate.ts';
 import { FOLLOW_UP_CONFIDENCE_FACTOR } from './retrieval/evidence.ts';
 import { defaultRetrievalSettings, type RetrievalSettings } from './retrieval/hybridRetriever.ts';
-import type { EmbeddingSpace } from './store/embeddingSpace.ts';
+import { defaultBm25, type Bm25Params } from './store/postings.ts';
+import type { EmbeddingSpace } from './store/vectorIndex.ts';
 
 /**
  * Every setting that changes an answer, derived from the configuration in one place: the
@@ -18,6 +19,8 @@ import type { EmbeddingSpace } from './store/embeddingSpace.ts';
  */
 export interface AnswerSettings {
   retrieval: RetrievalSettings;
+  /** BM25F's k1, b and heading weight: the lexical index scores with them and computes its stored impacts with them. */
+  bm25: Bm25Params;
   /** MIN_CONFIDENCE, and the share of it a follow-up needs (retrieval/evidence.ts). */
   minConfidence: number;
   followUpConfidenceFactor: number;
@@ -43,8 +46,9 @@ export function answerSettings(config: Config, space: EmbeddingSpace): AnswerSet
       rrfK: config.retrieval.rrfK,
       weightBm25: config.retrieval.weightBm25,
       weightVector: config.retrieval.weightVector,
-      bm25: { ...defaultRetrievalSettings.bm25, postingsPerTerm: config.retrieval.postingsPerTerm },
+      postingsPerTerm: config.retrieval.postingsPerTerm,
     },
+    bm25: defaultBm25,
     minConfidence: config.retrieval.minConfidence,
     followUpConfidenceFactor: FOLLOW_UP_CONFIDENCE_FACTOR,
     answerChunks: ANSWER_CHUNKS,

@@ -8,9 +8,8 @@ import { KbError, isConnectionError } from './errors.ts';
 import { ingest, REMOTE_EMBED_AHEAD, type IngestDeps, type IngestRequest, type IngestSummary } from './ingest/ingest.ts';
 import type { SiteIngestRequest } from './ingest/web/siteIngest.ts';
 import type { Logger } from './logger.ts';
-import { HybridRetriever, type RetrievalMode } from './retrieval/hybridRetriever.ts';
-import { readEmbeddingSpace, type EmbeddingSpace } from './store/embeddingSpace.ts';
-import { upgradeVectorIndex, vectorPrecision } from './store/vectorIndex.ts';
+import { HybridRetriever, type RetrievalMode, type RetrievalRecipe } from './retrieval/hybridRetriever.ts';
+import { readEmbeddingSpace, upgradeVectorIndex, vectorPrecision, type EmbeddingSpace } from './store/vectorIndex.ts';
 import { KnowledgeStore } from './store/knowledgeStore.ts';
 import { AnswerService } from './answer/ask.ts';
 import { checkedFilter, type MetadataFilter } from './store/metadata.ts';
@@ -57,7 +56,7 @@ export interface App {
   /** The admin page's figures. */
   insights: InsightsService;
   /** A retriever over the collections, with an optional metadata filter (keys from METADATA_FILTER_KEYS). */
-  retriever(collections: string[], mode?: RetrievalMode, k?: number, filter?: MetadataFilter): HybridRetriever;
+  retriever(collections: string[], mode?: RetrievalMode | RetrievalRecipe, k?: number, filter?: MetadataFilter): HybridRetriever;
   ingest(req: IngestRequest): Promise<IngestSummary>;
   /** Ingests the pages of a web site (`kb ingest <URL>`), crawled as WEB_* configure. */
   ingestSite(req: SiteIngestRequest): Promise<IngestSummary>;
@@ -99,10 +98,12 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const kv = await createKeyValueStore({ url: config.redis.url, clusterNodes: config.redis.clusterNodes, commandTimeoutMs: config.redis.commandTimeoutMs, logger, prefix: 'kb:v1:' });
   try {
     await migrate(db);
-    const store = new KnowledgeStore(db, { search: config.vectorSearch });
     const provider = await createEmbeddings(config);
     const space = provider.space;
     const settings = answerSettings(config, space);
+    const store = new KnowledgeStore(db, { search: config.vectorSearch, bm25: settings.bm25 });
+    // Changed BM25 parameters recompute the stored impacts now, before anything reads or writes them.
+    if (await store.lexical.ensureParameters()) logger.info({ bm25: settings.bm25 }, 'recomputed the BM25 impacts');
     const embeddings = new EmbeddingCache(provider.embeddings, kv, { modelName: space.model });
     const answerCache = new AnswerCache(kv);
     const memory = new ThreadMemory(kv, { maxTurns: config.limits.threadMaxTurns, maxCharsPerTurn: 2000, ttlSeconds: config.limits.threadTtlS });
@@ -128,7 +129,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
           temperature: 0,
         })
       : undefined;
-    const retriever = (collections: string[], mode: RetrievalMode = 'hybrid', k = 6, filter?: MetadataFilter) => {
+    const retriever = (collections: string[], mode: RetrievalMode | RetrievalRecipe = 'hybrid', k = 6, filter?: MetadataFilter) => {
       if (stored && (stored.model !== space.model || stored.dimension !== space.dimension)) {
         throw new KbError('store/model_mismatch', `The knowledge base was embedded with ${stored.model} but ${space.model} is configured: run \`kb reembed\`.`);
       }
@@ -138,9 +139,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
         dimension: space.dimension,
         collections,
         filter: checkedFilter(filter, config.metadataFilterKeys),
-        mode,
+        ...(typeof mode === 'string' ? { mode, settings: settings.retrieval } : { lexical: mode.lexical(db, store), settings: { ...settings.retrieval, ...mode.settings(k) } }),
         k,
-        settings: settings.retrieval,
         onRetrieved: (s) => metrics.observeRetrieval(s),
       });
     };
@@ -157,7 +157,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     });
     const conversational = new ConversationalAssistant({
       answers,
-      store,
+      store: store.documents,
       feedback,
       answerCache,
       memory,
@@ -216,7 +216,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       ingestSite: async (req) => (await import('./ingest/web/siteIngest.ts')).ingestSite(ingestDeps, config.web, req),
       reembed: () => reembed({ db, embeddings, space, vectorIndex: config.vectorIndex }),
       async ensureSampleKnowledgeBase() {
-        const { documents } = await store.stats();
+        const { documents } = await store.documents.stats();
         if (documents > 0) return undefined;
         logger.info({ folder: config.sampleDir }, 'knowledge base is empty: ingesting the sample notes');
         return app.ingest({ inputs: [config.sampleDir], collection: config.collection });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { COLLECTION_NAME, COLLECTION_NAME_RULE } from './collectionName.ts';
 import { KbError } from './errors.ts';
 import { DEFAULT_EF_SEARCH, DEFAULT_IVFFLAT_PROBES } from './db/database.ts';
-import { defaultBm25 } from './store/knowledgeStore.ts';
+import { DEFAULT_POSTINGS_PER_TERM } from './store/postings.ts';
 import { DEFAULT_CHUNKING, type ChunkOptions } from './ingest/chunker.ts';
 import { projectDir } from './projectDir.ts';
 import { DEFAULT_WEB, type WebSettings } from './ingest/web/settings.ts';
@@ -102,7 +102,7 @@ const schema = z.object({
   RRF_WEIGHT_VECTOR: num(0.8, 0, 10),
   MIN_CONFIDENCE: num(0.56, 0, 1),
   METADATA_FILTER_KEYS: z.preprocess(emptyToUndefined, z.string().regex(/^\s*[a-z0-9][a-z0-9_.-]{0,63}(\s*,\s*[a-z0-9][a-z0-9_.-]{0,63})*\s*$/, 'a comma-separated list of lower-case keys, e.g. language,category').default('language,category')),
-  BM25_POSTINGS_PER_TERM: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(10_000_000).default(defaultBm25.postingsPerTerm)),
+  BM25_POSTINGS_PER_TERM: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).max(10_000_000).default(DEFAULT_POSTINGS_PER_TERM)),
   CHUNK_OVERLAP_CHARS: num(DEFAULT_CHUNKING.overlapChars, 0, DEFAULT_CHUNKING.maxChars / 2),
   WEB_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(16).default(DEFAULT_WEB.concurrency)),
   WEB_DELAY_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(60_000).default(DEFAULT_WEB.delayMs)),

@@ -3,7 +3,7 @@
  * `node bin/tsx.js bench/experiments/hnswBuildParams.ts 100k 16:64,16:200,32:200 [40,100]`
  * (the last argument: the ef_search values to measure)
  *
- * Rebuilds the project's HNSW index (same name and expression, so KnowledgeStore.vector
+ * Rebuilds the project's HNSW index (same name and expression, so VectorSearch.vector
  * uses it) with other m / ef_construction values, measures build time, size and recall@10
  * against exact search for the recall suite's queries, then restores the index the
  * project builds (createVectorIndex).

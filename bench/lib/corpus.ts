@@ -7,9 +7,10 @@ import { loadGloveTable } from '../../src/embeddings/gloveTable.ts';
 import { LocalEmbeddings } from '../../src/embeddings/localEmbeddings.ts';
 import { embeddingText } from '../../src/ingest/ingest.ts';
 import type { LoadedDocument } from '../../src/ingest/sourceFiles.ts';
-import { ensureEmbeddingSpace } from '../../src/store/embeddingSpace.ts';
+import { ensureEmbeddingSpace } from '../../src/store/vectorIndex.ts';
 import { createVectorIndex, vectorPrecision } from '../../src/store/vectorIndex.ts';
-import { KnowledgeStore, type NewDocument } from '../../src/store/knowledgeStore.ts';
+import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
+import type { NewDocument } from '../../src/store/documents.ts';
 import { cacheDir, repoRoot } from './benchConfig.ts';
 import { databaseExists, databaseUrl, openPg, recreateDatabase, relationSizes, type RelationSize } from './databases.ts';
 import { loadManual } from './manual.ts';
@@ -31,32 +32,16 @@ export const sizeLabel = (n: number) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}
 
 /**
  * The schema and the write path the corpus was built with: a kept corpus is rebuilt when
- * the migrations or KnowledgeStore's write code change (read queries may change freely:
- * they do not alter what is stored; a missing marker hashes the whole file, so a renamed
- * function rebuilds rather than reuses).
+ * the migrations or the store's write code change (read queries may change freely: they do
+ * not alter what is stored).
  */
 export async function sourceFingerprint(): Promise<string> {
   const h = createHash('sha256');
   const migrations = path.join(repoRoot, 'migrations');
   for (const f of (await fs.readdir(migrations)).sort()) h.update(f).update(await fs.readFile(path.join(migrations, f)));
-  const store = await fs.readFile(path.join(repoRoot, 'src', 'store', 'knowledgeStore.ts'), 'utf8');
-  // The write path: the module-level write helpers, the BM25 constants the postings' impacts
-  // are computed with, and writeDocuments itself.
-  const slice = (from: string, to: string) => {
-    const start = store.indexOf(from);
-    const end = start < 0 ? -1 : store.indexOf(to, start + from.length);
-    return start < 0 ? store : store.slice(start, end > 0 ? end : undefined);
-  };
-  h.update(slice('export const defaultBm25', '\n'));
-  h.update(slice('async function removeDocuments(', '\n}\n'));
-  h.update(slice('async function removeChunkStatistics(', '\n}\n'));
-  h.update(slice('async function updateDocuments(', '\n}\n'));
-  h.update(slice('const documentColumns', '\n];\n'));
-  h.update(slice('async function writeChunks(', '\n}\n'));
-  h.update(slice('async writeDocuments(', '\n  async '));
-  // And how the vector index is built (createVectorIndex and its parameters).
-  h.update(await fs.readFile(path.join(repoRoot, 'src', 'store', 'embeddingSpace.ts')));
-  h.update(await fs.readFile(path.join(repoRoot, 'src', 'store', 'vectorIndex.ts')));
+  // The write path (documentWrites.ts), the postings and impacts it writes (postings.ts) and
+  // how the vector index is built (vectorIndex.ts).
+  for (const f of ['documentWrites.ts', 'postings.ts', 'vectorIndex.ts']) h.update(await fs.readFile(path.join(repoRoot, 'src', 'store', f)));
   return h.digest('hex').slice(0, 16);
 }
 
@@ -69,7 +54,7 @@ export interface CorpusBuild {
   manualChunks: number;
   embeddingModel: string;
   dimension: number;
-  /** Generating + embedding + KnowledgeStore.writeDocuments (pipelined), ms. */
+  /** Generating + embedding + DocumentStore.writeDocuments (pipelined), ms. */
   loadMs: number;
   indexMs: number;
   vacuumAnalyzeMs: number;
@@ -106,7 +91,7 @@ export async function finishCorpus(db: PgDatabase, loaded: Omit<CorpusBuild, 'in
 /**
  * A corpus of `size` chunks on server PostgreSQL: the real manual (collection 'default')
  * plus generated pages, SCOPED_SHARE of all chunks in collection 'scoped' (for filtered
- * search). Written through KnowledgeStore.writeDocuments, so postings and BM25 statistics
+ * search). Written through DocumentStore.writeDocuments, so postings and BM25 statistics
  * are the project's own; the HNSW index is the project's createVectorIndex. A corpus kept
  * from an earlier run (--keep) is reused when generator and embedding model match.
  */
@@ -168,7 +153,7 @@ export async function ensureCorpus(size: number, log: (s: string) => void): Prom
     const load = await timed(async () => {
       for (let i = 0; i < manual.docs.length; i += BATCH_DOCUMENTS) {
         const batch = manual.docs.slice(i, i + BATCH_DOCUMENTS);
-        await store.writeDocuments('default', embed(batch));
+        await store.documents.writeDocuments('default', embed(batch));
         counts.chunks += batch.reduce((n, d) => n + d.chunks.length, 0);
         counts.documents += batch.length;
       }
@@ -189,8 +174,8 @@ export async function ensureCorpus(size: number, log: (s: string) => void): Prom
         const docs = { scoped: embed(g.scoped), plain: embed(g.plain) };
         await pending;
         pending = (async () => {
-          if (docs.plain.length) await store.writeDocuments('default', docs.plain);
-          if (docs.scoped.length) await store.writeDocuments('scoped', docs.scoped);
+          if (docs.plain.length) await store.documents.writeDocuments('default', docs.plain);
+          if (docs.scoped.length) await store.documents.writeDocuments('scoped', docs.scoped);
         })();
         if (performance.now() - lastLog > 30_000) {
           lastLog = performance.now();

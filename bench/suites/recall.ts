@@ -24,7 +24,7 @@ export interface Probe {
   ms: number;
 }
 
-/** The project's own vector query (KnowledgeStore.vector) on one session with `settings` applied. */
+/** The project's own vector query (VectorSearch.vector) on one session with `settings` applied. */
 export class VectorProbe {
   private sql?: { sql: string; params?: unknown[] };
   constructor(
@@ -48,7 +48,7 @@ export class VectorProbe {
       const t0 = performance.now();
       // The store sets ef_search and probes on each query; those given here go with the query.
       const search = { ...(settings['hnsw.ef_search'] ? { efSearch: Number(settings['hnsw.ef_search']) } : {}), ...(settings['ivfflat.probes'] ? { probes: Number(settings['ivfflat.probes']) } : {}) };
-      const rows = await store.vector(vec, this.dim, scope, k, { search });
+      const rows = await store.vectors.vector(vec, this.dim, scope, k, { search });
       const ms = performance.now() - t0;
       // The vector statement itself (the store may first look up the scope's size).
       this.sql = [...ledger.slowest.values()].find((c) => /embedding/.test(c.sql));
@@ -167,7 +167,7 @@ export async function runRecallSuite(o: { sizes: number[]; keep: boolean; efSear
       data[sizeLabel(size)] = rows;
       settingsBySize[sizeLabel(size)] = project;
       tables.push({
-        title: `HNSW recall against exact search at ${sizeLabel(size)} chunks (KnowledgeStore.vector; ${DEV} dev questions and ${texts.length - DEV} generated sentences as queries)`,
+        title: `HNSW recall against exact search at ${sizeLabel(size)} chunks (VectorSearch.vector; ${DEV} dev questions and ${texts.length - DEV} generated sentences as queries)`,
         columns: ['scope', 'k', 'ef_search', 'iterative scan', 'plan', 'recall@k dev', 'recall@k generated', 'mean returned', 'min returned', 'queries returning k', 'p50 ms', 'exact p50 ms'],
         rows: rows.map((r) => [
           r.scope,

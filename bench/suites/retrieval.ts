@@ -1,8 +1,9 @@
 import type { PgDatabase } from '../../src/db/pgDatabase.ts';
 import { loadGloveTable } from '../../src/embeddings/gloveTable.ts';
 import { LocalEmbeddings } from '../../src/embeddings/localEmbeddings.ts';
-import { HybridRetriever, type RetrievalMode } from '../../src/retrieval/hybridRetriever.ts';
+import { HybridRetriever } from '../../src/retrieval/hybridRetriever.ts';
 import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
+import { seedRecipe, tsRank, type BenchMode } from '../seedRecipe.ts';
 import { cacheDir } from '../lib/benchConfig.ts';
 import { ensureCorpus, sizeLabel, type Corpus } from '../lib/corpus.ts';
 import { dropDatabase, explainAnalyze, openPg } from '../lib/databases.ts';
@@ -23,9 +24,11 @@ interface Context {
   log: (s: string) => void;
 }
 
-const retrieverFor = (c: Context, store: KnowledgeStore, mode: RetrievalMode) => new HybridRetriever({ store, embeddings: c.local, dimension: c.local.dimension, collections: SCOPE, mode, k: 6 });
+const K = 6;
+const retrieverFor = (c: Context, store: KnowledgeStore, mode: BenchMode) =>
+  new HybridRetriever({ store, embeddings: c.local, dimension: c.local.dimension, collections: SCOPE, k: K, ...(mode === 'seed' ? { lexical: seedRecipe.lexical(c.db, store), settings: seedRecipe.settings(K) } : { mode }) });
 
-async function measureMode(c: Context, size: number, mode: RetrievalMode, concurrency: number, total = c.queries): Promise<Measured> {
+async function measureMode(c: Context, size: number, mode: BenchMode, concurrency: number, total = c.queries): Promise<Measured> {
   const r = retrieverFor(c, new KnowledgeStore(c.db), mode);
   const seed = mode === 'seed';
   const run = await runLoad((i) => r.retrieve(c.questions[i % c.questions.length]!), { total, concurrency, budgetMs: seed ? 45_000 : 90_000, minCalls: seed ? 2 * concurrency + 3 : Math.min(total, 40) });
@@ -41,7 +44,7 @@ async function measureMode(c: Context, size: number, mode: RetrievalMode, concur
  * whole table through the OS page cache and, on a corpus larger than that cache, evicts
  * their index pages. So seed is warmed up first and measured after every other mode.
  */
-async function warmUp(c: Context, modes: RetrievalMode[]): Promise<void> {
+async function warmUp(c: Context, modes: BenchMode[]): Promise<void> {
   const store = new KnowledgeStore(c.db);
   for (const mode of [...modes.filter((m) => m === 'seed'), ...modes.filter((m) => m !== 'seed')]) {
     const r = retrieverFor(c, store, mode);
@@ -55,7 +58,7 @@ async function breakdown(c: Context, size: number): Promise<{ table: Table; ledg
   const r = new HybridRetriever({ store: new KnowledgeStore(timedDatabase(c.db, ledger)), embeddings: new TimedEmbeddings(c.local, ledger), dimension: c.local.dimension, collections: SCOPE, mode: 'hybrid', k: 6 });
   for (const q of c.questions) await r.retrieve(q);
   const seedLedger = new TimeLedger();
-  await new KnowledgeStore(timedDatabase(c.db, seedLedger)).tsRank(c.questions[0]!, SCOPE, 40);
+  await tsRank(timedDatabase(c.db, seedLedger), c.questions[0]!, SCOPE, 40);
   const costliest = [...ledger.slowest].sort((a, b) => ledger.entries.get(b[0])!.ms - ledger.entries.get(a[0])!.ms).slice(0, 3);
   const appendix: Array<{ title: string; text: string }> = [];
   for (const [label, call] of [...costliest, ...seedLedger.slowest]) {
@@ -69,7 +72,7 @@ async function breakdown(c: Context, size: number): Promise<{ table: Table; ledg
   return { table, ledger, appendix };
 }
 
-export async function runRetrievalSuite(o: { sizes: number[]; keep: boolean; queries: number; concurrency: number[]; modes: RetrievalMode[]; earlier?: { file: string; measured: Measured[] }; log?: (s: string) => void }): Promise<SuiteResult> {
+export async function runRetrievalSuite(o: { sizes: number[]; keep: boolean; queries: number; concurrency: number[]; modes: BenchMode[]; earlier?: { file: string; measured: Measured[] }; log?: (s: string) => void }): Promise<SuiteResult> {
   const log = o.log ?? ((s: string) => console.log(s));
   const questions = await inDomainQuestions();
   const local = new LocalEmbeddings(await loadGloveTable(cacheDir));

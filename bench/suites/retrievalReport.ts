@@ -1,23 +1,23 @@
-import type { RetrievalMode } from '../../src/retrieval/hybridRetriever.ts';
+import type { BenchMode } from '../seedRecipe.ts';
 import { sizeLabel, type Corpus } from '../lib/corpus.ts';
 import type { Table } from '../lib/report.ts';
 import { fmt, mb, type LatencySummary } from '../lib/stats.ts';
 
 export interface Measured extends LatencySummary {
   size: number;
-  mode: RetrievalMode;
+  mode: BenchMode;
   concurrency: number;
   qps: number;
   errors: number;
 }
 
-const MODES: RetrievalMode[] = ['hybrid', 'bm25', 'vector', 'seed'];
+const MODES: BenchMode[] = ['hybrid', 'bm25', 'vector', 'seed'];
 
 export function buildTable(corpora: Corpus[]): Table {
   const size = (c: Corpus, rel: string) => c.build.sizes.filter((s) => s.relation === rel).reduce((n, s) => n + s.bytes, 0);
   const hnsw = (c: Corpus) => c.build.sizes.filter((s) => s.relation.startsWith('chunks_embedding_hnsw')).reduce((n, s) => n + s.bytes, 0);
   return {
-    title: 'Generated corpora: build time and sizes (KnowledgeStore.writeDocuments, then createVectorIndex, then VACUUM ANALYZE)',
+    title: 'Generated corpora: build time and sizes (DocumentStore.writeDocuments, then createVectorIndex, then VACUUM ANALYZE)',
     columns: ['corpus', 'chunks', 'pages', "'scoped' share", 'load s', 'chunks/s', 'HNSW build s', 'chunks heap+TOAST', 'chunk_terms heap', 'chunk_terms indexes', 'HNSW index'],
     rows: corpora.map((c) => [
       c.name + (c.reused ? ' (kept from an earlier run)' : ''),
@@ -67,7 +67,7 @@ export function extrapolate(current: Measured[], corpora: Corpus[], earlier?: { 
 }
 
 export function goalsTable(measured: Measured[]): Table {
-  const find = (size: number, mode: RetrievalMode) => measured.find((m) => m.size === size && m.mode === mode && m.concurrency === 1);
+  const find = (size: number, mode: BenchMode) => measured.find((m) => m.size === size && m.mode === mode && m.concurrency === 1);
   const rows: string[][] = [];
   const h100 = find(100_000, 'hybrid');
   const s100 = find(100_000, 'seed');

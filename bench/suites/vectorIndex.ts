@@ -35,7 +35,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / (xs.length || 1);
 /**
  * HNSW against IVFFlat on one corpus, side by side: each index is built by the project's
  * createVectorIndex (timed, in a transaction as ingest runs it), then searched at several
- * search-time settings (set per query by KnowledgeStore.vector): recall@10 against exact
+ * search-time settings (set per query by VectorSearch.vector): recall@10 against exact
  * search, the vector statement's p50, and HybridRetriever.retrieve p50/p95 end to end. The
  * guide's defaults are among the rows: HNSW m 16, ef_construction 64; IVFFlat lists 100,
  * probes 10. The corpus is left with the project's default index.

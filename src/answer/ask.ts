@@ -3,7 +3,7 @@ import { KbError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { HybridRetriever, Retrieval, RetrievedChunk } from '../retrieval/hybridRetriever.ts';
 import { meetsThreshold } from '../retrieval/evidence.ts';
-import type { ChunkRow } from '../store/knowledgeStore.ts';
+import type { ChunkRow } from '../store/chunkRows.ts';
 import { renumber, sectionLabel } from './citations.ts';
 import { condenseDeterministic, condenseWithModel } from './condense.ts';
 import { EXTRACTIVE_CHUNKS, extractiveAnswer, wantsOpenings, type ChunkContext } from './extractive.ts';

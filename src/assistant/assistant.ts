@@ -1,7 +1,7 @@
 import type { AnswerService } from '../answer/ask.ts';
 import { validateQuestion } from '../answer/ask.ts';
 import type { Answer } from '../answer/types.ts';
-import type { AnswerCache } from '../cache/answerCache.ts';
+import type { AnswerCache, CurrentHashes } from '../cache/answerCache.ts';
 import type { KeyValueStore } from '../cache/keyValueStore.ts';
 import { MemoryStore } from '../cache/memoryStore.ts';
 import { singleFlight } from '../cache/singleFlight.ts';
@@ -10,12 +10,12 @@ import type { ThreadMemory } from '../cache/threadMemory.ts';
 import { KbError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { FeedbackStore } from '../store/feedbackStore.ts';
-import type { KnowledgeStore } from '../store/knowledgeStore.ts';
 import type { AskRequest, Assistant, FeedbackRecord } from './types.ts';
 
 export interface AssistantDeps {
   answers: AnswerService;
-  store: KnowledgeStore;
+  /** The stored documents' content hashes, which tell whether a cached answer's sources changed (DocumentStore). */
+  store: { currentHashes: CurrentHashes };
   feedback: FeedbackStore;
   answerCache: AnswerCache;
   memory: ThreadMemory;

@@ -5,7 +5,7 @@ import { KbError, toKbError } from '../errors.ts';
 import { createLogger, exitOnCrash, redactText, registerSecrets, type Logger } from '../logger.ts';
 import type { App } from '../app.ts';
 import { randomUUID } from 'node:crypto';
-import type { Retrieval, RetrievalMode } from '../retrieval/hybridRetriever.ts';
+import type { Retrieval, RetrievalMode, RetrievalRecipe } from '../retrieval/hybridRetriever.ts';
 import { registerIngest } from './ingestCommand.ts';
 import { renderAnswer, renderEvalDetail, renderExplain } from './render.ts';
 import { parseKeyValues } from '../store/metadata.ts';
@@ -55,7 +55,7 @@ export async function withApp<T>(fn: (app: App) => Promise<T>, opts: { sample?: 
 /** Adds commands defined outside the core (adapters/cli.ts adds `serve` and `discord`). */
 export type CommandExtension = (program: Command, io: Io) => void;
 
-function buildProgram(io: Io, extensions: CommandExtension[]): Command {
+function buildProgram(io: Io, extensions: CommandExtension[], recipes: RetrievalRecipe[]): Command {
   const program = new Command('kb').description('Ask a database-engineering knowledge base; answers cite their sources.').exitOverride().showHelpAfterError();
   program.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
@@ -118,14 +118,14 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
     .command('eval')
     .description('Measure retrieval (and with --answers, answer) quality on a JSONL question set')
     .requiredOption('--questions <file>', 'JSONL: {"question": "...", "sources": ["file.html"], "facts": ["regex"]}')
-    .addOption(new Option('--mode <mode>', 'retrieval mode').choices(['hybrid', 'bm25', 'vector', 'seed']).default('hybrid'))
+    .addOption(new Option('--mode <mode>', 'retrieval mode').choices(['hybrid', 'bm25', 'vector', ...recipes.map((r) => r.name)]).default('hybrid'))
     .option('--k <n>', 'cut-off for hits', '10')
     .option('--collection <names>', 'comma-separated collections to search')
     .option('--answers', 'also answer every question through the full answer path and score the answers against their facts', false)
     .option('--filter <key=value>', 'only documents with this metadata (repeatable: all must match)', repeated, [])
     .option('--json', 'print one JSON object', false)
     .option('--verbose', 'print each question’s rank (and with --answers, its answer)', false)
-    .action(async (o: { questions: string; mode: RetrievalMode; k: string; collection?: string; filter: string[]; answers: boolean; json: boolean; verbose: boolean }) => {
+    .action(async (o: { questions: string; mode: string; k: string; collection?: string; filter: string[]; answers: boolean; json: boolean; verbose: boolean }) => {
       const filter = filterOption(o.filter);
       const collections = collectionsOption(o.collection);
       const k = Number(o.k);
@@ -134,7 +134,7 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
       const questions = await readQuestions(o.questions);
       await withApp(async (app) => {
         const scope = collections ?? [app.config.collection];
-        const retriever = app.retriever(scope, o.mode, Math.max(k, 10) * 2, filter);
+        const retriever = app.retriever(scope, recipes.find((r) => r.name === o.mode) ?? (o.mode as RetrievalMode), Math.max(k, 10) * 2, filter);
         const answerer = o.answers
           ? { full: true, answer: (question: string) => app.assistant.answer({ question, user: 'cli:eval', scope, filter, evaluation: true }) }
           : { full: false, answer: (question: string, retrieval: Retrieval) => app.answers.compose(question, retrieval, scope) };
@@ -179,11 +179,14 @@ function buildProgram(io: Io, extensions: CommandExtension[]): Command {
   return program;
 }
 
-/** Runs the CLI; returns the exit code. Errors print one line, never a stack trace. */
-export async function main(argv: string[], io: Io = defaultIo, extensions: CommandExtension[] = []): Promise<number> {
+/**
+ * Runs the CLI; returns the exit code. Errors print one line, never a stack trace. `recipes`
+ * are further `kb eval --mode` choices (bin/kb.js passes the seed baseline from bench/).
+ */
+export async function main(argv: string[], io: Io = defaultIo, extensions: CommandExtension[] = [], recipes: RetrievalRecipe[] = []): Promise<number> {
   // A crash is logged (redacted) at any LOG_LEVEL, not printed raw by Node.
   exitOnCrash(createLogger({ level: 'fatal' }));
-  const program = buildProgram(io, extensions);
+  const program = buildProgram(io, extensions, recipes);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -42,7 +42,7 @@ export function runMaintenance<T>(db: Database, fn: (q: Session) => Promise<T>, 
  * ef_construction by size, see hnswEfConstruction) this gives recall@10 of about 0.96
  * against exact search at 100k chunks and 0.997 on the manual alone (BENCHMARKS.md).
  * Filtered searches keep walking (HNSW) or probing (IVFFlat) until they have enough rows
- * (pgvector 0.8 iterative scans, relaxed order). KnowledgeStore.vector sets ef_search and
+ * (pgvector 0.8 iterative scans, relaxed order). VectorSearch.vector sets ef_search and
  * ivfflat.probes again on each query; these are the connections' defaults.
  */
 export const DEFAULT_EF_SEARCH = 300;

@@ -1,7 +1,7 @@
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import type { Config } from '../config.ts';
 import { KbError } from '../errors.ts';
-import type { EmbeddingSpace } from '../store/embeddingSpace.ts';
+import type { EmbeddingSpace } from '../store/vectorIndex.ts';
 import { GLOVE_DIMENSION, loadGloveTable } from './gloveTable.ts';
 import { LazyEmbeddings } from './lazyEmbeddings.ts';
 import { LOCAL_SPACE, LocalEmbeddings } from './localEmbeddings.ts';

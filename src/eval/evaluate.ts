@@ -2,14 +2,15 @@ import fs from 'node:fs/promises';
 import { z } from 'zod';
 import type { Answer } from '../answer/types.ts';
 import { KbError } from '../errors.ts';
-import type { HybridRetriever, Retrieval, RetrievalMode } from '../retrieval/hybridRetriever.ts';
+import type { HybridRetriever, Retrieval } from '../retrieval/hybridRetriever.ts';
 import { compileFacts, statesFact } from './facts.ts';
 
 const line = z.object({ question: z.string().min(1), sources: z.array(z.string()), facts: z.array(z.string()).optional() });
 export type EvalQuestion = z.infer<typeof line> & { factPatterns?: RegExp[] };
 
 export interface EvalReport {
-  mode: RetrievalMode;
+  /** The retrieval mode, or the name of the recipe measured (RetrievalRecipe). */
+  mode: string;
   questions: number;
   hit_at_1: number;
   hit_at_5: number;
@@ -93,7 +94,7 @@ export async function evaluate(
   questions: EvalQuestion[],
   retriever: HybridRetriever,
   answerer: EvalAnswerer,
-  mode: RetrievalMode,
+  mode: string,
   k: number,
   onDetail?: (d: EvalDetail) => void,
 ): Promise<EvalReport & Partial<AnswerReport>> {

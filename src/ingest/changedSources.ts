@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import { KbError } from '../errors.ts';
-import type { SourceStat, StoredDocument } from '../store/knowledgeStore.ts';
+import type { SourceStat, StoredDocument } from '../store/documents.ts';
 import { parsePdfSource, processingVersion, readSource, type SkippedSource, type SourceFile, type SourceText } from './sourceFiles.ts';
 
 /** Files read and hashed at once: enough to keep the disk and the hashing busy. */

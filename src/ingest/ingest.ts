@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { StoredDocument } from '../store/knowledgeStore.ts';
-import { ensureEmbeddingSpace } from '../store/embeddingSpace.ts';
+import type { StoredDocument } from '../store/documents.ts';
+import { ensureEmbeddingSpace } from '../store/vectorIndex.ts';
 import { findChangedSources } from './changedSources.ts';
 import { listSourceFiles, parseSource, type SkippedSource, type SourceFile } from './sourceFiles.ts';
 import { DEFAULT_CHUNKING } from './chunker.ts';
@@ -55,13 +55,13 @@ export interface IngestSummary {
 export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<IngestSummary> {
   const started = performance.now();
   const files = await listSourceFiles(req.inputs);
-  const stored = await deps.store.documentStates(req.collection);
+  const stored = await deps.store.documents.documentStates(req.collection);
   const chunking = deps.chunking ?? DEFAULT_CHUNKING;
   const meta = req.meta && Object.keys(req.meta).length ? req.meta : undefined;
   const { changed: pending, unchanged, restat, skipped } = await findChangedSources(files, stored, { rehash: req.rehash, version: ingestVersion(chunking, meta) });
 
   await ensureEmbeddingSpace(deps.db, deps.space);
-  if (restat.length) await deps.store.recordSourceStats(req.collection, restat);
+  if (restat.length) await deps.store.documents.recordSourceStats(req.collection, restat);
   const toRemove = req.prune ? pruneCandidates(req.inputs, files, stored) : [];
   checkPrune(req.collection, stored, toRemove, req.force, `none of their files is left under ${req.inputs.join(', ')}`);
   const base = req.baseUrl ? (req.baseUrl.endsWith('/') ? req.baseUrl : req.baseUrl + '/') : undefined;
@@ -75,7 +75,7 @@ export async function ingest(deps: IngestDeps, req: IngestRequest): Promise<Inge
     pending: pending.map((s) => ({ source: s.file.source, contentHash: s.contentHash, stat: s.stat, url: base ? new URL(s.file.source, base).href : undefined, load: (chunking) => parseSource(s, chunking) })),
   });
   // Skipped files are listed too: a prune must not take a document whose file is still there.
-  await deps.store.recordFilePaths(req.collection, files.filter((f) => stored.get(f.source)?.filePath !== f.absPath).map((f) => ({ source: f.source, filePath: f.absPath })));
+  await deps.store.documents.recordFilePaths(req.collection, files.filter((f) => stored.get(f.source)?.filePath !== f.absPath).map((f) => ({ source: f.source, filePath: f.absPath })));
   return { collection: req.collection, ...result, unchanged, skipped, seconds: (performance.now() - started) / 1000 };
 }
 

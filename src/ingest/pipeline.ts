@@ -3,9 +3,9 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { runMaintenance, type Database } from '../db/database.ts';
 import { KbError } from '../errors.ts';
-import { chunkDigest, type KnowledgeStore, type NewChunk, type NewDocument, type SourceStat, type StoredChunks, type StoredDocument } from '../store/knowledgeStore.ts';
-import type { EmbeddingSpace } from '../store/embeddingSpace.ts';
-import { builtVectorIndex, createVectorIndex, vectorIndexName, vectorPrecision, type VectorIndexOptions } from '../store/vectorIndex.ts';
+import { chunkDigest, type NewChunk, type NewDocument, type SourceStat, type StoredChunks, type StoredDocument } from '../store/documents.ts';
+import type { KnowledgeStore } from '../store/knowledgeStore.ts';
+import { builtVectorIndex, createVectorIndex, vectorIndexName, vectorPrecision, type EmbeddingSpace, type VectorIndexOptions } from '../store/vectorIndex.ts';
 import { processingVersion, type LoadedDocument } from './sourceFiles.ts';
 import { DEFAULT_CHUNKING, type ChunkOptions } from './chunker.ts';
 import { filterKey, type Metadata } from '../store/metadata.ts';
@@ -13,7 +13,8 @@ import type { Chunk } from './types.ts';
 
 export interface IngestDeps {
   db: Database;
-  store: KnowledgeStore;
+  /** The parts of the store ingest writes: documents and the lexical index's statistics. */
+  store: Pick<KnowledgeStore, 'documents' | 'lexical'>;
   embeddings: EmbeddingsInterface;
   space: EmbeddingSpace;
   /** Called after documents were replaced or removed (answer-cache invalidation). */
@@ -123,7 +124,7 @@ export async function writeChanges(deps: IngestDeps, plan: WritePlan): Promise<W
     }
     // An edited document keeps the chunks it did not change: only the others are embedded.
     const edited = parsed.filter((d) => stored.has(d.source)).map((d) => d.source);
-    const before = edited.length ? await deps.store.storedChunks(collection, edited) : new Map<string, StoredChunks>();
+    const before = edited.length ? await deps.store.documents.storedChunks(collection, edited) : new Map<string, StoredChunks>();
     const reuse = parsed.map((d) => matchStoredChunks(d.title, d.chunks, before.get(d.source)));
     const fresh = parsed.flatMap((d, i) => d.chunks.filter((_c, j) => reuse[i]![j] === undefined).map((c) => embeddingText(d.title, c.heading, c.content)));
     const vectors = fresh.length ? await deps.embeddings.embedDocuments(fresh) : [];
@@ -180,7 +181,7 @@ export async function writeChanges(deps: IngestDeps, plan: WritePlan): Promise<W
     }
     if (failure) break;
     prepareAhead();
-    const write = deps.store.writeDocuments(collection, docs).then(
+    const write = deps.store.documents.writeDocuments(collection, docs).then(
       () => {
         chunks += docs.reduce((n, d) => n + d.chunks.length, 0);
         written += docs.length;
@@ -199,7 +200,7 @@ export async function writeChanges(deps: IngestDeps, plan: WritePlan): Promise<W
     await Promise.allSettled(prepared);
     throw failure.error;
   }
-  if (plan.remove.length) await deps.store.removeDocuments(collection, plan.remove);
+  if (plan.remove.length) await deps.store.documents.removeDocuments(collection, plan.remove);
   const replaced = pending.filter((d) => stored.has(d.source)).map((d) => d.source);
   const touched = [...replaced, ...plan.remove];
   if (touched.length) await deps.onDocumentsChanged?.(touched.map((source) => ({ collection, source })));
@@ -214,7 +215,7 @@ export async function writeChanges(deps: IngestDeps, plan: WritePlan): Promise<W
     const before = [...stored.values()].reduce((n, d) => n + d.chunkCount, 0);
     // Chunks deleted plus chunks written; a reused chunk was neither.
     const rewritten = touched.reduce((n, s) => n + stored.get(s)!.chunkCount, 0) + chunks - 2 * reused;
-    if (!before || rewritten >= ANALYZE_SHARE * before) await deps.store.refreshStatistics();
+    if (!before || rewritten >= ANALYZE_SHARE * before) await deps.store.lexical.refreshStatistics();
   }
   return { added: pending.length - replaced.length, changed: replaced.length, removed: plan.remove.length, chunks, embedded, reused };
 }

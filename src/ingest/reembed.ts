@@ -1,8 +1,7 @@
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { runMaintenance, type Database } from '../db/database.ts';
-import { readEmbeddingSpace, type EmbeddingSpace } from '../store/embeddingSpace.ts';
-import { checkedDimension, createVectorIndex, dropVectorIndexes, vectorPrecision, type VectorIndexOptions } from '../store/vectorIndex.ts';
-import { toVectorLiteral } from '../store/knowledgeStore.ts';
+import { checkedDimension, createVectorIndex, EMBEDDING_SPACE_LOCK, readEmbeddingSpace, replaceEmbeddingSpace, vectorPrecision, type EmbeddingSpace, type VectorIndexOptions } from '../store/vectorIndex.ts';
+import { toVectorLiteral } from '../store/vectorSearch.ts';
 import { embeddingText } from './ingest.ts';
 
 /**
@@ -14,13 +13,8 @@ export async function reembed(deps: { db: Database; embeddings: EmbeddingsInterf
   const { db, embeddings, space } = deps;
   const dim = checkedDimension(space.dimension);
   return runMaintenance(db, async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(724111002)');
-    const current = await readEmbeddingSpace(tx);
-    if (current) await dropVectorIndexes(tx, current.dimension);
-    await tx.query(
-      "INSERT INTO kb_settings (key, value) VALUES ('embedding_model', $1), ('embedding_dimension', $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-      [space.model, String(dim)],
-    );
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [EMBEDDING_SPACE_LOCK]);
+    await replaceEmbeddingSpace(tx, await readEmbeddingSpace(tx), { model: space.model, dimension: dim });
     let lastId = '0';
     let total = 0;
     for (;;) {

@@ -1,4 +1,4 @@
-import type { QueryTerm } from '../store/knowledgeStore.ts';
+import type { QueryTerm } from '../store/bm25Statement.ts';
 import type { RetrievedChunk } from './types.ts';
 
 export interface EvidenceOptions {
@@ -25,9 +25,9 @@ export function meetsThreshold(confidence: number, minConfidence: number, follow
 
 /**
  * How well the retrieved evidence covers the question, from 0 to 1: the IDF-weighted
- * share of the question's terms (`queryTerms`, from KnowledgeStore.queryTerms) found
+ * share of the question's terms (`queryTerms`, from LexicalIndex.queryTerms) found
  * together in one of the top chunks (each row lists the query terms it contains, see
- * KnowledgeStore.chunks). A term the knowledge base has never seen counts with the highest
+ * DocumentStore.chunks). A term the knowledge base has never seen counts with the highest
  * possible IDF, so a question about lasagna matched only on "good" scores low. Rank fusion
  * scores cannot tell a strong match from the least-bad one; this can.
  */

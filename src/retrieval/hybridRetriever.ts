@@ -1,7 +1,11 @@
 import { BaseRetriever, type BaseRetrieverInput } from '@langchain/core/retrievers';
 import { Document } from '@langchain/core/documents';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
-import { defaultBm25, type Bm25Params, type ChunkRow, type KnowledgeStore, type QueryTerm, type RankedChunk } from '../store/knowledgeStore.ts';
+import type { QueryTerm } from '../store/bm25Statement.ts';
+import type { ChunkRow, RankedChunk } from '../store/chunkRows.ts';
+import type { Database } from '../db/database.ts';
+import type { KnowledgeStore } from '../store/knowledgeStore.ts';
+import { DEFAULT_POSTINGS_PER_TERM } from '../store/postings.ts';
 import { limitPerDocument, reciprocalRankFusion } from './rrf.ts';
 import { scoreEvidence } from './evidence.ts';
 import type { Retrieval, RetrievedChunk } from './types.ts';
@@ -9,7 +13,7 @@ import type { MetadataFilter } from '../store/metadata.ts';
 
 export type { Retrieval, RetrievedChunk } from './types.ts';
 
-export type RetrievalMode = 'hybrid' | 'bm25' | 'vector' | 'seed';
+export type RetrievalMode = 'hybrid' | 'bm25' | 'vector';
 
 export interface RetrievalSettings {
   rrfK: number;
@@ -18,23 +22,47 @@ export interface RetrievalSettings {
   /** Candidates taken from each list before fusion. */
   candidates: number;
   perDocument: number;
-  bm25: Bm25Params;
+  /** BM25 postings read per query term and collection (BM25_POSTINGS_PER_TERM). */
+  postingsPerTerm: number;
   /** Pseudo-relevance feedback: terms taken from the top BM25 chunks (0 turns it off). */
   feedbackTerms: number;
   feedbackDocs: number;
   feedbackWeight: number;
 }
 
-export const defaultRetrievalSettings: RetrievalSettings = { rrfK: 60, weightBm25: 1, weightVector: 0.8, candidates: 40, perDocument: 2, bm25: defaultBm25, feedbackTerms: 5, feedbackDocs: 3, feedbackWeight: 0.3 };
+export const defaultRetrievalSettings: RetrievalSettings = { rrfK: 60, weightBm25: 1, weightVector: 0.8, candidates: 40, perDocument: 2, postingsPerTerm: DEFAULT_POSTINGS_PER_TERM, feedbackTerms: 5, feedbackDocs: 3, feedbackWeight: 0.3 };
+
+/**
+ * A lexical list in place of BM25: the `k` best chunks of the collections with their rows, and
+ * the query terms' statistics (a baseline recipe's, see RetrievalRecipe).
+ */
+export interface LexicalSearch {
+  search(query: string, collections: string[], k: number, filter?: MetadataFilter): Promise<{ hits: RankedChunk[]; queryTerms: QueryTerm[] }>;
+}
+
+/**
+ * Another recipe to measure against (`kb eval --mode <name>`): its lexical list, fused with
+ * the same vector search by its own settings. The project's own modes need none; the seed
+ * recipe's baseline lives in bench/seedRecipe.ts.
+ */
+export interface RetrievalRecipe {
+  name: string;
+  /** Its lexical list over the knowledge base (`db` for its own statements, `store` for query-term statistics). */
+  lexical(db: Database, store: KnowledgeStore): LexicalSearch;
+  /** Its fusion settings for a final list of `k` chunks. */
+  settings(k: number): Partial<RetrievalSettings>;
+}
 
 export interface HybridRetrieverInput extends BaseRetrieverInput {
-  store: KnowledgeStore;
+  store: Pick<KnowledgeStore, 'lexical' | 'vectors'>;
   embeddings: EmbeddingsInterface;
   dimension: number;
   collections: string[];
   /** Only chunks of documents whose metadata contains every pair (keys checked by the caller against the allow-list). */
   filter?: MetadataFilter;
   mode?: RetrievalMode;
+  /** The lexical list, when it is not the lexical index's BM25 (a RetrievalRecipe's). */
+  lexical?: LexicalSearch;
   k?: number;
   settings?: Partial<RetrievalSettings>;
   /** Called with the time each retrieval took (for the latency metric). */
@@ -44,8 +72,7 @@ export interface HybridRetrieverInput extends BaseRetrieverInput {
 /**
  * Hybrid retrieval in PostgreSQL: BM25 over stored postings and pgvector HNSW cosine
  * search, fused by reciprocal rank fusion keyed by chunk id, at most `perDocument`
- * chunks per document. `seed` reproduces the common baseline recipe (plainto_tsquery +
- * ts_rank fused with vector search) for comparison.
+ * chunks per document. `bm25` and `vector` modes use one list alone, for comparison.
  */
 export class HybridRetriever extends BaseRetriever {
   override lc_namespace = ['kb', 'retrievers'];
@@ -53,7 +80,8 @@ export class HybridRetriever extends BaseRetriever {
     return 'HybridRetriever';
   }
 
-  private readonly store: KnowledgeStore;
+  private readonly store: Pick<KnowledgeStore, 'lexical' | 'vectors'>;
+  private readonly lexicalSearch?: LexicalSearch;
   private readonly embeddings: EmbeddingsInterface;
   private readonly dimension: number;
   readonly collections: string[];
@@ -71,6 +99,7 @@ export class HybridRetriever extends BaseRetriever {
     this.collections = input.collections;
     this.filter = input.filter;
     this.mode = input.mode ?? 'hybrid';
+    this.lexicalSearch = input.lexical;
     this.k = input.k ?? 6;
     this.settings = { ...defaultRetrievalSettings, ...input.settings };
     this.onRetrieved = input.onRetrieved;
@@ -78,13 +107,11 @@ export class HybridRetriever extends BaseRetriever {
 
   /** The lexical list with its rows, and the query terms' statistics. */
   private lexical(query: string, cols: string[], candidates: number): Promise<{ hits: RankedChunk[]; queryTerms: QueryTerm[] }> {
-    if (this.mode === 'seed') {
-      return Promise.all([this.store.tsRank(query, cols, candidates, { rows: true, filter: this.filter }), this.store.queryTerms(query, cols)]).then(([hits, queryTerms]) => ({ hits, queryTerms }));
-    }
-    const { feedbackTerms, feedbackDocs, feedbackWeight } = this.settings;
+    if (this.lexicalSearch) return this.lexicalSearch.search(query, cols, candidates, this.filter);
+    const { feedbackTerms, feedbackDocs, feedbackWeight, postingsPerTerm } = this.settings;
     // Feedback is part of the hybrid recipe; `bm25` mode stays plain BM25 for comparison.
     const feedback = this.mode === 'hybrid' ? { terms: feedbackTerms, chunks: feedbackDocs, weight: feedbackWeight } : undefined;
-    return this.store.bm25WithRows(query, cols, candidates, this.settings.bm25, feedback, this.filter);
+    return this.store.lexical.bm25WithRows(query, cols, candidates, { postingsPerTerm, feedback, filter: this.filter });
   }
 
   override async _getRelevantDocuments(query: string): Promise<Document[]> {
@@ -114,24 +141,22 @@ export class HybridRetriever extends BaseRetriever {
 
   async retrieve(query: string, options: { followUp?: boolean } = {}): Promise<Retrieval> {
     const started = performance.now();
-    const { rrfK } = this.settings;
-    // The seed recipe takes the final k from each list, as the guide it reproduces does.
-    const candidates = this.mode === 'seed' ? this.k : this.settings.candidates;
+    const { rrfK, candidates } = this.settings;
     const cols = this.collections;
     const useLexical = this.mode !== 'vector';
     const useVector = this.mode !== 'bm25';
     // The lexical and the vector list run together, each bringing its chunks' rows; the
     // lexical statement also brings the query terms' statistics (for the evidence score).
     const [{ hits: lexical, queryTerms }, vector] = await Promise.all([
-      useLexical ? this.lexical(query, cols, candidates) : this.store.queryTerms(query, cols).then((queryTerms) => ({ hits: [], queryTerms })),
-      useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vector(v, this.dimension, cols, candidates, { rowsFor: query, filter: this.filter })) : Promise.resolve([]),
+      useLexical ? this.lexical(query, cols, candidates) : this.store.lexical.queryTerms(query, cols).then((queryTerms) => ({ hits: [], queryTerms })),
+      useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vectors.vector(v, this.dimension, cols, candidates, { rowsFor: query, filter: this.filter })) : Promise.resolve([]),
     ]);
     const rows = new Map<string, ChunkRow>();
     for (const x of [...lexical, ...vector]) if (x.row) rows.set(x.id, x.row);
     const fused = reciprocalRankFusion(
       [
-        { ids: lexical.map((x) => x.id), weight: this.mode === 'seed' ? 1 : this.settings.weightBm25 },
-        { ids: vector.map((x) => x.id), weight: this.mode === 'seed' ? 1 : this.settings.weightVector },
+        { ids: lexical.map((x) => x.id), weight: this.settings.weightBm25 },
+        { ids: vector.map((x) => x.id), weight: this.settings.weightVector },
       ],
       rrfK,
     );
@@ -140,7 +165,7 @@ export class HybridRetriever extends BaseRetriever {
     const all: RetrievedChunk[] = fused
       .filter((f) => rows.has(f.id))
       .map((f) => ({ chunk: rows.get(f.id)!, fusedScore: f.score, bm25Rank: f.ranks[0], vectorRank: f.ranks[1], bm25Score: lexScore.get(f.id), cosine: cosine.get(f.id) }));
-    const chunks = this.mode === 'seed' ? all.slice(0, this.k) : limitPerDocument(all, (c) => c.chunk.document_id, this.settings.perDocument, this.k);
+    const chunks = limitPerDocument(all, (c) => c.chunk.document_id, this.settings.perDocument, this.k);
     const confidence = scoreEvidence(queryTerms, chunks, { topCosine: useVector ? (vector[0]?.score ?? 0) : undefined, followUp: options.followUp });
     this.onRetrieved?.((performance.now() - started) / 1000);
     return { chunks, confidence, queryTerms };

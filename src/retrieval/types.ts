@@ -1,4 +1,5 @@
-import type { ChunkRow, QueryTerm } from '../store/knowledgeStore.ts';
+import type { QueryTerm } from '../store/bm25Statement.ts';
+import type { ChunkRow } from '../store/chunkRows.ts';
 
 export interface RetrievedChunk {
   chunk: ChunkRow;

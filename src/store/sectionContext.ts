@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.ts';
-import { rowColumns, type ChunkRow } from './knowledgeStore.ts';
+import { rowColumns, type ChunkRow } from './chunkRows.ts';
 
 /** The text of the chunks just before and after a chunk, when they belong to its section. */
 export interface SectionContext {

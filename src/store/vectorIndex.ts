@@ -2,11 +2,17 @@ import { DEFAULT_EF_SEARCH, DEFAULT_IVFFLAT_PROBES, type Database, type Queryabl
 import { KbError } from '../errors.ts';
 
 /**
- * The vector index over chunks.embedding: HNSW (default) or IVFFlat, an expression index over
- * `embedding::halfvec(<dim>)` on server PostgreSQL and `embedding::vector(<dim>)` on PGlite
- * (see embeddingSpace.ts), partial on the recorded dimension. Its build parameters are the
- * index's own storage options (pg_class.reloptions, always written explicitly), so the index
- * records what it was built with and nothing else has to remember it.
+ * The vector index: which embedding model the stored vectors come from (the embedding space,
+ * recorded in kb_settings; the store never mixes models), and the index over chunks.embedding,
+ * HNSW (default) or IVFFlat. The index is an expression index over `embedding::halfvec(<dim>)`
+ * on server PostgreSQL (half-precision keys make an HNSW graph half the size, so more of it
+ * stays in memory, at the same recall) and over `embedding::vector(<dim>)` on PGlite, whose
+ * WebAssembly build converts half floats in software (HNSW builds ~6× slower). It is partial
+ * on the recorded dimension; the table keeps full-precision vectors for exact distances (see
+ * vectorSearch.ts for the queries). Its build parameters are the index's own storage options
+ * (pg_class.reloptions, always written explicitly), so the index records what it was built
+ * with and nothing else has to remember it. The dimension is validated as an integer in range
+ * before it is written into DDL.
  */
 export type VectorPrecision = 'halfvec' | 'vector';
 export const vectorPrecision = (kind: Database['kind']): VectorPrecision => (kind === 'pglite' ? 'vector' : 'halfvec');
@@ -203,4 +209,49 @@ export async function upgradeVectorIndex(db: Queryable, dimension: number, preci
   const built = r.rows.some((x) => x.found === current) ? await builtVectorIndex(db, current) : undefined;
   if (r.rows.length === 1 && built && !needsRebuild(built, index, precision, 0, true)) return false;
   return createVectorIndex(db, dimension, precision, { index, configuredOnly: true });
+}
+
+/** Advisory lock serialising changes of the embedding space (first ingest, `kb reembed`). */
+export const EMBEDDING_SPACE_LOCK = 724_111_002;
+
+export interface EmbeddingSpace {
+  model: string;
+  dimension: number;
+}
+
+export async function readEmbeddingSpace(db: Queryable): Promise<EmbeddingSpace | undefined> {
+  const r = await db.query<{ key: string; value: string }>("SELECT key, value FROM kb_settings WHERE key IN ('embedding_model', 'embedding_dimension')");
+  const m = new Map(r.rows.map((x) => [x.key, x.value]));
+  const model = m.get('embedding_model');
+  const dim = m.get('embedding_dimension');
+  return model && dim ? { model, dimension: Number(dim) } : undefined;
+}
+
+/** Records the model on first use; refuses a different one unless `replace` (kb reembed). */
+export async function ensureEmbeddingSpace(db: Database, wanted: EmbeddingSpace, replace = false): Promise<void> {
+  const dim = checkedDimension(wanted.dimension);
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [EMBEDDING_SPACE_LOCK]);
+    const current = await readEmbeddingSpace(tx);
+    if (current && current.model === wanted.model && current.dimension === dim) return;
+    if (current && !replace) {
+      throw new KbError(
+        'store/model_mismatch',
+        `The knowledge base was embedded with ${current.model} (${current.dimension} dimensions) but ${wanted.model} (${dim}) is configured: run \`kb reembed\` to switch, or set EMBEDDINGS back.`,
+      );
+    }
+    await replaceEmbeddingSpace(tx, current, { model: wanted.model, dimension: dim });
+  });
+}
+
+/**
+ * Records `space` as the stored vectors' model, dropping the vector indexes of the `current`
+ * one. Run it in a transaction holding EMBEDDING_SPACE_LOCK.
+ */
+export async function replaceEmbeddingSpace(tx: Queryable, current: EmbeddingSpace | undefined, space: EmbeddingSpace): Promise<void> {
+  if (current) await dropVectorIndexes(tx, current.dimension);
+  await tx.query(
+    "INSERT INTO kb_settings (key, value) VALUES ('embedding_model', $1), ('embedding_dimension', $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+    [space.model, String(checkedDimension(space.dimension))],
+  );
 }

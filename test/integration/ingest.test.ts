@@ -5,7 +5,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Database, Session } from '../../src/db/database.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { ingest } from '../../src/ingest/ingest.ts';
-import { KnowledgeStore, type NewDocument } from '../../src/store/knowledgeStore.ts';
+import { DocumentStore } from '../../src/store/documentStore.ts';
+import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
+import { LexicalIndex } from '../../src/store/lexicalIndex.ts';
+import type { NewDocument } from '../../src/store/documents.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
 import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
 
@@ -93,7 +96,7 @@ describe.each(backends)('ingest on %s', (_name, open) => {
     const before = embeddings.texts;
     expect(await ingest(deps(), { inputs: [folder], collection: 'touch' })).toMatchObject({ changed: 0, unchanged: 1, embedded: 0 });
     expect(embeddings.texts).toBe(before);
-    expect((await store.documentStates('touch')).get('a.md')!.sourceStat).toMatchObject({ size: 25, mtimeMs: touched.getTime() });
+    expect((await store.documents.documentStates('touch')).get('a.md')!.sourceStat).toMatchObject({ size: 25, mtimeMs: touched.getTime() });
     // The new mtime was recorded: a same-size edit that keeps it goes unnoticed (unread).
     await fs.writeFile(path.join(folder, 'a.md'), '# Alpha\n\nomega words here');
     await fs.utimes(path.join(folder, 'a.md'), touched, touched);
@@ -122,7 +125,7 @@ describe.each(backends)('ingest on %s', (_name, open) => {
   it('does not trust the mtime of a file modified just before it was read', async () => {
     folder = await writeFolder({ 'fresh.md': '# Fresh\n\nfresh words here' }, new Date());
     await ingest(deps(), { inputs: [folder], collection: 'racy' });
-    expect((await store.documentStates('racy')).get('fresh.md')!.sourceStat).toBeUndefined();
+    expect((await store.documents.documentStates('racy')).get('fresh.md')!.sourceStat).toBeUndefined();
     // So a same-size edit within the same timestamp tick is still caught next time.
     await fs.writeFile(path.join(folder, 'fresh.md'), '# Fresh\n\nfrash words here');
     expect(await ingest(deps(), { inputs: [folder], collection: 'racy' })).toMatchObject({ changed: 1 });
@@ -153,8 +156,8 @@ describe.each(backends)('ingest on %s', (_name, open) => {
     // Everything BM25 reads is what a first ingest of the edited folder writes.
     await ingest(deps(), { inputs: [folder], collection: 'fresh' });
     expect(await indexState('edit')).toEqual(await indexState('fresh'));
-    expect((await store.bm25('wraparound', ['edit'], 5)).length).toBe(1);
-    expect(await store.bm25('goes away', ['edit'], 5)).toEqual([]);
+    expect((await store.lexical.bm25('wraparound', ['edit'], 5)).length).toBe(1);
+    expect(await store.lexical.bm25('goes away', ['edit'], 5)).toEqual([]);
   });
 
   it('refreshes planner statistics after rewriting a fifth of the chunks, not after edits that keep most of them', async () => {
@@ -162,12 +165,15 @@ describe.each(backends)('ingest on %s', (_name, open) => {
     const files = (extra: (i: number) => string) => Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`p${i}.md`, page(i, extra(i))]));
     folder = await writeFolder(files(() => ''));
     let refreshes = 0;
-    const counting = new (class extends KnowledgeStore {
-      override async refreshStatistics() {
-        refreshes++;
-        await super.refreshStatistics();
-      }
-    })(t.db);
+    const counting = {
+      documents: store.documents,
+      lexical: new (class extends LexicalIndex {
+        override async refreshStatistics() {
+          refreshes++;
+          await super.refreshStatistics();
+        }
+      })(t.db),
+    };
     const run = () => ingest({ ...deps(), store: counting }, { inputs: [folder], collection: 'analyze' });
     await run();
     expect(refreshes).toBe(1);
@@ -192,7 +198,7 @@ describe.each(backends)('ingest on %s', (_name, open) => {
   it('refuses, with nothing written, an edit whose kept chunk another ingest removed meanwhile', async () => {
     folder = await writeFolder({ 'a.md': '# A\n\n## One\n\nfirst part\n\n## Two\n\nsecond part\n' });
     await ingest(deps(), { inputs: [folder], collection: 'race' });
-    const stored = await store.storedChunks('race', ['a.md']);
+    const stored = await store.documents.storedChunks('race', ['a.md']);
     const [kept, gone] = stored.get('a.md')!.chunks;
     // Another ingest replaced the chunk this edit meant to keep.
     await t.db.query('DELETE FROM chunk_terms WHERE chunk_id = $1', [gone!.id]);
@@ -207,9 +213,9 @@ describe.each(backends)('ingest on %s', (_name, open) => {
         { ord: 2, heading: 'Three', content: 'third part', embedding: embeddings.embedSync('third part') },
       ],
     };
-    await expect(store.writeDocuments('race', [edit])).rejects.toMatchObject({ code: 'store/concurrent_change' });
+    await expect(store.documents.writeDocuments('race', [edit])).rejects.toMatchObject({ code: 'store/concurrent_change' });
     expect((await documentsOf('race')).map((d) => [d.source, d.chunk_count, Number(d.n)])).toEqual([['a.md', 2, 1]]);
-    expect(await store.bm25('third', ['race'], 5)).toEqual([]);
+    expect(await store.lexical.bm25('third', ['race'], 5)).toEqual([]);
   });
 
   it('with one writer, embeds the next batch while the previous one is written, one write at a time, in order', async () => {
@@ -227,7 +233,7 @@ describe.each(backends)('ingest on %s', (_name, open) => {
     })(32);
     let writes = 0;
     let inFlight = 0;
-    const pipelinedStore = new (class extends KnowledgeStore {
+    const pipelinedDocuments = new (class extends DocumentStore {
       override async writeDocuments(collection: string, docs: NewDocument[], removeSources?: string[]) {
         const n = writes++;
         events.push(`write ${n} (${docs.length} docs from ${docs[0]?.source})`);
@@ -241,7 +247,7 @@ describe.each(backends)('ingest on %s', (_name, open) => {
       }
     })(t.db);
     const progress: Array<[number, number]> = [];
-    const s = await ingest({ db: t.db, store: pipelinedStore, embeddings: tracked, space, writers: 1 }, { inputs: [folder], collection: 'pipe', onProgress: (done, total) => progress.push([done, total]) });
+    const s = await ingest({ db: t.db, store: { documents: pipelinedDocuments, lexical: store.lexical }, embeddings: tracked, space, writers: 1 }, { inputs: [folder], collection: 'pipe', onProgress: (done, total) => progress.push([done, total]) });
     expect(s).toMatchObject({ added: 150, embedded: 150, chunks: 150 });
     expect(events).toEqual([
       'embed 0',
@@ -265,7 +271,7 @@ describe.each(backends)('ingest on %s', (_name, open) => {
     let calls = 0;
     let secondStarted!: () => void;
     const second = new Promise<void>((resolve) => (secondStarted = resolve));
-    const concurrentStore = new (class extends KnowledgeStore {
+    const concurrentDocuments = new (class extends DocumentStore {
       override async writeDocuments(collection: string, docs: NewDocument[], removeSources?: string[]) {
         const n = calls++;
         most = Math.max(most, ++inFlight);
@@ -281,7 +287,7 @@ describe.each(backends)('ingest on %s', (_name, open) => {
       }
     })(t.db);
     const progress: number[] = [];
-    const s = await ingest({ db: t.db, store: concurrentStore, embeddings, space, writers: 2 }, { inputs: [folder], collection: 'two', onProgress: (done) => progress.push(done) });
+    const s = await ingest({ db: t.db, store: { documents: concurrentDocuments, lexical: store.lexical }, embeddings, space, writers: 2 }, { inputs: [folder], collection: 'two', onProgress: (done) => progress.push(done) });
     expect(s).toMatchObject({ added: 300, embedded: 300, chunks: 300 });
     expect(most).toBe(2);
     expect(progress.at(-1)).toBe(300);

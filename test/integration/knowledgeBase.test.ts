@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.ts';
 import { ingest, type IngestRequest } from '../../src/ingest/ingest.ts';
 import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
-import { ensureEmbeddingSpace, readEmbeddingSpace } from '../../src/store/embeddingSpace.ts';
+import { ensureEmbeddingSpace, readEmbeddingSpace } from '../../src/store/vectorIndex.ts';
 import { reembed } from '../../src/ingest/reembed.ts';
 import { HybridRetriever } from '../../src/retrieval/hybridRetriever.ts';
 import { KbError } from '../../src/errors.ts';
@@ -85,8 +85,8 @@ describe.each(backends)('knowledge base on %s', (_name, open) => {
     const kb = await knowledgeBase();
     await fs.writeFile(path.join(kb.folder, 'vacuum.md'), FREEZING);
     expect(await kb.ingest()).toMatchObject({ changed: 1, unchanged: 3 });
-    const hits = await store.bm25('autovacuum reclaims space', [kb.collection], 5);
-    const rows = await store.chunks(hits.map((h) => h.id));
+    const hits = await store.lexical.bm25('autovacuum reclaims space', [kb.collection], 5);
+    const rows = await store.documents.chunks(hits.map((h) => h.id));
     expect([...rows.values()].some((c) => c.source === 'vacuum.md')).toBe(false);
     const drift = await t.db.query<{ n: string }>(
       `SELECT count(*) AS n FROM term_stats ts FULL JOIN (SELECT collection, term, count(*) AS df FROM chunk_terms GROUP BY 1, 2) a
@@ -100,8 +100,8 @@ describe.each(backends)('knowledge base on %s', (_name, open) => {
   it('ranks by true BM25: a rare term outweighs a common one', async () => {
     // "index" is in three documents, "wraparound" only in vacuum.md.
     const kb = await knowledgeBase({ ...docs, 'vacuum.md': FREEZING });
-    const hits = await store.bm25('index wraparound', [kb.collection], 3);
-    const top = (await store.chunks([hits[0]!.id])).get(hits[0]!.id)!;
+    const hits = await store.lexical.bm25('index wraparound', [kb.collection], 3);
+    const top = (await store.documents.chunks([hits[0]!.id])).get(hits[0]!.id)!;
     expect(top.source).toBe('vacuum.md');
   });
 
@@ -110,19 +110,19 @@ describe.each(backends)('knowledge base on %s', (_name, open) => {
     await fs.rm(path.join(kb.folder, 'replication.md'));
     const s = await kb.ingest({ prune: true });
     expect(s.removed).toBe(1);
-    expect((await store.documentStates(kb.collection)).has('replication.md')).toBe(false);
-    expect((await store.documentStates(kb.collection)).size).toBe(3);
+    expect((await store.documents.documentStates(kb.collection)).has('replication.md')).toBe(false);
+    expect((await store.documents.documentStates(kb.collection)).size).toBe(3);
   });
 
   it('refuses a binary or invalid UTF-8 file with one clear error and writes nothing', async () => {
     const kb = await knowledgeBase();
     const bad = await writeFolder({ 'good.md': '# Good\n\nfresh words here', 'bad.txt': Buffer.from([0x66, 0x6f, 0xff, 0xfe, 0x41]) });
     folders.push(bad);
-    const before = await store.stats();
+    const before = await store.documents.stats();
     await expect(ingest(deps(), { inputs: [bad], collection: kb.collection })).rejects.toThrow(/bad\.txt: not valid UTF-8 text/);
     await fs.writeFile(path.join(bad, 'bad.txt'), Buffer.from([0x41, 0x00, 0x42]));
     await expect(ingest(deps(), { inputs: [bad], collection: kb.collection })).rejects.toThrow(/bad\.txt: looks like a binary file/);
-    expect(await store.stats()).toEqual(before);
+    expect(await store.documents.stats()).toEqual(before);
   });
 
   it('keeps collections apart: a scope never sees another collection', async () => {
@@ -139,7 +139,7 @@ describe.each(backends)('knowledge base on %s', (_name, open) => {
     await knowledgeBase();
     const r = await retriever(["a' OR '1'='1"]).retrieve('partial index');
     expect(r.chunks).toEqual([]);
-    expect((await store.stats()).documents).toBeGreaterThan(0);
+    expect((await store.documents.stats()).documents).toBeGreaterThan(0);
   });
 
   it('refuses to mix embedding models silently', async () => {
@@ -158,7 +158,7 @@ describe.each(backends)('knowledge base on %s', (_name, open) => {
       await ingest({ db: own.db, store: ownStore, embeddings, space }, { inputs: [folder], collection: 'docs' });
       const small = new FakeEmbeddings(16);
       const n = await reembed({ db: own.db, embeddings: small, space: { model: 'fake-16', dimension: 16 } });
-      expect(n).toBe((await ownStore.stats()).chunks);
+      expect(n).toBe((await ownStore.documents.stats()).chunks);
       expect(await readEmbeddingSpace(own.db)).toEqual({ model: 'fake-16', dimension: 16 });
       const r = await new HybridRetriever({ store: ownStore, embeddings: small, dimension: 16, collections: ['docs'], mode: 'vector', k: 3 }).retrieve('partial index predicate');
       expect(r.chunks[0]!.chunk.source).toBe('guide/partial.md');

@@ -3,12 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.ts';
 import { ingest } from '../../src/ingest/ingest.ts';
 import { HybridRetriever } from '../../src/retrieval/hybridRetriever.ts';
-import { ensureEmbeddingSpace } from '../../src/store/embeddingSpace.ts';
-import { KnowledgeStore, toVectorLiteral, type NewDocument } from '../../src/store/knowledgeStore.ts';
-import { createVectorIndex, vectorIndexName, vectorPrecision } from '../../src/store/vectorIndex.ts';
+import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
+import type { NewDocument } from '../../src/store/documents.ts';
+import { toVectorLiteral } from '../../src/store/vectorSearch.ts';
+import { createVectorIndex, ensureEmbeddingSpace, vectorIndexName, vectorPrecision } from '../../src/store/vectorIndex.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
 import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
 import { rng } from '../../bench/lib/stats.ts';
+import { seedRecipe } from '../../bench/seedRecipe.ts';
 import { writeFolder } from '../support/reliabilityKit.ts';
 
 const DIM = 32;
@@ -44,9 +46,9 @@ describe.each(backends)('metadata filters on %s', (_name, open) => {
     for (let d = 0; d < 3; d++) {
       docs.push({ source: `de-${d}.md`, title: `Deutsch ${d}`, contentHash: `de${d}`, metadata: { language: 'de', category: 'reference' }, chunks: Array.from({ length: 20 }, (_, ord) => ({ ord, heading: `Teil ${ord}`, content: `vacuum Notizen ${d} ${ord}`, embedding: near(away, 0.6, next) })) });
     }
-    await store.writeDocuments('kb', docs);
+    await store.documents.writeDocuments('kb', docs);
     await t.db.transaction((tx) => createVectorIndex(tx, DIM, vectorPrecision(t.db.kind)));
-    await store.refreshStatistics();
+    await store.lexical.refreshStatistics();
   });
   afterAll(async () => {
     await t?.drop();
@@ -66,12 +68,12 @@ describe.each(backends)('metadata filters on %s', (_name, open) => {
     });
     expect(naive.length).toBeLessThan(K);
     // Selective (60 of 1,560 chunks): an exact scan of the matching chunks.
-    const selective = await store.vector(query, DIM, ['kb'], K, { filter: { language: 'de' } });
+    const selective = await store.vectors.vector(query, DIM, ['kb'], K, { filter: { language: 'de' } });
     // And through the index, as a large filter goes: the iterative scan (and the exact scan behind it).
-    const viaIndex = await store.vector(query, DIM, ['kb'], K, { filter: { language: 'de' }, exactScopeRows: 0 });
+    const viaIndex = await store.vectors.vector(query, DIM, ['kb'], K, { filter: { language: 'de' }, exactScopeRows: 0 });
     for (const hits of [selective, viaIndex]) {
       expect(hits).toHaveLength(K);
-      const rows = await store.chunks(hits.map((h) => h.id));
+      const rows = await store.documents.chunks(hits.map((h) => h.id));
       expect([...rows.values()].every((r) => r.source.startsWith('de-'))).toBe(true);
     }
     expect(viaIndex.map((h) => h.id).sort()).toEqual(selective.map((h) => h.id).sort());
@@ -90,8 +92,9 @@ describe.each(backends)('metadata filters on %s', (_name, open) => {
     expect(howto.chunks.every((c) => Number(c.chunk.source.slice(3, -3)) % 2 === 1)).toBe(true);
     expect((await retriever({ language: 'de', category: 'howto' }).retrieve('vacuum notes')).chunks).toEqual([]);
     expect((await retriever({ language: "en' OR '1'='1" }).retrieve('vacuum notes')).chunks).toEqual([]);
-    for (const mode of ['bm25', 'vector', 'seed'] as const) {
-      const r = await new HybridRetriever({ store, embeddings, dimension: DIM, collections: ['kb'], filter: { language: 'de' }, mode, k: 5 }).retrieve('vacuum notes');
+    const seed = { lexical: seedRecipe.lexical(t.db, store), settings: seedRecipe.settings(5) };
+    for (const mode of [{ mode: 'bm25' }, { mode: 'vector' }, seed] as const) {
+      const r = await new HybridRetriever({ store, embeddings, dimension: DIM, collections: ['kb'], filter: { language: 'de' }, ...mode, k: 5 }).retrieve('vacuum notes');
       expect(r.chunks.length).toBeGreaterThan(0);
       expect(r.chunks.every((c) => c.chunk.source.startsWith('de-'))).toBe(true);
     }

@@ -75,12 +75,12 @@ describe('ingesting PDFs', () => {
       { heading: 'Base backups', anchor: 'page=1', content: 'pg_basebackup copies the whole cluster over a replication connection.', url: 'https://docs.example.com/files/manual.pdf' },
       { heading: 'Point-in-time recovery', anchor: 'page=2', content: 'Replay archived WAL up to a recovery target time.', url: 'https://docs.example.com/files/manual.pdf' },
     ]);
-    const sources = [...(await store.documentStates(collection)).keys()].sort();
+    const sources = [...(await store.documents.documentStates(collection)).keys()].sort();
     expect(sources).toEqual(['manual.pdf', 'notes.md']);
 
     // What an answer cites: the page, as a PDF viewer opens it.
     const row = (await t.db.query<{ id: string }>("SELECT c.id::text AS id FROM chunks c WHERE c.collection = $1 AND c.anchor = 'page=2'", [collection])).rows[0]!;
-    const chunk = (await store.chunks([row.id])).get(row.id)!;
+    const chunk = (await store.documents.chunks([row.id])).get(row.id)!;
     const citation = citationFor({ chunk, score: 1 } as never, 1);
     expect(citation).toMatchObject({ title: 'Backup Manual › Point-in-time recovery', location: 'manual.pdf#page=2', url: 'https://docs.example.com/files/manual.pdf#page=2' });
   });

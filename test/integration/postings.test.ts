@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { migrate } from '../../src/db/migrate.ts';
-import { ensureEmbeddingSpace } from '../../src/store/embeddingSpace.ts';
+import { ensureEmbeddingSpace } from '../../src/store/vectorIndex.ts';
 import { builtEfConstruction, createVectorIndex, hnswEfConstruction, SMALL_INDEX_ROWS, upgradeVectorIndex, vectorIndexName, vectorPrecision } from '../../src/store/vectorIndex.ts';
-import { defaultBm25, KnowledgeStore, type NewDocument } from '../../src/store/knowledgeStore.ts';
+import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
+import type { NewDocument } from '../../src/store/documents.ts';
+import { tsRank } from '../../bench/seedRecipe.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
 import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
 
@@ -24,7 +26,7 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
   let t: TestDatabase;
   let store: KnowledgeStore;
   const sources = async (ids: string[]) => {
-    const rows = await store.chunks(ids);
+    const rows = await store.documents.chunks(ids);
     return ids.map((id) => rows.get(id)!.source);
   };
 
@@ -33,7 +35,7 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
     await migrate(t.db);
     await ensureEmbeddingSpace(t.db, { model: 'fake-32', dimension: 32 });
     store = new KnowledgeStore(t.db);
-    await store.writeDocuments('lamps', [
+    await store.documents.writeDocuments('lamps', [
       // "lantern" everywhere; dense.md has it three times in a short chunk (highest impact).
       doc('long-a.md', `the lantern ${filler} ${filler} ${filler}`),
       doc('long-b.md', `a lantern ${filler} ${filler} zephyr ${filler}`),
@@ -43,7 +45,7 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
       doc('gizmo.md', 'gizmo flux capacitor flux capacitor'),
       doc('resonance.md', 'capacitor flux resonance'),
     ]);
-    await store.writeDocuments('other', [doc('elsewhere.md', 'lantern in another collection')]);
+    await store.documents.writeDocuments('other', [doc('elsewhere.md', 'lantern in another collection')]);
   });
   afterAll(async () => {
     await t?.drop();
@@ -69,26 +71,26 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
   });
 
   it('reads only the best postings of a common term, and rare terms in full', async () => {
-    const all = await store.bm25('lantern', ['lamps'], 10);
+    const all = await store.lexical.bm25('lantern', ['lamps'], 10);
     expect(await sources(all.map((h) => h.id))).toEqual(['dense.md', 'medium.md', 'long-a.md', 'long-b.md']);
-    const one = { ...defaultBm25, postingsPerTerm: 1 };
-    expect(await sources((await store.bm25('lantern', ['lamps'], 10, one)).map((h) => h.id))).toEqual(['dense.md']);
+    const one = { postingsPerTerm: 1 };
+    expect(await sources((await store.lexical.bm25('lantern', ['lamps'], 10, one)).map((h) => h.id))).toEqual(['dense.md']);
     // zephyr has a single posting: long-b.md is found through it, with its lantern share missing.
-    const mixed = await store.bm25('lantern zephyr', ['lamps'], 10, one);
+    const mixed = await store.lexical.bm25('lantern zephyr', ['lamps'], 10, one);
     expect(await sources(mixed.map((h) => h.id))).toEqual(['long-b.md', 'dense.md']);
-    const exact = await store.bm25('lantern zephyr', ['lamps'], 10);
+    const exact = await store.lexical.bm25('lantern zephyr', ['lamps'], 10);
     expect(exact[0]!.score).toBeGreaterThan(mixed[0]!.score);
   });
 
   it('scores each collection of a scope from its own postings', async () => {
-    const hits = await store.bm25('lantern', ['lamps', 'other'], 10, { ...defaultBm25, postingsPerTerm: 1 });
+    const hits = await store.lexical.bm25('lantern', ['lamps', 'other'], 10, { postingsPerTerm: 1 });
     expect((await sources(hits.map((h) => h.id))).sort()).toEqual(['dense.md', 'elsewhere.md']);
   });
 
   it('adds pseudo-relevance feedback terms from the best chunks in the same query', async () => {
-    const plain = await store.bm25('gizmo', ['lamps'], 10);
+    const plain = await store.lexical.bm25('gizmo', ['lamps'], 10);
     expect(await sources(plain.map((h) => h.id))).toEqual(['gizmo.md']);
-    const expanded = await store.bm25('gizmo', ['lamps'], 10, defaultBm25, { chunks: 1, terms: 3, weight: 0.3 });
+    const expanded = await store.lexical.bm25('gizmo', ['lamps'], 10, { feedback: { chunks: 1, terms: 3, weight: 0.3 } });
     // resonance.md shares gizmo.md's flux and capacitor; the headings' common "part" brings the rest in lower.
     expect((await sources(expanded.map((h) => h.id))).slice(0, 2)).toEqual(['gizmo.md', 'resonance.md']);
     expect(expanded[0]!.score).toBeGreaterThan(plain[0]!.score);
@@ -96,25 +98,25 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
 
   it('returns each ranked chunk with its row and the query terms it contains, as chunks() does', async () => {
     const query = 'lantern zephyr';
-    const withRows = await store.bm25WithRows(query, ['lamps'], 10, defaultBm25, { chunks: 1, terms: 3, weight: 0.3 });
-    for (const hits of [withRows.hits, await store.vector(embeddings.embedSync(query), 32, ['lamps'], 3, { rowsFor: query }), await store.tsRank(query, ['lamps'], 3, { rows: true })]) {
+    const withRows = await store.lexical.bm25WithRows(query, ['lamps'], 10, { feedback: { chunks: 1, terms: 3, weight: 0.3 } });
+    for (const hits of [withRows.hits, await store.vectors.vector(embeddings.embedSync(query), 32, ['lamps'], 3, { rowsFor: query }), await tsRank(t.db, query, ['lamps'], 3, { rows: true })]) {
       expect(hits.length).toBeGreaterThan(0);
-      const separate = await store.chunks(
+      const separate = await store.documents.chunks(
         hits.map((h) => h.id),
         query,
       );
       for (const h of hits) expect(h.row).toEqual(separate.get(h.id));
     }
-    expect(withRows.hits.map((h) => h.id)).toEqual((await store.bm25(query, ['lamps'], 10, defaultBm25, { chunks: 1, terms: 3, weight: 0.3 })).map((h) => h.id));
-    expect(withRows.queryTerms).toEqual(await store.queryTerms(query, ['lamps']));
+    expect(withRows.hits.map((h) => h.id)).toEqual((await store.lexical.bm25(query, ['lamps'], 10, { feedback: { chunks: 1, terms: 3, weight: 0.3 } })).map((h) => h.id));
+    expect(withRows.queryTerms).toEqual(await store.lexical.queryTerms(query, ['lamps']));
     expect(withRows.queryTerms.map((t) => [t.term, t.df])).toEqual([
       ['lantern', 4],
       ['zephyr', 1],
     ]);
     expect(withRows.hits.find((h) => h.row!.source === 'long-b.md')!.row!.query_terms).toEqual(['lantern', 'zephyr']);
-    expect((await store.bm25(query, ['lamps'], 10)).every((h) => h.row === undefined)).toBe(true);
+    expect((await store.lexical.bm25(query, ['lamps'], 10)).every((h) => h.row === undefined)).toBe(true);
     // Nothing matches: the statistics still list the terms, as unknown ones.
-    const none = await store.bm25WithRows('quasar nebula', ['lamps'], 10);
+    const none = await store.lexical.bm25WithRows('quasar nebula', ['lamps'], 10);
     expect(none.hits).toEqual([]);
     expect(none.queryTerms.map((t) => [t.term, t.df])).toEqual([
       ['nebula', 0],
@@ -126,19 +128,19 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
     const query = embeddings.embedSync('capacitor resonance');
     const rows = await t.db.query<{ id: string; embedding: string }>("SELECT id::text AS id, embedding::text AS embedding FROM chunks WHERE collection = 'other'");
     expect(rows.rows).toHaveLength(1);
-    const hits = await store.vector(query, 32, ['other'], 5);
+    const hits = await store.vectors.vector(query, 32, ['other'], 5);
     expect(hits.map((h) => h.id)).toEqual([rows.rows[0]!.id]);
     const cosine = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0) / (Math.hypot(...a) * Math.hypot(...b));
     expect(hits[0]!.score).toBeCloseTo(cosine(query, JSON.parse(rows.rows[0]!.embedding) as number[]), 5);
-    const lamps = await store.vector(query, 32, ['lamps'], 3);
+    const lamps = await store.vectors.vector(query, 32, ['lamps'], 3);
     expect(lamps).toHaveLength(3);
     expect(lamps.map((h) => h.score)).toEqual([...lamps.map((h) => h.score)].sort((a, b) => b - a));
   });
 
   it('removes a document with its postings and statistics', async () => {
     // A collection of its own: the others stay as beforeAll wrote them.
-    await store.writeDocuments('removal', [doc('keep-a.md', 'lantern one'), doc('gone.md', 'lantern lantern'), doc('keep-b.md', 'lantern two')]);
-    await store.removeDocuments('removal', ['gone.md']);
+    await store.documents.writeDocuments('removal', [doc('keep-a.md', 'lantern one'), doc('gone.md', 'lantern lantern'), doc('keep-b.md', 'lantern two')]);
+    await store.documents.removeDocuments('removal', ['gone.md']);
     const left = await t.db.query<{ n: string }>("SELECT count(*) AS n FROM chunk_terms WHERE term = 'lantern' AND collection = 'removal'");
     expect(Number(left.rows[0]!.n)).toBe(2);
     const df = await t.db.query<{ df: number }>("SELECT df FROM term_stats WHERE term = 'lantern' AND collection = 'removal'");
@@ -178,7 +180,7 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
     expect(hnswEfConstruction(precision, SMALL_INDEX_ROWS + 1)).toBeGreaterThan(64);
     expect(await oid()).not.toBe(small);
     expect(await builtEfConstruction(t.db, `${name}_rebuild`)).toBeUndefined();
-    const hits = await store.vector(embeddings.embedSync('lantern lantern lantern'), 32, ['lamps', 'other'], 2);
+    const hits = await store.vectors.vector(embeddings.embedSync('lantern lantern lantern'), 32, ['lamps', 'other'], 2);
     expect(hits).toHaveLength(2);
     // A swap interrupted between dropping the old index and renaming the new one is finished.
     await t.db.query(`ALTER INDEX ${name} RENAME TO ${name}_rebuild`);

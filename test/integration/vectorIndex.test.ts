@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.ts';
-import { ensureEmbeddingSpace } from '../../src/store/embeddingSpace.ts';
-import { KnowledgeStore, toVectorLiteral, type NewDocument } from '../../src/store/knowledgeStore.ts';
+import { ensureEmbeddingSpace } from '../../src/store/vectorIndex.ts';
+import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
+import type { NewDocument } from '../../src/store/documents.ts';
+import { toVectorLiteral } from '../../src/store/vectorSearch.ts';
 import { allVectorIndexNames, builtVectorIndex, createVectorIndex, upgradeVectorIndex, vectorIndexName, vectorPrecision } from '../../src/store/vectorIndex.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
 
@@ -39,7 +41,7 @@ describe.each(backends)('vector index choice on %s', (_name, open) => {
       ),
     );
   const indexTop = (k: number, search: { probes?: number; efSearch?: number }) =>
-    Promise.all(queries.map(async (q) => (await store.vector(q, DIM, ['c'], k, { exactScopeRows: 0, search })).map((h) => h.id).sort()));
+    Promise.all(queries.map(async (q) => (await store.vectors.vector(q, DIM, ['c'], k, { exactScopeRows: 0, search })).map((h) => h.id).sort()));
 
   beforeAll(async () => {
     t = await open();
@@ -51,11 +53,11 @@ describe.each(backends)('vector index choice on %s', (_name, open) => {
     for (let d = 0; d < ROWS / 20; d++) {
       docs.push({ source: `doc-${d}.md`, title: `doc ${d}`, contentHash: String(d), chunks: vectors.slice(d * 20, d * 20 + 20).map((embedding, ord) => ({ ord, heading: `part ${ord}`, content: `chunk ${d}-${ord}`, embedding })) });
     }
-    await store.writeDocuments('c', docs);
+    await store.documents.writeDocuments('c', docs);
     // A second collection, so the scope of 'c' alone is not the whole table.
-    await store.writeDocuments('other', [{ source: 'x.md', title: 'x', contentHash: 'x', chunks: [{ ord: 0, heading: 'x', content: 'x', embedding: randomVectors(1, 3)[0]! }] }]);
+    await store.documents.writeDocuments('other', [{ source: 'x.md', title: 'x', contentHash: 'x', chunks: [{ ord: 0, heading: 'x', content: 'x', embedding: randomVectors(1, 3)[0]! }] }]);
     // Statistics, as an ingest leaves them: without them the planner takes the table for a few rows and sorts it.
-    await store.refreshStatistics();
+    await store.lexical.refreshStatistics();
   });
   afterAll(async () => {
     await t?.drop();
@@ -68,7 +70,7 @@ describe.each(backends)('vector index choice on %s', (_name, open) => {
     await t.db.transaction((tx) => createVectorIndex(tx, DIM, precision(), { index: { kind: 'ivfflat', lists: 16 } }));
     expect(await indexes()).toEqual([vectorIndexName(DIM, precision(), 'ivfflat')]);
     expect(await builtVectorIndex(t.db, vectorIndexName(DIM, precision(), 'ivfflat'))).toEqual({ kind: 'ivfflat', lists: 16 });
-    expect(await store.vector(queries[0]!, DIM, ['c'], 10, { exactScopeRows: 0 })).toHaveLength(10);
+    expect(await store.vectors.vector(queries[0]!, DIM, ['c'], 10, { exactScopeRows: 0 })).toHaveLength(10);
   });
 
   it('rebuilds when a configured build parameter changes and leaves an index that matches alone', async () => {

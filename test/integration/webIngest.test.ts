@@ -76,7 +76,7 @@ function crawler(embeddings = new FakeEmbeddings(32)) {
   };
 }
 
-const sourcesOf = async (collection: string) => [...(await store.documentStates(collection)).keys()].sort();
+const sourcesOf = async (collection: string) => [...(await store.documents.documentStates(collection)).keys()].sort();
 
 describe('ingesting a web site', () => {
   it('ingests the pages under the URL and its sitemap, honouring robots.txt, following a redirect, and reporting the 404, the slow page and the redirects it refuses', async () => {
@@ -106,7 +106,7 @@ describe('ingesting a web site', () => {
 
     // A chunk cites the page's URL with its heading's anchor.
     const row = (await t.db.query<{ id: string }>("SELECT c.id::text AS id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.collection = 'site-first' AND c.anchor = 'lag'")).rows[0]!;
-    const chunk = (await store.chunks([row.id])).get(row.id)!;
+    const chunk = (await store.documents.chunks([row.id])).get(row.id)!;
     expect(citationFor({ chunk, score: 1 } as never, 1)).toMatchObject({ title: 'Configuration › Replication lag', url: `${u('/guide/config.html')}#lag`, location: `${u('/guide/config.html')}#lag` });
   });
 

@@ -101,7 +101,7 @@ describe('hostile collection names', () => {
       "SELECT count(*) AS n FROM unnest(ARRAY['documents', 'chunks', 'chunk_terms', 'term_stats', 'collection_stats', 'feedback']) AS x WHERE to_regclass(x) IS NOT NULL",
     );
     expect(Number(own.rows[0]!.n)).toBe(6);
-    expect(await t.app.store.stats(['team-b'])).toEqual({ documents: 2, chunks: expect.any(Number) });
+    expect(await t.app.store.documents.stats(['team-b'])).toEqual({ documents: 2, chunks: expect.any(Number) });
     const ok = await ask('What does VACUUM reclaim?', ['team-b']);
     expect(ok.refused).toBe(false);
   });
@@ -110,13 +110,13 @@ describe('hostile collection names', () => {
     const name = 'x"); DROP TABLE documents;--';
     const folder = await writeFolder({ 'evil.md': '# Evil\n\n## Payload\n\nThis note lives in a collection with a hostile name; it mentions vacuum tuples.' });
     folders.push(folder);
-    const before = (await t.app.store.stats()).documents;
+    const before = (await t.app.store.documents.stats()).documents;
     const s = await t.app.ingest({ inputs: [folder], collection: name });
     expect(s.added).toBe(1);
-    expect(await t.app.store.stats([name])).toMatchObject({ documents: 1 });
+    expect(await t.app.store.documents.stats([name])).toMatchObject({ documents: 1 });
     const b = await ask('What does VACUUM reclaim?', ['team-b']);
     expect(b.citations.every((c) => c.collection === 'team-b')).toBe(true);
-    expect((await t.app.store.stats()).documents).toBe(before + 1);
+    expect((await t.app.store.documents.stats()).documents).toBe(before + 1);
   });
 
   it('are refused in channel scope configuration and KB_COLLECTION', () => {

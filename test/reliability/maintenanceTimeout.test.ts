@@ -78,7 +78,7 @@ describe('maintenance statements and the query statement timeout', () => {
   });
 
   it('runs VACUUM (ANALYZE) past the statement timeout', async () => {
-    await whileLocked('LOCK TABLE term_stats IN SHARE UPDATE EXCLUSIVE MODE', 'VACUUM%', () => store.refreshStatistics());
+    await whileLocked('LOCK TABLE term_stats IN SHARE UPDATE EXCLUSIVE MODE', 'VACUUM%', () => store.lexical.refreshStatistics());
     const r = await db.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_user_tables WHERE relname = 'term_stats' AND last_vacuum IS NOT NULL");
     expect(Number(r.rows[0]!.n)).toBe(1);
   });

@@ -21,7 +21,7 @@ let collection: string;
 let n = 0;
 
 const run = (req: Omit<IngestRequest, 'collection'>) => ingest({ db: t.db, store, embeddings: new FakeEmbeddings(32), space }, { ...req, collection });
-const sources = async () => [...(await store.documentStates(collection)).keys()].sort();
+const sources = async () => [...(await store.documents.documentStates(collection)).keys()].sort();
 
 beforeAll(async () => {
   t = await createServerDatabase();
@@ -64,11 +64,11 @@ describe('ingest --prune', () => {
 
   it('refuses a prune that would remove every document of the collection, with nothing removed, unless --force', async () => {
     for (const f of ['a/wal.md', 'a/vacuum.md', 'b/index.md']) await fs.rm(path.join(docs, f));
-    const before = await store.stats([collection]);
+    const before = await store.documents.stats([collection]);
     await expect(run({ inputs: [docs], prune: true })).rejects.toThrow(
       `--prune would remove all 3 documents of collection "${collection}" (none of their files is left under ${docs}): check the path, or add --force to remove them`,
     );
-    expect(await store.stats([collection])).toEqual(before);
+    expect(await store.documents.stats([collection])).toEqual(before);
     expect(await sources()).toHaveLength(3);
 
     const forced = await run({ inputs: [docs], prune: true, force: true });

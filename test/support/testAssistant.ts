@@ -63,8 +63,8 @@ export function testAssistant(options: TestAssistantOptions): TestAssistant {
     ...options.answers,
   });
   const store = fromDatabase
-    ? new KnowledgeStore(options.db)
-    : ({ currentHashes: async (docs: Array<{ collection: string; source: string }>) => new Map(docs.map((d) => [`${d.collection}/${d.source}`, `hash-${d.source.replace(/\.md$/, '')}`])) } as unknown as KnowledgeStore);
+    ? new KnowledgeStore(options.db).documents
+    : { currentHashes: async (docs: Array<{ collection: string; source: string }>) => new Map(docs.map((d) => [`${d.collection}/${d.source}`, `hash-${d.source.replace(/\.md$/, '')}`])) };
   const assistant = new ConversationalAssistant({
     answers,
     store,

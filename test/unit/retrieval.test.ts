@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { scoreEvidence } from '../../src/retrieval/evidence.ts';
 import { limitPerDocument, reciprocalRankFusion } from '../../src/retrieval/rrf.ts';
 import type { RetrievedChunk } from '../../src/retrieval/types.ts';
-import { toVectorLiteral } from '../../src/store/knowledgeStore.ts';
+import { toVectorLiteral } from '../../src/store/vectorSearch.ts';
 
 describe('reciprocal rank fusion', () => {
   it('adds weighted reciprocal ranks keyed by chunk id', () => {

@@ -1,5 +1,5 @@
 import { KbError } from '../../errors.ts';
-import { ensureEmbeddingSpace } from '../../store/embeddingSpace.ts';
+import { ensureEmbeddingSpace } from '../../store/vectorIndex.ts';
 import type { Metadata } from '../../store/metadata.ts';
 import { recordPageValidators, storedPageValidators, type PageValidators } from '../../store/webPages.ts';
 import { DEFAULT_CHUNKING } from '../chunker.ts';
@@ -62,7 +62,7 @@ export async function ingestSite(deps: IngestDeps, web: WebSettings, req: SiteIn
   const chunking = deps.chunking ?? DEFAULT_CHUNKING;
   const meta = req.meta && Object.keys(req.meta).length ? req.meta : undefined;
   const version = `${ingestVersion(chunking, meta)};web`;
-  const stored = await deps.store.documentStates(req.collection);
+  const stored = await deps.store.documents.documentStates(req.collection);
   const validators = await storedPageValidators(deps.db, req.collection);
   const known = new Map([...stored].map(([source, d]) => [source, { contentHash: d.contentHash, validators: validators.get(source) }]));
 

@@ -40,7 +40,7 @@ describe('answer-cache identity derived from configuration', () => {
 
   it('records the retrieval settings the retriever is built with, feedback and BM25 parameters included', () => {
     const s = answerSettings(loadConfig({ KB_DATA_DIR: '/tmp/kb-identity', BM25_POSTINGS_PER_TERM: '777' }), space);
-    expect(s.retrieval.bm25.postingsPerTerm).toBe(777);
+    expect(s.retrieval.postingsPerTerm).toBe(777);
     expect(s.retrieval).toMatchObject({ feedbackTerms: expect.any(Number), feedbackDocs: expect.any(Number), feedbackWeight: expect.any(Number) });
     expect(s.prompts.answer).toMatch(/\w/);
     expect(answerPathDigest()).toMatch(/^[0-9a-f]{64}$/);

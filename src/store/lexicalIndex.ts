@@ -1,0 +1,97 @@
+import { runMaintenance, type Database } from '../db/database.ts';
+import { bm25Statement, queryLexemes, queryTermStats, toQueryTerm, type Feedback, type QueryTerm } from './bm25Statement.ts';
+import { ranked, type RankedChunk, type RankedRow } from './chunkRows.ts';
+import type { MetadataFilter } from './metadata.ts';
+import { DEFAULT_POSTINGS_PER_TERM, defaultBm25, rebuildImpacts, recordedBm25, sameBm25, type Bm25Params } from './postings.ts';
+import { SqlParams } from './sqlParams.ts';
+
+/** Advisory lock serialising impact rebuilds. */
+const REBUILD_LOCK = 724_111_004;
+
+/** How one search reads the index: postings per term, pseudo-relevance feedback, a metadata filter. */
+export interface Bm25Options {
+  postingsPerTerm?: number;
+  feedback?: Feedback;
+  filter?: MetadataFilter;
+}
+
+/**
+ * BM25F over the stored postings (postings.ts), with one parameter set: the one it is
+ * constructed with, which is also the one the stored impacts are computed with once
+ * ensureParameters() has run.
+ */
+export class LexicalIndex {
+  constructor(
+    private readonly db: Database,
+    readonly params: Bm25Params = defaultBm25,
+  ) {}
+
+  /**
+   * Makes the stored impacts agree with this index's parameters: when the recorded ones
+   * differ (or are not known), every impact is recomputed and the new parameters recorded,
+   * in one transaction without the statement timeout. Returns whether it rebuilt.
+   */
+  async ensureParameters(): Promise<boolean> {
+    if (sameBm25(this.params, await recordedBm25(this.db))) return false;
+    return runMaintenance(this.db, async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [REBUILD_LOCK]);
+      if (sameBm25(this.params, await recordedBm25(tx))) return false;
+      await rebuildImpacts(tx, this.params);
+      return true;
+    });
+  }
+
+  /**
+   * Real BM25F (IDF, k1 saturation, b length normalisation, heading weight) over the stored
+   * postings, in one statement. Each query term contributes its `postingsPerTerm`
+   * highest-impact postings per collection, read in order from the covering index; a
+   * chunk's score sums the exact BM25 of the postings read. Rare terms are always read in
+   * full; for a term in more chunks than that, a chunk outside its best postings misses only
+   * that (low-IDF) term's share.
+   *
+   * With `feedback`, pseudo-relevance feedback runs in the same statement: the `terms`
+   * heaviest terms (tf × idf, seen in at least two chunks) of the `chunks` best first-pass
+   * chunks join the query with `weight`, each read to an eighth of the postings (they
+   * re-rank more than they find). Feedback scores are added to the first-pass scores of the
+   * best 200 first-pass chunks; a chunk below that pool reached only through feedback terms
+   * keeps its feedback score alone. (Summing feedback into every first-pass chunk, thousands
+   * for common terms, doubled the statement's time and changed no ranking on the dev
+   * questions.)
+   *
+   * bm25WithRows() runs the same search and also returns the rows and the query's terms.
+   */
+  async bm25(query: string, collections: string[], k: number, options: Bm25Options = {}): Promise<RankedChunk[]> {
+    return ranked(await this.db.reader().query<RankedRow>(...this.statement(query, collections, k, options, false)));
+  }
+
+  /**
+   * bm25() with each hit's chunk row (with the query terms it contains) and the query's
+   * term statistics (as queryTerms() gives them), in the same statement.
+   */
+  async bm25WithRows(query: string, collections: string[], k: number, options: Bm25Options = {}): Promise<{ hits: RankedChunk[]; queryTerms: QueryTerm[] }> {
+    const r = await this.db.reader().query<RankedRow & { query_term_stats: QueryTerm[] }>(...this.statement(query, collections, k, options, true));
+    // No hit means no query term occurs in the scope; the separate statement still lists them.
+    const queryTerms = r.rows.length ? r.rows[0]!.query_term_stats.map(toQueryTerm) : await this.queryTerms(query, collections);
+    return { hits: ranked({ rows: r.rows.map(({ query_term_stats: _, ...row }) => row) }), queryTerms };
+  }
+
+  /** Query terms with their IDF, and terms the collections do not contain at all. */
+  async queryTerms(query: string, collections: string[]): Promise<QueryTerm[]> {
+    const p = new SqlParams();
+    const r = await this.db.reader().query<QueryTerm>(`WITH q AS (${queryLexemes(p.add(query))}) ${queryTermStats('q', p.add(collections))}`, p.values);
+    return r.rows.map(toQueryTerm);
+  }
+
+  /**
+   * After a bulk change: refreshes planner statistics and the visibility map (VACUUM), so
+   * BM25 reads postings from the covering index alone, without visiting the table. Runs
+   * without the query statement timeout (VACUUM cannot run in a transaction).
+   */
+  async refreshStatistics(): Promise<void> {
+    await runMaintenance(this.db, (q) => q.query('VACUUM (ANALYZE) chunks, chunk_terms, term_stats'), { transaction: false });
+  }
+
+  private statement(query: string, collections: string[], k: number, o: Bm25Options, rows: boolean): [string, unknown[]] {
+    return bm25Statement(query, collections, k, this.params, { postingsPerTerm: o.postingsPerTerm ?? DEFAULT_POSTINGS_PER_TERM, feedback: o.feedback, filter: o.filter, rows });
+  }
+}

@@ -1,5 +1,5 @@
 import type { RetrievedChunk } from '../retrieval/hybridRetriever.ts';
-import type { ChunkRow } from '../store/chunkRows.ts';
+import type { ChunkRow } from '../store/knowledgeStore.ts';
 import { neutraliseMarkers } from './citations.ts';
 import { isFurniture, NAME_AND_PURPOSE, passagesOf, splitBlocks, type Block, type Passage } from './passages.ts';
 import { questionShape, type QuestionShape } from './questionKind.ts';

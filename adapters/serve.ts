@@ -60,12 +60,14 @@ export async function serve(env?: NodeJS.ProcessEnv): Promise<Server> {
   let port: () => number | undefined = () => undefined;
   // One health check for every mode: 503 while draining or while PostgreSQL does not answer.
   const health: HealthProbe = { draining: () => assistant.draining, pingDatabase: () => app.db.query('SELECT 1') };
+  // Streaming needs a model to stream from; extractive answers are always one message.
+  const streaming = config.llm && config.streamUpdateMs > 0 ? { intervalMs: config.streamUpdateMs } : undefined;
   try {
     await app.ensureSampleKnowledgeBase();
     // Each platform's library (Bolt, discord.js) is loaded only when that adapter is configured.
     if (config.slack) {
       const { createSlackApp } = await import('./slack/app.ts');
-      const slack = createSlackApp({ assistant, actions: app.actions, config: { ...config.slack, port: config.port }, logger, health, routes });
+      const slack = createSlackApp({ assistant, actions: app.actions, config: { ...config.slack, port: config.port }, logger, health, routes, streaming });
       await slack.start().catch((err: unknown) => {
         throw explainListenError(err, config.port);
       });
@@ -76,7 +78,7 @@ export async function serve(env?: NodeJS.ProcessEnv): Promise<Server> {
     }
     if (config.discord) {
       const { createDiscordBot } = await import('./discord/client.ts');
-      const discord = createDiscordBot({ assistant, actions: app.actions, config: config.discord, logger });
+      const discord = createDiscordBot({ assistant, actions: app.actions, config: config.discord, logger, streaming });
       watchConnections(discord.client, app.metrics);
       await discord.start();
       stops.push(() => discord.stop());

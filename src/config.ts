@@ -97,6 +97,15 @@ const schema = z.object({
   LLM_MODEL: opt(z.string()),
   LLM_TIMEOUT_MS: num(20000, 500, 300000),
   LLM_MAX_RETRIES: num(2, 0, 10),
+  // 0 turns streaming off; otherwise at least a second between updates (Slack and Discord rate limits).
+  STREAM_UPDATE_MS: z.preprocess(
+    emptyToUndefined,
+    z.coerce
+      .number()
+      .int()
+      .refine((v) => v === 0 || (v >= 1000 && v <= 60000), 'must be 0 (no streaming) or between 1000 and 60000 milliseconds: Slack and Discord allow about one edit a second')
+      .default(1000),
+  ),
   RRF_K: num(60, 1, 1000),
   RRF_WEIGHT_BM25: num(1, 0, 10),
   RRF_WEIGHT_VECTOR: num(0.8, 0, 10),
@@ -172,6 +181,11 @@ export interface Config {
   /** Undefined when LOG_LEVEL is not set: the CLI then logs warnings only, the server info. */
   logLevel?: string;
   port: number;
+  /**
+   * Streamed answers: the least time between two updates of an answer the model is still
+   * writing; 0: answers appear only when complete.
+   */
+  streamUpdateMs: number;
   slack?: {
     botToken: string;
     signingSecret?: string;
@@ -281,6 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: e.LOG_LEVEL,
     port: e.PORT,
+    streamUpdateMs: e.STREAM_UPDATE_MS,
     slack: e.SLACK_BOT_TOKEN
       ? { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN, apiUrl: e.SLACK_API_URL, command: e.SLACK_COMMAND, replyPrivately: e.SLACK_REPLY_PRIVATELY === 'true', ...slackScopes, supportChannels: e.SLACK_SUPPORT_CHANNELS, support, handoffResponders: e.SLACK_HANDOFF_RESPONDERS }
       : undefined,

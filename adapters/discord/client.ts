@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
+import type { StreamingOptions } from '../../src/assistant/draftPacer.ts';
 import type { AnswerActions, Assistant } from '../../src/assistant/types.ts';
 import type { Config } from '../../src/config.ts';
 import { KbError } from '../../src/errors.ts';
@@ -13,6 +14,8 @@ export interface DiscordBotDeps {
   actions?: AnswerActions;
   config: NonNullable<Config['discord']>;
   logger: Logger;
+  /** Streamed answers (STREAM_UPDATE_MS); undefined: each answer appears when complete. */
+  streaming?: StreamingOptions;
 }
 
 export interface DiscordBot {
@@ -45,6 +48,7 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
       support: config.support,
       replyPrivately: config.replyPrivately,
       handoff: config.handoff,
+      streaming: deps.streaming,
     }),);
 
   client.on(Events.Error, (err) => logger.error({ err }, 'discord: client error'));

@@ -54,6 +54,11 @@ export function renderAnswer(answer: Answer, opts: AnswerRenderOptions = {}): Re
   return messages;
 }
 
+/** An answer the model is still writing: its text so far, split as the final answer is, without sources or buttons. */
+export function renderDraft(text: string): RenderedMessage[] {
+  return splitMessage(text).filter((c) => c.trim() !== '').map((content) => ({ content }));
+}
+
 export function answerButtons(answer: Answer, opts: AnswerRenderOptions = {}): ActionRowBuilder<ButtonBuilder> {
   const id = opts.recordId;
   const withId = (customId: string) => (id ? `${customId}:${id}` : customId);

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { App, type AppOptions, type Authorize, type CustomRoute } from '@slack/bolt';
+import type { StreamingOptions } from '../../src/assistant/draftPacer.ts';
 import type { AnswerActions, Assistant } from '../../src/assistant/types.ts';
 import { KbError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -28,6 +29,8 @@ export interface SlackAppDeps {
   health?: HealthProbe;
   /** More HTTP routes served next to /slack/events in HTTP mode (/metrics, /admin). */
   routes?: CustomRoute[];
+  /** Streamed answers (STREAM_UPDATE_MS); undefined: each answer appears when complete. */
+  streaming?: StreamingOptions;
 }
 
 const alwaysHealthy: HealthProbe = { draining: () => false, pingDatabase: () => Promise.resolve() };
@@ -76,7 +79,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     deps.logger.error({ err: error, code: error.code }, 'slack: unhandled error in a listener');
   });
 
-  const listenerDeps: ListenerDeps = { assistant: deps.assistant, actions: deps.actions, config, logger: deps.logger, threads: new AnsweredThreads() };
+  const listenerDeps: ListenerDeps = { assistant: deps.assistant, actions: deps.actions, config, logger: deps.logger, threads: new AnsweredThreads(), streaming: deps.streaming };
   registerListeners(app, listenerDeps);
 
   let server: Server | undefined;

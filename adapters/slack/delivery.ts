@@ -1,10 +1,12 @@
 import type { RespondFn, webApi } from '@slack/bolt';
 import type { AnswerRecord, ConversationKey } from '../../src/assistant/types.ts';
+import type { DraftListener } from '../../src/answer/types.ts';
 import { handleOnce as coreHandleOnce, keepRecord as coreKeepRecord, logFailure as coreLogFailure } from '../../src/assistant/delivery.ts';
+import { type DraftPacer, streamingPacer } from '../../src/assistant/draftPacer.ts';
 import { failureReport, KbError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { type ListenerDeps, scopeOf } from './deps.ts';
-import { PLACEHOLDER_TEXT, renderAnswer, renderNotice, type SlackMessage, safePostFlags } from './render.ts';
+import { PLACEHOLDER_TEXT, renderAnswer, renderDraft, renderNotice, type SlackMessage, safePostFlags } from './render.ts';
 
 const linkFlags = { parse: safePostFlags.parse, link_names: safePostFlags.link_names } as const;
 
@@ -50,10 +52,10 @@ export async function handleOnce(deps: ListenerDeps, key: string, work: () => Pr
   await coreHandleOnce(deps.assistant, { platform: 'slack', logger: deps.logger }, key, work);
 }
 
-async function ask(deps: ListenerDeps, t: AskTarget, answerTs?: string): Promise<SlackMessage> {
+async function ask(deps: ListenerDeps, t: AskTarget, answerTs?: string, onDraft?: DraftListener): Promise<SlackMessage> {
   const conversation = typeof t.conversation === 'function' ? (answerTs ? t.conversation(answerTs) : undefined) : t.conversation;
   const { scope, filter } = scopeOf(deps.config, t.channel);
-  const answer = await deps.assistant.answer({ question: t.question, user: `slack:${t.user}`, conversation, scope, filter });
+  const answer = await deps.assistant.answer({ question: t.question, user: `slack:${t.user}`, conversation, scope, filter, onDraft });
   const recordId = await keepRecord(deps, { platform: 'slack', question: t.question, answer, asker: t.user, channel: t.channel, scope, conversation });
   return renderAnswer(answer, { question: t.question, askedBy: t.askedBy, recordId, share: t.shareable, handoff: Boolean(deps.config.handoffResponders?.length) });
 }
@@ -63,18 +65,28 @@ export function keepRecord(deps: ListenerDeps, record: AnswerRecord): Promise<st
   return coreKeepRecord(deps.actions, { platform: 'slack', logger: deps.logger }, record);
 }
 
+/** Paces an answer's drafts onto Slack; undefined when answers are shown only when complete. */
+export function draftPacer(deps: ListenerDeps, send: (text: string) => Promise<unknown>, posted = false): DraftPacer<string> | undefined {
+  return streamingPacer(deps.streaming, send, (err) => deps.logger.warn({ err }, 'slack: could not show a draft; the answer follows when it is complete'), posted);
+}
+
 /**
  * Posts a placeholder, then replaces it with the answer (or with a short failure notice,
- * rethrowing so the claim is released). Returns the answer message's ts.
+ * rethrowing so the claim is released). With streaming on, the placeholder shows the answer
+ * as the model writes it (chat.update, paced), and the last update is the final answer.
+ * Returns the answer message's ts.
  */
 export async function answerInPlace(deps: ListenerDeps, client: webApi.WebClient, t: AskTarget): Promise<string> {
   const placeholder = await client.chat.postMessage({ channel: t.channel, thread_ts: t.threadTs, text: PLACEHOLDER_TEXT, ...safePostFlags });
   const ts = placeholder.ts;
   if (!ts) throw new KbError('internal/unexpected', undefined, { cause: new Error('chat.postMessage returned no ts') });
+  const pacer = draftPacer(deps, (text) => client.chat.update({ channel: t.channel, ts, ...renderDraft(text), ...linkFlags }), true);
   try {
-    const message = await ask(deps, t, ts);
+    const message = await ask(deps, t, ts, pacer && ((text) => pacer.push(text)));
+    await pacer?.settle();
     await client.chat.update({ channel: t.channel, ts, ...message, ...linkFlags });
   } catch (err) {
+    await pacer?.settle();
     await client.chat
       .update({ channel: t.channel, ts, ...failureNotice(err), ...linkFlags })
       .then(() => markShown(err))

@@ -1,4 +1,5 @@
 import { conversationScope, type ConversationScope } from '../../src/assistant/channelScope.ts';
+import type { StreamingOptions } from '../../src/assistant/draftPacer.ts';
 import type { AnswerActions, Assistant } from '../../src/assistant/types.ts';
 import type { Config } from '../../src/config.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -15,6 +16,8 @@ export interface ListenerDeps {
   logger: Logger;
   /** Threads this bot has answered, so later replies there count as follow-ups. */
   threads: AnsweredThreads;
+  /** Answers grow as the model writes them; without it they appear when complete. */
+  streaming?: StreamingOptions;
 }
 
 /**

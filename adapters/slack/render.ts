@@ -77,15 +77,31 @@ export function renderAnswer(answer: Answer, opts: RenderOptions): SlackMessage 
   }
   tail.push(answerButtons(opts.recordId ?? encodeFeedbackValue(opts.question, answer), extraButtons(answer, opts)));
 
-  const room = MAX_BLOCKS - head.length - tail.length;
-  let pieces = splitMrkdwn(toMrkdwn(answer.text), SECTION_TEXT_LIMIT);
+  const body = answerSections(answer.text, MAX_BLOCKS - head.length - tail.length);
+  return { text: truncateMrkdwn(escapeMrkdwn(answer.text), FALLBACK_TEXT_LIMIT), blocks: [...head, ...body, ...tail] };
+}
+
+/** The answer text as sections (at most `room` of them), each within Slack's section limit. */
+function answerSections(text: string, room: number): Block[] {
+  let pieces = splitMrkdwn(toMrkdwn(text), SECTION_TEXT_LIMIT);
   if (pieces.length === 0) pieces = ['_(no answer text)_'];
   if (pieces.length > room) {
     pieces = pieces.slice(0, room);
     pieces[room - 1] = `${truncateMrkdwn(pieces[room - 1], SECTION_TEXT_LIMIT - 30)}\n_(answer truncated)_`;
   }
-  const body = pieces.map((p, i) => section(p, `${ANSWER_BLOCK_PREFIX}${i}`));
-  return { text: truncateMrkdwn(escapeMrkdwn(answer.text), FALLBACK_TEXT_LIMIT), blocks: [...head, ...body, ...tail] };
+  return pieces.map((p, i) => section(p, `${ANSWER_BLOCK_PREFIX}${i}`));
+}
+
+export const DRAFT_NOTE = '_Still writing…_';
+
+/** An answer the model is still writing: its text so far, no sources or buttons yet. */
+export function renderDraft(text: string): SlackMessage {
+  return { text: truncateMrkdwn(escapeMrkdwn(text), FALLBACK_TEXT_LIMIT), blocks: [...answerSections(text, MAX_BLOCKS - 1), context(DRAFT_NOTE)] };
+}
+
+/** Markdown for Slack's streaming methods (markdown_text): the model's `<`, `>` and `&` as text, never a mention. */
+export function streamMarkdown(text: string): string {
+  return escapeMrkdwn(text);
 }
 
 /** A short notice (usage help, an error's userMessage), escaped. */

@@ -9,7 +9,7 @@ import { condenseDeterministic, condenseWithModel } from './condense.ts';
 import { EXTRACTIVE_CHUNKS, extractiveAnswer, wantsOpenings, type ChunkContext } from './extractive.ts';
 import { generateWithModel } from './generate.ts';
 import { dropInstructionEcho } from './outputFilter.ts';
-import type { Answer, Turn } from './types.ts';
+import type { Answer, DraftListener, Turn } from './types.ts';
 
 /** Chunks retrieved for an answer, and how many of them the language model is given. */
 export const ANSWER_CHUNKS = 10;
@@ -27,6 +27,29 @@ export interface AnswerDeps {
   /** The first chunk of each document (openingChunks), for definition questions. */
   openingChunks?(documentIds: string[]): Promise<Map<string, ChunkRow>>;
   logger: Logger;
+}
+
+/**
+ * Turns the model's text so far into drafts: an unfinished `[1` at the end is held back, markers
+ * are numbered as `renumber` will number the whole answer (first use first, so a prefix keeps
+ * its numbers), a sentence repeating the system prompt is dropped as in the final answer, and
+ * an unchanged draft is not repeated. A listener that throws cannot stop the answer.
+ */
+function drafter(chunks: RetrievedChunk[], onDraft: DraftListener, logger: Logger): (soFar: string) => void {
+  let last = '';
+  let broken = false;
+  return (soFar) => {
+    if (broken) return;
+    const draft = renumber(dropInstructionEcho(soFar.replace(/\s?\[\d{0,3}$/, '')).text, chunks).text.trim();
+    if (!draft || draft === last) return;
+    last = draft;
+    try {
+      onDraft(draft);
+    } catch (err) {
+      broken = true;
+      logger.warn({ err }, 'a draft listener failed; the answer goes on without drafts');
+    }
+  };
 }
 
 /** Removes control characters (keeping newlines and tabs) and surrounding space. */
@@ -72,8 +95,13 @@ export class AnswerService {
    * `followUp`: the topic came from an earlier, answered turn of the conversation, which
    * already shows the question is in the knowledge base's domain, so less lexical
    * evidence is needed for the new words ("what are its downsides?").
+   *
+   * `onDraft`: called with the answer so far while the language model writes it (citations
+   * numbered as the final answer numbers them); never called for refusals or extractive
+   * answers. The returned answer is the final version, which may differ from the last draft
+   * (a fallback, a refusal, a dropped sentence).
    */
-  async compose(standaloneQuestion: string, retrieval: Retrieval, scope: string[], followUp = false): Promise<Answer> {
+  async compose(standaloneQuestion: string, retrieval: Retrieval, scope: string[], followUp = false, onDraft?: DraftListener): Promise<Answer> {
     const { chunks, confidence } = retrieval;
     if (!chunks.length || !meetsThreshold(confidence, this.deps.minConfidence, followUp)) {
       return {
@@ -88,7 +116,8 @@ export class AnswerService {
     let note: string | undefined;
     if (this.deps.chatModel) {
       try {
-        raw = await generateWithModel(this.deps.chatModel, standaloneQuestion, chunks.slice(0, MODEL_SOURCES));
+        const sources = chunks.slice(0, MODEL_SOURCES);
+        raw = await generateWithModel(this.deps.chatModel, standaloneQuestion, sources, onDraft && drafter(sources, onDraft, this.deps.logger));
         // A compromised answer (prompt injection via a document) must not quote the instructions.
         const echo = dropInstructionEcho(raw);
         if (echo.dropped) this.deps.logger.warn({ dropped: echo.dropped }, 'dropped answer sentences that repeated the system prompt');

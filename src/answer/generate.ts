@@ -29,10 +29,25 @@ export function formatContext(chunks: RetrievedChunk[]): string {
     .join('\n');
 }
 
-/** Asks the chat model for an answer grounded in the numbered chunks, citing `[n]`. */
-export async function generateWithModel(model: BaseChatModel, question: string, chunks: RetrievedChunk[]): Promise<string> {
+function contentText(content: string | Array<{ type: string }>): string {
+  return typeof content === 'string' ? content : content.map((p) => ('text' in p && typeof p.text === 'string' ? p.text : '')).join('');
+}
+
+/**
+ * Asks the chat model for an answer grounded in the numbered chunks, citing `[n]`. With
+ * `onText`, the answer is streamed (`model.stream()`) and `onText` gets the text so far after
+ * each piece; a failure part-way through throws like any other.
+ */
+export async function generateWithModel(model: BaseChatModel, question: string, chunks: RetrievedChunk[], onText?: (soFar: string) => void): Promise<string> {
   const system = fill(answerPrompt.template, { context: formatContext(chunks) });
-  const res = await model.invoke([new SystemMessage(system), new HumanMessage(question)]);
-  const text = typeof res.content === 'string' ? res.content : res.content.map((p) => ('text' in p && typeof p.text === 'string' ? p.text : '')).join('');
+  const messages = [new SystemMessage(system), new HumanMessage(question)];
+  if (!onText) return contentText((await model.invoke(messages)).content).trim();
+  let text = '';
+  for await (const chunk of await model.stream(messages)) {
+    const piece = contentText(chunk.content);
+    if (!piece) continue;
+    text += piece;
+    onText(text);
+  }
   return text.trim();
 }

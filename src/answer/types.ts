@@ -30,3 +30,6 @@ export interface Answer {
   note?: string;
   cached?: boolean;
 }
+
+/** Receives the answer so far while a language model writes it (see AnswerService.compose). */
+export type DraftListener = (textSoFar: string) => void;

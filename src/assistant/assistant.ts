@@ -60,7 +60,7 @@ export class ConversationalAssistant implements Assistant {
       answer = { ...answer, cached: true };
     } else {
       const compute = async () => {
-        const fresh = await this.d.answers.compose(standalone, await this.d.answers.retrieve(standalone, scope, followUp, req.filter), scope, followUp);
+        const fresh = await this.d.answers.compose(standalone, await this.d.answers.retrieve(standalone, scope, followUp, req.filter), scope, followUp, req.onDraft);
         if (!fresh.note && !req.evaluation) await this.d.answerCache.set(key, fresh, this.d.answerTtlSeconds);
         return fresh;
       };

@@ -1,4 +1,4 @@
-import type { Answer, Citation } from '../answer/types.ts';
+import type { Answer, Citation, DraftListener } from '../answer/types.ts';
 import type { MetadataFilter } from '../store/metadata.ts';
 
 /**
@@ -31,6 +31,11 @@ export interface AskRequest {
   evaluation?: boolean;
   /** Only documents whose metadata contains every pair (`--filter`, a channel's scope filter). */
   filter?: MetadataFilter;
+  /**
+   * Streaming: called with the answer so far while the language model writes it. Never called
+   * for a cached, refused or extractive answer; what `answer()` returns is the final version.
+   */
+  onDraft?: DraftListener;
 }
 
 export interface FeedbackRecord {

@@ -9,6 +9,19 @@ export function countAttempts<T>(call: () => Promise<T>): Promise<T> {
   return attempts.run({ n: 0 }, call);
 }
 
+/**
+ * A streamed model call, counted like `countAttempts`: the generator's body runs in the context
+ * of whoever calls `next()`, so each step is run inside the call's own attempt counter.
+ */
+export async function* countStreamAttempts<T>(stream: AsyncGenerator<T>): AsyncGenerator<T> {
+  const call = { n: 0 };
+  for (;;) {
+    const step = await attempts.run(call, () => stream.next());
+    if (step.done) return;
+    yield step.value;
+  }
+}
+
 /** A fetch for the OpenAI client that counts requests to the model, their failures and retries. */
 export function meteredFetch(metrics: Metrics, inner: typeof fetch = fetch): typeof fetch {
   return async (input, init) => {

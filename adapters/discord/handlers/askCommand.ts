@@ -2,9 +2,10 @@ import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
 import type { ConversationKey } from '../../../src/assistant/types.ts';
 import { askConversation } from '../conversations.ts';
 import { plainQuestion } from '../questionText.ts';
-import { renderAnswer } from '../render.ts';
+import { renderAnswer, renderDraft } from '../render.ts';
 import { resolveScope } from '../scope.ts';
-import { handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
+import { interactionReply, StreamedReply } from '../streamedReply.ts';
+import { draftPacer, handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
 import { reportFailure } from './failure.ts';
 
 export const ASK_COMMAND = 'ask';
@@ -12,7 +13,8 @@ export const ASK_OPTION = 'question';
 
 /**
  * `/ask question`: acknowledge at once (Discord allows 3 seconds), then answer by editing
- * the deferred reply; extra chunks of a long answer go out as follow-ups. The answer starts
+ * the deferred reply; extra chunks of a long answer go out as follow-ups. With streaming on,
+ * the reply shows the answer as the model writes it (edits paced by the core's DraftPacer). The answer starts
  * a conversation: a reply to it, or a thread started from it, is a follow-up.
  */
 export async function handleAskCommand(ctx: DiscordHandlerContext, interaction: ChatInputCommandInteraction): Promise<void> {
@@ -27,6 +29,9 @@ export async function handleAskCommand(ctx: DiscordHandlerContext, interaction: 
   const question = plainQuestion(interaction.options.getString(ASK_OPTION, true));
   const channel = interaction.channel;
   let delivered = false;
+  // The deferred reply grows as the model writes (streaming on), then becomes the answer.
+  const reply = new StreamedReply(interactionReply(interaction, privately));
+  const pacer = draftPacer(ctx, (text) => reply.show(renderDraft(text)));
   try {
     // A private answer has no message others see: the asker's private answers in this channel
     // are one conversation. Otherwise the deferred reply, which the answer replaces, keys it.
@@ -36,16 +41,16 @@ export async function handleAskCommand(ctx: DiscordHandlerContext, interaction: 
     if (channel?.isThread() && !privately) ctx.conversations.remember(channel.id);
     const target = { channelId: interaction.channelId, parentId: channel?.isThread() ? channel.parentId : null, guildId: interaction.guildId };
     const { scope, filter } = resolveScope(ctx, target);
-    const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope, filter });
+    const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope, filter, onDraft: pacer && ((text) => pacer.push(text)) });
     const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: interaction.user.id, channel: interaction.channelId, scope, conversation });
-    const [first, ...rest] = renderAnswer(answer, { recordId, share: privately && Boolean(interaction.guildId), handoff: handoffConfigured(ctx) });
-    await interaction.editReply(first!);
+    await pacer?.settle();
+    await reply.show(renderAnswer(answer, { recordId, share: privately && Boolean(interaction.guildId), handoff: handoffConfigured(ctx) }));
     delivered = true;
-    for (const m of rest) await interaction.followUp(privately ? { ...m, flags: MessageFlags.Ephemeral } : m);
   } catch (err) {
+    await pacer?.settle();
     const userMessage = reportFailure(ctx.logger, err, { interaction: interaction.id, channel: interaction.channelId });
-    // Never overwrite an answer already shown; add the error after it instead.
-    const send = delivered ? interaction.followUp({ content: userMessage, ...(privately ? { flags: MessageFlags.Ephemeral } : {}) }) : interaction.editReply({ content: userMessage, embeds: [], components: [] });
+    // Never overwrite an answer already shown; add the error after it instead. A draft is replaced.
+    const send = delivered ? interaction.followUp({ content: userMessage, ...(privately ? { flags: MessageFlags.Ephemeral } : {}) }) : reply.show([{ content: userMessage, embeds: [], components: [] }]);
     await send.catch((e: unknown) => ctx.logger.error({ err: e }, 'discord: could not send the error message'));
   }
 }

@@ -1,3 +1,4 @@
+import { type DraftPacer, type StreamingOptions, streamingPacer } from '../../../src/assistant/draftPacer.ts';
 import { handleOnce as coreHandleOnce, keepRecord as coreKeepRecord } from '../../../src/assistant/delivery.ts';
 import type { AnswerActions, AnswerRecord, Assistant } from '../../../src/assistant/types.ts';
 import type { MetadataFilter } from '../../../src/store/metadata.ts';
@@ -23,6 +24,13 @@ export interface DiscordHandlerContext {
   handoff?: { users: string[]; roles: string[] };
   /** Threads and replies that continue a conversation the bot is part of. */
   conversations: Conversations;
+  /** Answers grow as the model writes them (message edits, paced); without it they appear when complete. */
+  streaming?: StreamingOptions;
+}
+
+/** Paces one answer's drafts onto Discord; undefined when streaming is off. */
+export function draftPacer(ctx: DiscordHandlerContext, show: (text: string) => Promise<unknown>): DraftPacer<string> | undefined {
+  return streamingPacer(ctx.streaming, show, (err) => ctx.logger.warn({ err }, 'discord: could not show a draft; the answer follows when it is complete'));
 }
 
 export function createHandlerContext(deps: Omit<DiscordHandlerContext, 'conversations'>): DiscordHandlerContext {

@@ -2,10 +2,11 @@ import type { Message, SendableChannels } from 'discord.js';
 import type { ConversationKey } from '../../../src/assistant/types.ts';
 import { failureReport, KbError } from '../../../src/errors.ts';
 import { plainQuestion } from '../questionText.ts';
-import { renderAnswer, type RenderedMessage } from '../render.ts';
+import { renderAnswer, renderDraft, type RenderedMessage } from '../render.ts';
 import { resolveScope, type ScopeTarget } from '../scope.ts';
+import { channelReply, StreamedReply } from '../streamedReply.ts';
 import { startTyping } from '../typing.ts';
-import { handleOnce, handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
+import { draftPacer, handleOnce, handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
 import { answerSupportQuestion, supportQuestionOf } from './supportQuestion.ts';
 
 const THREAD_NAME_MAX = 100;
@@ -55,14 +56,20 @@ export async function handleMessageCreate(ctx: DiscordHandlerContext, message: M
     }
     const destination = repliedTo ? await continueFrom(ctx, message, repliedTo, question) : await chooseDestination(ctx, message, question);
     const stopTyping = startTyping(destination.target, ctx.logger);
+    // Streaming on: the answer appears as the model writes it, edited at most once per interval.
+    const reply = new StreamedReply(channelReply(destination.target));
+    const pacer = draftPacer(ctx, (text) => reply.show(renderDraft(text)));
     try {
       const { scope, filter } = resolveScope(ctx, destination.scope);
-      const answer = await ctx.assistant.answer({ question, user: `discord:${message.author.id}`, conversation: destination.conversation, scope, filter });
+      const answer = await ctx.assistant.answer({ question, user: `discord:${message.author.id}`, conversation: destination.conversation, scope, filter, onDraft: pacer && ((text) => pacer.push(text)) });
       const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: message.author.id, channel: destination.target.id, scope, conversation: destination.conversation });
-      await sendAll(destination.target, renderAnswer(answer, { recordId, handoff: handoffConfigured(ctx) }));
+      await pacer?.settle();
+      await reply.show(renderAnswer(answer, { recordId, handoff: handoffConfigured(ctx) }));
       if (destination.target.isThread()) ctx.conversations.remember(destination.target.id);
     } catch (err) {
-      await destination.target.send(failureReport(err).userMessage).catch((e: unknown) => ctx.logger.error({ err: e }, 'discord: could not send the error message'));
+      await pacer?.settle();
+      // A draft already shown is replaced by the failure, so no half answer stays behind.
+      await reply.show([{ content: failureReport(err).userMessage }]).catch((e: unknown) => ctx.logger.error({ err: e }, 'discord: could not send the error message'));
       throw err;
     } finally {
       stopTyping();

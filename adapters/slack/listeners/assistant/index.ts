@@ -1,7 +1,8 @@
 import { Assistant, type App } from '@slack/bolt';
+import { AnswerStream } from '../../answerStream.ts';
 import { type ListenerDeps, scopeOf } from '../../deps.ts';
-import { failureNotice, handleOnce, keepRecord } from '../../delivery.ts';
-import { PLACEHOLDER_TEXT, renderAnswer, safePostFlags } from '../../render.ts';
+import { draftPacer, failureNotice, handleOnce, keepRecord } from '../../delivery.ts';
+import { PLACEHOLDER_TEXT, renderAnswer, safePostFlags, type SlackMessage } from '../../render.ts';
 import { plainQuestion } from '../events/mentionText.ts';
 
 const TITLE_MAX = 100;
@@ -9,7 +10,9 @@ const TITLE_MAX = 100;
 /**
  * Slack's assistant pane (Bolt's Assistant): a new thread gets suggested prompts from the
  * knowledge base's topics; a message gets the thread's title, a status while the core
- * answers, then the same answer as everywhere else, in the thread.
+ * answers, then the same answer as everywhere else, in the thread. With streaming on, a model's
+ * answer streams in (chat.startStream/appendStream/stopStream) and is then replaced by the
+ * final answer with its sources and buttons.
  */
 export function register(app: App, deps: ListenerDeps): void {
   app.assistant(
@@ -24,22 +27,37 @@ export function register(app: App, deps: ListenerDeps): void {
           logger.warn({ err }, 'slack: could not set the suggested prompts');
         }
       },
-      userMessage: async ({ message, body, setTitle, setStatus, say }) => {
+      userMessage: async ({ message, body, client, context, setTitle, setStatus, say }) => {
         const m = message as { text?: string; user?: string; channel: string; thread_ts?: string; ts: string };
         const question = plainQuestion(m.text ?? '');
         if (!question || !m.user) return;
+        const user = m.user;
         const thread = m.thread_ts ?? m.ts;
         await handleOnce(deps, `slack:${(body as { event_id?: string }).event_id ?? m.ts}`, async () => {
           await setTitle(question.length <= TITLE_MAX ? question : `${question.slice(0, TITLE_MAX - 1)}…`);
           await setStatus(PLACEHOLDER_TEXT);
+          // The pane is where Slack's streaming methods apply: the answer streams in as a reply.
+          const stream = new AnswerStream(client, { channel: m.channel, thread_ts: thread, recipient_user_id: user, ...(context.teamId ? { recipient_team_id: context.teamId } : {}) });
+          const pacer = draftPacer(deps, (text) => stream.draft(text));
+          /** The final message: it replaces the stream when one was started, else it is a new reply. */
+          const deliver = async (final: SlackMessage) => {
+            await pacer?.settle();
+            const ts = stream.ts;
+            if (!ts) {
+              await say({ ...final, ...safePostFlags });
+              return;
+            }
+            await stream.stop().catch((err: unknown) => deps.logger.warn({ err }, 'slack: could not stop the answer stream'));
+            await client.chat.update({ channel: m.channel, ts, ...final, parse: safePostFlags.parse, link_names: safePostFlags.link_names });
+          };
           try {
             const conversation = { platform: 'slack' as const, channel: m.channel, thread };
             const { scope, filter } = scopeOf(deps.config, m.channel);
-            const answer = await deps.assistant.answer({ question, user: `slack:${m.user}`, conversation, scope, filter });
-            const recordId = await keepRecord(deps, { platform: 'slack', question, answer, asker: m.user ?? '', channel: m.channel, scope, conversation });
-            await say({ ...renderAnswer(answer, { question, recordId, handoff: Boolean(deps.config.handoffResponders?.length) }), ...safePostFlags });
+            const answer = await deps.assistant.answer({ question, user: `slack:${user}`, conversation, scope, filter, onDraft: pacer && ((text) => pacer.push(text)) });
+            const recordId = await keepRecord(deps, { platform: 'slack', question, answer, asker: user, channel: m.channel, scope, conversation });
+            await deliver(renderAnswer(answer, { question, recordId, handoff: Boolean(deps.config.handoffResponders?.length) }));
           } catch (err) {
-            await say({ ...failureNotice(err), ...safePostFlags });
+            await deliver(failureNotice(err)).catch((e: unknown) => deps.logger.warn({ err: e }, 'slack: could not show the failure'));
             throw err;
           }
         });

@@ -28,7 +28,7 @@ export function interactionReply(interaction: ChatInputCommandInteraction, ephem
       original = await interaction.editReply(m);
       return original;
     },
-    edit: (sent, m) => interaction.editReply(sent === original ? m : { ...m, message: sent }),
+    edit: (sent, m) => interaction.editReply(sent.id === original?.id ? m : { ...m, message: sent }),
     remove: (sent) => interaction.deleteReply(sent),
   };
 }

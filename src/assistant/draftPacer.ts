@@ -90,7 +90,6 @@ export class DraftPacer<T> {
     const draft = this.latest;
     if (this.stopped || draft === undefined) return;
     this.latest = undefined;
-    this.lastSentAt = this.clock.now();
     this.sentAny = true;
     this.inFlight = this.send(draft)
       .catch((err: unknown) => {
@@ -98,6 +97,8 @@ export class DraftPacer<T> {
         this.opts.onError(err);
       })
       .finally(() => {
+        // Counted from when the platform answered: the next send cannot reach it sooner than an interval after this one did.
+        this.lastSentAt = this.clock.now();
         this.inFlight = undefined;
         this.schedule();
       });

@@ -22,6 +22,8 @@ export interface RecordedRequest {
   body: Json;
   /** What the fake answered (for messages: the message object, with its id). */
   response?: Json;
+  /** When the request arrived, by `clock` (a test's manual clock, else Date.now). */
+  at: number;
 }
 
 export interface GatewayFrame {
@@ -67,6 +69,8 @@ export class FakeDiscord {
   /** Threads the client created with POST /channels/:id/messages/:id/threads. */
   readonly threads: Array<{ id: string; parentId: string; messageId: string; name: string }> = [];
   heartbeatIntervalMs = 2000;
+  /** Stamps each recorded request (tests of paced edits set their manual clock here). */
+  clock: () => number = Date.now;
   /** When set, IDENTIFY is answered by closing with this code (e.g. 4014, disallowed intents). */
   identifyCloseCode: number | undefined;
 
@@ -287,7 +291,7 @@ export class FakeDiscord {
     } catch {
       // Multipart or text: keep the raw string so a test can still look at it.
     }
-    const recorded: RecordedRequest = { method, path, query: url.searchParams, authorization: req.headers.authorization, body };
+    const recorded: RecordedRequest = { method, path, query: url.searchParams, authorization: req.headers.authorization, body, at: this.clock() };
     this.requests.push(recorded);
     const reply = (status: number, payload?: unknown) => {
       res.writeHead(status, payload === undefined ? {} : { 'content-type': 'application/json' });
@@ -322,6 +326,9 @@ export class FakeDiscord {
     }
     if (method === 'PATCH' && (m = path.match(/^\/channels\/(\d+)\/messages\/(\d+)$/))) {
       return this.messages.has(m[2]!) ? [200, this.messagePayload(m[1]!, body, m[2]!)] : [404, { message: 'Unknown Message', code: 10008 }];
+    }
+    if (method === 'DELETE' && (m = path.match(/^\/(?:channels\/\d+|webhooks\/\d+\/[^/]+)\/messages\/(\d+)$/))) {
+      return this.messages.delete(m[1]!) ? [204] : [404, { message: 'Unknown Message', code: 10008 }];
     }
     if (method === 'PUT' && /^\/channels\/\d+\/messages\/\d+\/reactions\/[^/]+\/@me$/.test(path)) return [204];
     if (method === 'GET' && (m = path.match(/^\/webhooks\/\d+\/([^/]+)\/messages\/@original$/))) {

@@ -6,10 +6,15 @@ import { FakeEmbeddings } from './fakeEmbeddings.ts';
  * An OpenAI-compatible server on 127.0.0.1:0 (`/v1/chat/completions`, `/v1/embeddings`)
  * for driving the real @langchain/openai client. Every chat request is recorded; what it
  * answers is scripted per request: text, a delay, an HTTP error (429 with Retry-After,
- * 500, 401), or no answer at all (`hang`, for client timeouts).
+ * 500, 401), or no answer at all (`hang`, for client timeouts). A request with `stream: true`
+ * is answered with server-sent events (chat.completion.chunk), one per piece of a `stream`
+ * reply (a `text` reply is cut into words); `failAfter: n` drops the connection after n pieces,
+ * a model failing mid-answer. `beforePiece` runs before each piece is written (tests move their
+ * clock there, as if the model took that long to write it).
  */
 export type FakeReply =
   | { text: string; delayMs?: number }
+  | { stream: string[]; failAfter?: number; beforePiece?: (index: number) => void | Promise<void>; delayMs?: number }
   | { status: number; retryAfter?: number; message?: string; code?: string; delayMs?: number }
   | { hang: true };
 
@@ -20,6 +25,8 @@ export interface ChatMessage {
 
 export interface RecordedChat {
   model: string;
+  /** The client asked for a streamed answer. */
+  stream: boolean;
   messages: ChatMessage[];
   authorization?: string;
   at: number;
@@ -90,7 +97,7 @@ export class FakeOpenAI {
 
   private async chat(body: Record<string, unknown>, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const messages = ((body.messages as Array<{ role: string; content: unknown }>) ?? []).map((m) => ({ role: m.role, content: contentText(m.content) }));
-    const chat: RecordedChat = { model: String(body.model), messages, authorization: req.headers.authorization, at: Date.now() };
+    const chat: RecordedChat = { model: String(body.model), stream: body.stream === true, messages, authorization: req.headers.authorization, at: Date.now() };
     this.chats.push(chat);
     const reply = this.script(chat);
     chat.reply = reply;
@@ -102,15 +109,40 @@ export class FakeOpenAI {
       send(res, reply.status, { error: { message: reply.message ?? `fake error ${reply.status}`, type: 'server_error', code: reply.code ?? null } }, headers);
       return;
     }
+    const pieces = 'stream' in reply ? reply.stream : (reply.text.match(/\S+\s*|\s+/g) ?? ['']);
+    if (chat.stream) return streamChat(res, chat, `chatcmpl-${this.chats.length}`, pieces, 'stream' in reply ? reply : {});
     send(res, 200, {
       id: `chatcmpl-${this.chats.length}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: chat.model,
-      choices: [{ index: 0, message: { role: 'assistant', content: reply.text }, finish_reason: 'stop', logprobs: null }],
+      choices: [{ index: 0, message: { role: 'assistant', content: pieces.join('') }, finish_reason: 'stop', logprobs: null }],
       usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 },
     });
   }
+}
+
+/** A streamed chat completion: a role chunk, one chunk per piece, the finish and usage chunks, [DONE]. */
+async function streamChat(res: ServerResponse, chat: RecordedChat, id: string, pieces: string[], opts: { failAfter?: number; beforePiece?: (index: number) => void | Promise<void> }): Promise<void> {
+  const created = Math.floor(Date.now() / 1000);
+  const event = (choices: unknown[], extra: Record<string, unknown> = {}) => res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: chat.model, choices, ...extra })}\n\n`);
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  event([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
+  for (const [i, piece] of pieces.entries()) {
+    if (opts.failAfter !== undefined && i >= opts.failAfter) {
+      // Closed once what was written has gone out, leaving the chunked body unfinished.
+      res.socket?.destroySoon();
+      return;
+    }
+    await opts.beforePiece?.(i);
+    if (res.destroyed) return;
+    event([{ index: 0, delta: { content: piece }, finish_reason: null }]);
+    // Let the client read each piece on its own, as it would from a model writing it.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  event([{ index: 0, delta: {}, finish_reason: 'stop' }]);
+  event([], { usage: { prompt_tokens: 10, completion_tokens: pieces.length, total_tokens: 10 + pieces.length } });
+  res.end('data: [DONE]\n\n');
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

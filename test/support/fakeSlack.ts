@@ -14,6 +14,8 @@ export interface RecordedCall {
   args: Args;
   status: number;
   token?: string;
+  /** When the call arrived, by `clock` (a test's manual clock, else Date.now). */
+  at: number;
 }
 
 export interface ResponseUrlPost {
@@ -29,6 +31,8 @@ interface StoredMessage {
   blocks?: unknown[];
   user: string;
   bot_id: string;
+  /** Started with chat.startStream and not stopped yet: only chat.appendStream may change it. */
+  streaming?: boolean;
 }
 
 const jsonFields = new Set(['blocks', 'attachments', 'metadata']);
@@ -50,6 +54,8 @@ export class FakeSlack {
   readonly messages: StoredMessage[] = [];
   private readonly rateLimits = new Map<string, number>();
   private readonly failures = new Map<string, string>();
+  /** Stamps each recorded call (tests of paced updates set their manual clock here). */
+  clock: () => number = Date.now;
   private server?: Server;
   private seq = 0;
   private base = '';
@@ -123,11 +129,11 @@ export class FakeSlack {
     const retryAfter = this.rateLimits.get(method);
     if (retryAfter !== undefined) {
       this.rateLimits.delete(method);
-      this.calls.push({ method, args: body, status: 429, token });
+      this.calls.push({ method, args: body, status: 429, token, at: this.clock() });
       this.send(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(retryAfter) });
       return;
     }
-    this.calls.push({ method, args: body, status: 200, token });
+    this.calls.push({ method, args: body, status: 200, token, at: this.clock() });
     const failure = this.failures.get(method);
     if (failure) {
       this.failures.delete(method);
@@ -145,9 +151,25 @@ export class FakeSlack {
         this.messages.push(m);
         return { ok: true, channel: a.channel, ts, message: m };
       }
+      case 'chat.startStream': {
+        if (!a.thread_ts) return { ok: false, error: 'invalid_arguments' };
+        const ts = `1700000${String(++this.seq).padStart(3, '0')}.000100`;
+        this.messages.push({ channel: a.channel, ts, thread_ts: a.thread_ts, text: a.markdown_text ?? '', user: this.bot.userId, bot_id: this.bot.botId, streaming: true });
+        return { ok: true, channel: a.channel, ts };
+      }
+      case 'chat.appendStream':
+      case 'chat.stopStream': {
+        const m = this.messages.find((x) => x.channel === a.channel && x.ts === a.ts);
+        if (!m) return { ok: false, error: 'message_not_found' };
+        if (!m.streaming) return { ok: false, error: 'message_not_in_streaming_state' };
+        m.text = `${m.text ?? ''}${a.markdown_text ?? ''}`;
+        if (method === 'chat.stopStream') m.streaming = false;
+        return { ok: true, channel: a.channel, ts: a.ts };
+      }
       case 'chat.update': {
         const m = this.messages.find((x) => x.channel === a.channel && x.ts === a.ts);
         if (!m) return { ok: false, error: 'message_not_found' };
+        if (m.streaming) return { ok: false, error: 'cant_update_message' };
         Object.assign(m, { text: a.text, blocks: a.blocks });
         return { ok: true, channel: a.channel, ts: a.ts, text: a.text };
       }

@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
 import { createDiscordBot, type DiscordBot, type DiscordBotDeps } from '../../../adapters/discord/client.ts';
+import type { StreamingOptions } from '../../../src/assistant/draftPacer.ts';
+import type { Assistant } from '../../../src/assistant/types.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { FakeDiscord, waitUntil, type RecordedRequest } from '../../support/fakeDiscord.ts';
 import { FakeAnswerActions } from '../../support/fakeAnswerActions.ts';
@@ -18,7 +20,7 @@ export interface Harness {
 }
 
 /** The real discord.js client, built by createDiscordBot, logged in to a fresh FakeDiscord. */
-export async function startHarness(opts: { actions?: FakeAnswerActions; channelScopes?: (fake: FakeDiscord) => Record<string, string[]>; channelFilters?: (fake: FakeDiscord) => Record<string, Record<string, string>>; config?: (fake: FakeDiscord) => Partial<DiscordBotDeps['config']> } = {}): Promise<Harness> {
+export async function startHarness(opts: { core?: Assistant; streaming?: StreamingOptions; actions?: FakeAnswerActions; channelScopes?: (fake: FakeDiscord) => Record<string, string[]>; channelFilters?: (fake: FakeDiscord) => Record<string, Record<string, string>>; config?: (fake: FakeDiscord) => Partial<DiscordBotDeps['config']> } = {}): Promise<Harness> {
   const fake = await FakeDiscord.start();
   const assistant = new FakeAssistant();
   const actions = opts.actions ?? new FakeAnswerActions();
@@ -30,7 +32,7 @@ export async function startHarness(opts: { actions?: FakeAnswerActions; channelS
     },
   });
   const logger = createLogger({ level: 'debug', destination });
-  const bot = createDiscordBot({ assistant, actions, logger, config: { token: TOKEN, apiUrl: fake.apiUrl, channelScopes: opts.channelScopes?.(fake) ?? {}, channelFilters: opts.channelFilters?.(fake), ...opts.config?.(fake) } });
+  const bot = createDiscordBot({ assistant: opts.core ?? assistant, actions, logger, streaming: opts.streaming, config: { token: TOKEN, apiUrl: fake.apiUrl, channelScopes: opts.channelScopes?.(fake) ?? {}, channelFilters: opts.channelFilters?.(fake), ...opts.config?.(fake) } });
   await bot.start();
   return {
     fake,

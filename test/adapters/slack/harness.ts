@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createSlackApp, type SlackApp, type SlackConfig } from '../../../adapters/slack/app.ts';
 import type { Answer, Citation } from '../../../src/answer/types.ts';
+import type { StreamingOptions } from '../../../src/assistant/draftPacer.ts';
 import type { AskRequest, Assistant, FeedbackRecord } from '../../../src/assistant/types.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { FakeAnswerActions } from '../../support/fakeAnswerActions.ts';
@@ -65,15 +66,16 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(opts: { replyPrivately?: boolean; channelScopes?: Record<string, string[]>; config?: Partial<SlackConfig> } = {}): Promise<Harness> {
+export async function startHarness(opts: { replyPrivately?: boolean; channelScopes?: Record<string, string[]>; config?: Partial<SlackConfig>; core?: Assistant; streaming?: StreamingOptions } = {}): Promise<Harness> {
   const fake = await new FakeSlack({ userId: BOT.userId, botId: BOT.botId }).start();
   const assistant = new FakeAssistant();
   const actions = new FakeAnswerActions();
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } });
   const slack = createSlackApp({
-    assistant,
+    assistant: opts.core ?? assistant,
     actions,
+    streaming: opts.streaming,
     logger,
     config: {
       botToken: 'xoxb-test-token',

@@ -32,6 +32,12 @@ describe('configuration', () => {
     expect(c.llm?.model).toBe('gpt-4o-mini');
     expect(c.embeddings).toEqual({ provider: 'openai', model: 'text-embedding-3-small' });
   });
+  it('streams answers with at most one update a second by default, and refuses a faster rate', () => {
+    expect(loadConfig({}).streamUpdateMs).toBe(1000);
+    expect(loadConfig({ STREAM_UPDATE_MS: '0' }).streamUpdateMs).toBe(0);
+    expect(loadConfig({ STREAM_UPDATE_MS: '2500' }).streamUpdateMs).toBe(2500);
+    expect(() => loadConfig({ STREAM_UPDATE_MS: '200' })).toThrow(/STREAM_UPDATE_MS: must be 0 \(no streaming\) or between 1000 and 60000 milliseconds/);
+  });
 });
 
 describe('logging', () => {

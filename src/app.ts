@@ -149,6 +149,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       // top); the model is given the first MODEL_SOURCES of them (ask.ts).
       retrieverFor: (c, filter) => retriever(c, 'hybrid', settings.answerChunks, filter),
       chatModel,
+      streamIdleMs: config.llm?.timeoutMs,
       minConfidence: settings.minConfidence,
       describeKnowledgeBase: (c) => describeKnowledgeBase(db, c),
       chunkContext: (ids) => sectionContext(db.reader(), ids),

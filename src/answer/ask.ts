@@ -19,6 +19,8 @@ import type { MetadataFilter } from '../store/metadata.ts';
 export interface AnswerDeps {
   retrieverFor(collections: string[], filter?: MetadataFilter): HybridRetriever;
   chatModel?: BaseChatModel;
+  /** A streamed answer is given up after this long without a piece (LLM_TIMEOUT_MS); default DEFAULT_STREAM_IDLE_MS. */
+  streamIdleMs?: number;
   minConfidence: number;
   /** The closest sections' titles, named in a refusal. */
   describeKnowledgeBase(collections: string[]): Promise<string>;
@@ -117,7 +119,7 @@ export class AnswerService {
     if (this.deps.chatModel) {
       try {
         const sources = chunks.slice(0, MODEL_SOURCES);
-        raw = await generateWithModel(this.deps.chatModel, standaloneQuestion, sources, onDraft && drafter(sources, onDraft, this.deps.logger));
+        raw = await generateWithModel(this.deps.chatModel, standaloneQuestion, sources, onDraft && drafter(sources, onDraft, this.deps.logger), this.deps.streamIdleMs);
         // A compromised answer (prompt injection via a document) must not quote the instructions.
         const echo = dropInstructionEcho(raw);
         if (echo.dropped) this.deps.logger.warn({ dropped: echo.dropped }, 'dropped answer sentences that repeated the system prompt');

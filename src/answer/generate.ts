@@ -33,21 +33,36 @@ function contentText(content: string | Array<{ type: string }>): string {
   return typeof content === 'string' ? content : content.map((p) => ('text' in p && typeof p.text === 'string' ? p.text : '')).join('');
 }
 
+/** A streamed answer is given up when no piece arrives for this long (the client's timeout ends at the response's headers). */
+export const DEFAULT_STREAM_IDLE_MS = 20_000;
+
 /**
  * Asks the chat model for an answer grounded in the numbered chunks, citing `[n]`. With
  * `onText`, the answer is streamed (`model.stream()`) and `onText` gets the text so far after
- * each piece; a failure part-way through throws like any other.
+ * each piece; a failure part-way through throws like any other, and so does a stream that
+ * goes `idleMs` without a piece.
  */
-export async function generateWithModel(model: BaseChatModel, question: string, chunks: RetrievedChunk[], onText?: (soFar: string) => void): Promise<string> {
+export async function generateWithModel(model: BaseChatModel, question: string, chunks: RetrievedChunk[], onText?: (soFar: string) => void, idleMs = DEFAULT_STREAM_IDLE_MS): Promise<string> {
   const system = fill(answerPrompt.template, { context: formatContext(chunks) });
   const messages = [new SystemMessage(system), new HumanMessage(question)];
   if (!onText) return contentText((await model.invoke(messages)).content).trim();
+  const stalled = new AbortController();
+  const stall = () => stalled.abort(new Error(`the model sent nothing for ${idleMs} ms`));
+  let timer = setTimeout(stall, idleMs);
   let text = '';
-  for await (const chunk of await model.stream(messages)) {
-    const piece = contentText(chunk.content);
-    if (!piece) continue;
-    text += piece;
-    onText(text);
+  try {
+    for await (const chunk of await model.stream(messages, { signal: stalled.signal })) {
+      clearTimeout(timer);
+      timer = setTimeout(stall, idleMs);
+      const piece = contentText(chunk.content);
+      if (!piece) continue;
+      text += piece;
+      onText(text);
+    }
+  } finally {
+    clearTimeout(timer);
   }
+  // An aborted stream may end quietly: its text is not a whole answer.
+  if (stalled.signal.aborted) throw stalled.signal.reason;
   return text.trim();
 }

@@ -84,6 +84,15 @@ describe('streamed answers', () => {
     expect(retried.cached).toBeUndefined();
   });
 
+  it('gives up on a stream that stalls (no piece for LLM_TIMEOUT_MS) and ends with the extractive answer and its note', async () => {
+    const question = 'What is MVCC?';
+    plans.set(question, () => ({ stream: ['MVCC keeps ', 'row versions ', 'so readers'], stallAfter: 2 }));
+    const { answer, drafts } = await askStreaming(question);
+    expect(drafts).toEqual(['MVCC keeps', 'MVCC keeps row versions']);
+    expect(answer.note).toBe(NOTE);
+    expect(answer.citations.length).toBeGreaterThan(0);
+  });
+
   it('counts a streamed answer\'s retry as a retry (kb_llm_retries_total)', async () => {
     const question = 'When should I partition a table?';
     plans.set(question, (_chat, attempt) => (attempt === 1 ? { status: 500, message: 'upstream exploded' } : { stream: ['Partition very large tables ', 'by a key most queries filter on [1].'] }));

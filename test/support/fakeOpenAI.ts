@@ -9,12 +9,13 @@ import { FakeEmbeddings } from './fakeEmbeddings.ts';
  * 500, 401), or no answer at all (`hang`, for client timeouts). A request with `stream: true`
  * is answered with server-sent events (chat.completion.chunk), one per piece of a `stream`
  * reply (a `text` reply is cut into words); `failAfter: n` drops the connection after n pieces,
- * a model failing mid-answer. `beforePiece` runs before each piece is written (tests move their
+ * a model failing mid-answer, and `stallAfter: n` stops writing after n pieces but keeps the
+ * connection open. `beforePiece` runs before each piece is written (tests move their
  * clock there, as if the model took that long to write it).
  */
 export type FakeReply =
   | { text: string; delayMs?: number }
-  | { stream: string[]; failAfter?: number; beforePiece?: (index: number) => void | Promise<void>; delayMs?: number }
+  | { stream: string[]; failAfter?: number; stallAfter?: number; beforePiece?: (index: number) => void | Promise<void>; delayMs?: number }
   | { status: number; retryAfter?: number; message?: string; code?: string; delayMs?: number }
   | { hang: true };
 
@@ -123,7 +124,7 @@ export class FakeOpenAI {
 }
 
 /** A streamed chat completion: a role chunk, one chunk per piece, the finish and usage chunks, [DONE]. */
-async function streamChat(res: ServerResponse, chat: RecordedChat, id: string, pieces: string[], opts: { failAfter?: number; beforePiece?: (index: number) => void | Promise<void> }): Promise<void> {
+async function streamChat(res: ServerResponse, chat: RecordedChat, id: string, pieces: string[], opts: { failAfter?: number; stallAfter?: number; beforePiece?: (index: number) => void | Promise<void> }): Promise<void> {
   const created = Math.floor(Date.now() / 1000);
   const event = (choices: unknown[], extra: Record<string, unknown> = {}) => res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: chat.model, choices, ...extra })}\n\n`);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -134,6 +135,7 @@ async function streamChat(res: ServerResponse, chat: RecordedChat, id: string, p
       res.socket?.destroySoon();
       return;
     }
+    if (opts.stallAfter !== undefined && i >= opts.stallAfter) return;
     await opts.beforePiece?.(i);
     if (res.destroyed) return;
     event([{ index: 0, delta: { content: piece }, finish_reason: null }]);

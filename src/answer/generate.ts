@@ -33,14 +33,14 @@ function contentText(content: string | Array<{ type: string }>): string {
   return typeof content === 'string' ? content : content.map((p) => ('text' in p && typeof p.text === 'string' ? p.text : '')).join('');
 }
 
-/** A streamed answer is given up when no piece arrives for this long (the client's timeout ends at the response's headers). */
+/** A started stream is given up when no further piece arrives for this long (the client's timeout ends at the response's headers). */
 export const DEFAULT_STREAM_IDLE_MS = 20_000;
 
 /**
  * Asks the chat model for an answer grounded in the numbered chunks, citing `[n]`. With
  * `onText`, the answer is streamed (`model.stream()`) and `onText` gets the text so far after
- * each piece; a failure part-way through throws like any other, and so does a stream that
- * goes `idleMs` without a piece.
+ * each piece; a failure part-way through throws like any other, and so does a stream that,
+ * once started, goes `idleMs` without a piece.
  */
 export async function generateWithModel(model: BaseChatModel, question: string, chunks: RetrievedChunk[], onText?: (soFar: string) => void, idleMs = DEFAULT_STREAM_IDLE_MS): Promise<string> {
   const system = fill(answerPrompt.template, { context: formatContext(chunks) });
@@ -48,7 +48,8 @@ export async function generateWithModel(model: BaseChatModel, question: string, 
   if (!onText) return contentText((await model.invoke(messages)).content).trim();
   const stalled = new AbortController();
   const stall = () => stalled.abort(new Error(`the model sent nothing for ${idleMs} ms`));
-  let timer = setTimeout(stall, idleMs);
+  // Until the first piece, the client's own timeout and retries (with their backoff) apply.
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let text = '';
   try {
     for await (const chunk of await model.stream(messages, { signal: stalled.signal })) {

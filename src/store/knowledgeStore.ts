@@ -5,9 +5,6 @@ import type { Bm25Params } from './postings.ts';
 import type { VectorSearchOptions } from './vectorIndex.ts';
 import { VectorSearch } from './vectorSearch.ts';
 
-/** A chunk's row as the parts return it (chunkRows.ts). */
-export type { ChunkRow } from './chunkRows.ts';
-
 /**
  * The knowledge base in PostgreSQL, in three parts over one database:
  * - `documents` (documentStore.ts): documents and chunks, batch writes with chunk reuse,

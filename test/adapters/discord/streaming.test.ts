@@ -77,7 +77,8 @@ describe('Discord: streamed answers', () => {
     // What Discord shows at the end is exactly the final answer, its citations resolved.
     const shown = shownMessages(fake, requests);
     expect(shown.map((m) => m.content)).toEqual(renderAnswer(answer).map((m) => m.content));
-    expect(shown.at(-1)!.embeds[0].title).toBe('Sources');
+    expect(shown.at(-1)!.embeds ?? []).toEqual(renderAnswer(answer).at(-1)!.embeds ?? []);
+    expect(answer.citations.map((c) => c.source)).toEqual(['partial.md']);
     expect(shown.at(-1)!.components).toHaveLength(1);
     for (const r of requests) expect(r.body?.content ?? '').not.toContain('[2]');
   });
@@ -100,6 +101,21 @@ describe('Discord: streamed answers', () => {
     expect(shown.map((m) => m.content)).toEqual(renderAnswer(answer).map((m) => m.content));
     expect(shown.at(-1)!.content).toContain(`_${MODEL_NOTE}_`);
     expectPaced(requests);
+  });
+
+  it('streams the message command\'s answer into the thread started from the message', async () => {
+    const { fake } = h;
+    openai.script = () => ({ stream: modelPieces(12), beforePiece: () => clock.advance(STEP) });
+    const target = fake.postMessage({ content: 'How do partial indexes work?' });
+    fake.messageCommand('Ask the knowledge base', target);
+    const thread = await threadStartedFrom(fake, target.id);
+    const prefix = `/channels/${thread}/messages`;
+    await waitUntil(() => messageRequests(fake, prefix).some((r) => r.body?.components?.length), 20_000, 'the final answer');
+
+    const requests = messageRequests(fake, prefix);
+    expect(requests.filter((r) => r.method === 'PATCH' && !r.body?.components?.length).length).toBeGreaterThanOrEqual(1);
+    expectPaced(requests);
+    expect(shownMessages(fake, requests).map((m) => m.content)).toEqual(renderAnswer(core.answers[0]!).map((m) => m.content));
   });
 
   it('streams an /ask answer into the deferred reply and its follow-ups, ending with the final answer', async () => {

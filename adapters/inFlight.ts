@@ -1,4 +1,4 @@
-import type { AskRequest, Assistant } from '../src/assistant/types.ts';
+import type { Admission, AskRequest, Assistant } from '../src/assistant/types.ts';
 import { KbError } from '../src/errors.ts';
 
 /**
@@ -11,6 +11,12 @@ export class InFlightAssistant implements Assistant {
   draining = false;
 
   constructor(private readonly inner: Assistant) {}
+
+  /** During the drain, a question is turned away before anything is shown for it. */
+  async admit(req: Admission): Promise<void> {
+    if (this.draining) throw new KbError('service/draining');
+    await this.inner.admit(req);
+  }
 
   async answer(req: AskRequest) {
     // Stopping: a question that arrives now is not started (the pools are about to close).

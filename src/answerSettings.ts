@@ -30,6 +30,8 @@ export interface AnswerSettings {
   extractiveChunks: number;
   /** LLM_MODEL, or 'extractive' when no model is configured. */
   answerer: string;
+  /** LLM_MAX_TOKENS (a shorter budget cuts answers short); undefined without a model. */
+  answerMaxTokens?: number;
   /** The query embeddings' model and dimension, as the store records them. */
   embeddings: EmbeddingSpace;
   prompts: { answer: string; condense: string };
@@ -55,6 +57,7 @@ export function answerSettings(config: Config, space: EmbeddingSpace): AnswerSet
     modelSources: MODEL_SOURCES,
     extractiveChunks: EXTRACTIVE_CHUNKS,
     answerer: config.llm?.model ?? 'extractive',
+    answerMaxTokens: config.llm?.maxTokens,
     embeddings: { model: space.model, dimension: space.dimension },
     prompts: { answer: answerPromptVersion, condense: condensePromptVersion },
     chunking: config.chunking,

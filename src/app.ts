@@ -21,6 +21,7 @@ import { AnswerCache } from './cache/answerCache.ts';
 import { ThreadMemory } from './cache/threadMemory.ts';
 import { RateLimiter } from './cache/rateLimiter.ts';
 import { ConversationalAssistant } from './assistant/assistant.ts';
+import { AnswerSlots, answerSlotOptions } from './assistant/answerSlots.ts';
 import type { AnswerActions, Assistant } from './assistant/types.ts';
 import { KbAnswerActions } from './assistant/answerActions.ts';
 import { HandoffStore } from './store/handoffStore.ts';
@@ -126,6 +127,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
           configuration: { ...(config.openai.baseUrl ? { baseURL: config.openai.baseUrl } : {}), fetch: meteredFetch(metrics) },
           timeout: config.llm.timeoutMs,
           maxRetries: config.llm.maxRetries,
+          maxTokens: config.llm.maxTokens,
           temperature: 0,
         })
       : undefined;
@@ -170,6 +172,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       // One answer's worst case: every model attempt timing out, plus retrieval and backoff.
       answerLockTtlMs: config.llm ? config.llm.timeoutMs * (1 + config.llm.maxRetries) + 10_000 : 10_000,
       cacheIdentity: answerCacheIdentity(settings),
+      slots: new AnswerSlots(answerSlotOptions(config.limits.maxConcurrentAnswers)),
       logger,
     });
     const actions = new KbAnswerActions({

@@ -106,6 +106,7 @@ const schema = z.object({
       .refine((v) => v === 0 || (v >= 1000 && v <= 60000), 'must be 0 (no streaming) or between 1000 and 60000 milliseconds: Slack and Discord allow about one edit a second')
       .default(1000),
   ),
+  LLM_MAX_TOKENS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(16).max(128_000).default(1024)),
   RRF_K: num(60, 1, 1000),
   RRF_WEIGHT_BM25: num(1, 0, 10),
   RRF_WEIGHT_VECTOR: num(0.8, 0, 10),
@@ -122,6 +123,7 @@ const schema = z.object({
   THREAD_MAX_TURNS: num(6, 1, 50),
   RATE_LIMIT_PER_MINUTE: num(20, 1, 10000),
   RATE_LIMIT_BURST: num(5, 1, 10000),
+  MAX_CONCURRENT_ANSWERS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(8)),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional()),
   PORT: num(3000, 0, 65535),
   SLACK_BOT_TOKEN: opt(z.string().startsWith('xoxb-', 'must start with xoxb-: copy the Bot User OAuth Token from OAuth & Permissions')),
@@ -172,12 +174,14 @@ export interface Config {
   redis: { url?: string; clusterNodes?: Array<{ host: string; port: number }>; commandTimeoutMs: number };
   embeddings: { provider: 'local' | 'openai'; model: string };
   openai: { apiKey?: string; baseUrl?: string };
-  llm: { model: string; timeoutMs: number; maxRetries: number } | undefined;
+  /** `maxTokens`: the most tokens the model may write for one reply (answer or rewritten question). */
+  llm: { model: string; timeoutMs: number; maxRetries: number; maxTokens: number } | undefined;
   retrieval: { rrfK: number; weightBm25: number; weightVector: number; minConfidence: number; postingsPerTerm: number };
   chunking: ChunkOptions;
   /** How `kb ingest <URL>` crawls: pages at a time, milliseconds between request starts, timeout per page. */
   web: WebSettings;
-  limits: { maxQuestionChars: number; answerCacheTtlS: number; threadTtlS: number; threadMaxTurns: number; ratePerMinute: number; rateBurst: number };
+  /** `maxConcurrentAnswers`: answers this process works on at once (the model and embedding calls); more wait their turn. */
+  limits: { maxQuestionChars: number; answerCacheTtlS: number; threadTtlS: number; threadMaxTurns: number; ratePerMinute: number; rateBurst: number; maxConcurrentAnswers: number };
   /** Undefined when LOG_LEVEL is not set: the CLI then logs warnings only, the server info. */
   logLevel?: string;
   port: number;
@@ -281,7 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redis: { url: e.REDIS_URL, clusterNodes, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
     embeddings: { provider: embeddingsProvider, model: e.EMBEDDING_MODEL ?? (embeddingsProvider === 'openai' ? 'text-embedding-3-small' : 'glove100-sif+hash156') },
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
-    llm: llmModel && hasOpenAi ? { model: llmModel, timeoutMs: e.LLM_TIMEOUT_MS, maxRetries: e.LLM_MAX_RETRIES } : undefined,
+    llm: llmModel && hasOpenAi ? { model: llmModel, timeoutMs: e.LLM_TIMEOUT_MS, maxRetries: e.LLM_MAX_RETRIES, maxTokens: e.LLM_MAX_TOKENS } : undefined,
     retrieval: { rrfK: e.RRF_K, weightBm25: e.RRF_WEIGHT_BM25, weightVector: e.RRF_WEIGHT_VECTOR, minConfidence: e.MIN_CONFIDENCE, postingsPerTerm: e.BM25_POSTINGS_PER_TERM },
     chunking: { maxChars: DEFAULT_CHUNKING.maxChars, overlapChars: e.CHUNK_OVERLAP_CHARS },
     web: { concurrency: e.WEB_CONCURRENCY, delayMs: e.WEB_DELAY_MS, timeoutMs: e.WEB_TIMEOUT_MS },
@@ -292,6 +296,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       threadMaxTurns: e.THREAD_MAX_TURNS,
       ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
       rateBurst: e.RATE_LIMIT_BURST,
+      maxConcurrentAnswers: e.MAX_CONCURRENT_ANSWERS,
     },
     logLevel: e.LOG_LEVEL,
     port: e.PORT,

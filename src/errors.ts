@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'rate/limited'
   | 'scope/unassigned'
   | 'service/draining'
+  | 'service/busy'
   | 'internal/unexpected';
 
 /** How a failure is logged: expected refusals at info, the system's own faults at error. */
@@ -50,6 +51,8 @@ export const errorPolicy: Record<ErrorCode, { userMessage: string; log: LogLevel
   // A conversation the channel scope map gives no collection (a DM, an unmapped channel, `[]`).
   'scope/unassigned': { userMessage: 'No knowledge base is assigned to this conversation.', log: 'info' },
   'service/draining': { userMessage: 'The bot is restarting; please ask again in a moment.', log: 'info' },
+  // warn: the operator may want a higher MAX_CONCURRENT_ANSWERS (or another process).
+  'service/busy': { userMessage: "I'm answering a lot of questions right now; please ask again in a minute.", log: 'warn' },
   'internal/unexpected': { userMessage: 'Something went wrong on our side; please try again.', log: 'error' },
 };
 

@@ -1,7 +1,7 @@
 import type { RespondFn, webApi } from '@slack/bolt';
 import type { AnswerRecord, ConversationKey } from '../../src/assistant/types.ts';
 import type { DraftListener } from '../../src/answer/types.ts';
-import { handleOnce as coreHandleOnce, keepRecord as coreKeepRecord, logFailure as coreLogFailure } from '../../src/assistant/delivery.ts';
+import { admitOrTell, handleOnce as coreHandleOnce, keepRecord as coreKeepRecord, logFailure as coreLogFailure } from '../../src/assistant/delivery.ts';
 import { type DraftPacer, streamingPacer } from '../../src/assistant/draftPacer.ts';
 import { failureReport, KbError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -24,6 +24,8 @@ export interface AskTarget {
   askedBy?: string;
   /** A private answer: it gets a "Share in channel" button. */
   shareable?: boolean;
+  /** The question already passed `admit()` (the slash command admits it before acknowledging). */
+  admitted?: boolean;
 }
 
 /** Logs a failure by the core's errors table. */
@@ -52,10 +54,29 @@ export async function handleOnce(deps: ListenerDeps, key: string, work: () => Pr
   await coreHandleOnce(deps.assistant, { platform: 'slack', logger: deps.logger }, key, work);
 }
 
+/**
+ * Admits the question unless that was done already; a question turned away gets only the
+ * reason, through `tell`, and nothing else is posted (the error is rethrown).
+ */
+export async function admit(deps: ListenerDeps, t: AskTarget, tell: (notice: SlackMessage) => Promise<unknown>): Promise<void> {
+  if (t.admitted) return;
+  let told = false;
+  try {
+    await admitOrTell(deps.assistant, { platform: 'slack', logger: deps.logger }, { question: t.question, user: `slack:${t.user}`, scope: scopeOf(deps.config, t.channel).scope }, async (message) => {
+      await tell(renderNotice(message, ':warning:'));
+      told = true;
+    });
+  } catch (err) {
+    if (told) markShown(err);
+    throw err;
+  }
+}
+
+/** The answer to an admitted question, rendered. */
 async function ask(deps: ListenerDeps, t: AskTarget, answerTs?: string, onDraft?: DraftListener): Promise<SlackMessage> {
   const conversation = typeof t.conversation === 'function' ? (answerTs ? t.conversation(answerTs) : undefined) : t.conversation;
   const { scope, filter } = scopeOf(deps.config, t.channel);
-  const answer = await deps.assistant.answer({ question: t.question, user: `slack:${t.user}`, conversation, scope, filter, onDraft });
+  const answer = await deps.assistant.answer({ question: t.question, user: `slack:${t.user}`, conversation, scope, filter, onDraft, admitted: true });
   const recordId = await keepRecord(deps, { platform: 'slack', question: t.question, answer, asker: t.user, channel: t.channel, scope, conversation });
   return renderAnswer(answer, { question: t.question, askedBy: t.askedBy, recordId, share: t.shareable, handoff: Boolean(deps.config.handoffResponders?.length) });
 }
@@ -71,12 +92,14 @@ export function draftPacer(deps: ListenerDeps, send: (text: string) => Promise<u
 }
 
 /**
- * Posts a placeholder, then replaces it with the answer (or with a short failure notice,
+ * Admits the question (turned away: only the reason is posted, in the thread), posts a
+ * placeholder, then replaces it with the answer (or with a short failure notice,
  * rethrowing so the claim is released). With streaming on, the placeholder shows the answer
  * as the model writes it (chat.update, paced), and the last update is the final answer.
  * Returns the answer message's ts.
  */
 export async function answerInPlace(deps: ListenerDeps, client: webApi.WebClient, t: AskTarget): Promise<string> {
+  await admit(deps, t, (notice) => client.chat.postMessage({ channel: t.channel, thread_ts: t.threadTs, ...notice, ...safePostFlags }));
   const placeholder = await client.chat.postMessage({ channel: t.channel, thread_ts: t.threadTs, text: PLACEHOLDER_TEXT, ...safePostFlags });
   const ts = placeholder.ts;
   if (!ts) throw new KbError('internal/unexpected', undefined, { cause: new Error('chat.postMessage returned no ts') });
@@ -123,6 +146,7 @@ export async function answerQuietly(deps: ListenerDeps, client: webApi.WebClient
 
 /** Answers through a slash command's response_url (private replies, or channels the bot is not in). */
 export async function answerViaResponseUrl(deps: ListenerDeps, respond: RespondFn, t: AskTarget, responseType: 'ephemeral' | 'in_channel'): Promise<void> {
+  await admit(deps, t, (notice) => respond({ response_type: 'ephemeral', replace_original: false, ...notice }));
   try {
     const message = await ask(deps, t);
     await respond({ response_type: responseType, replace_original: false, ...message });

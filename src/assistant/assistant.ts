@@ -10,7 +10,8 @@ import type { ThreadMemory } from '../cache/threadMemory.ts';
 import { KbError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { FeedbackStore } from '../store/feedbackStore.ts';
-import type { AskRequest, Assistant, FeedbackRecord } from './types.ts';
+import type { AnswerSlots } from './answerSlots.ts';
+import type { Admission, AskRequest, Assistant, FeedbackRecord } from './types.ts';
 
 export interface AssistantDeps {
   answers: AnswerService;
@@ -28,12 +29,15 @@ export interface AssistantDeps {
   answerLockTtlMs: number;
   /** Digest of every setting that changes an answer (answerSettings.ts): part of every answer-cache key. */
   cacheIdentity: string;
+  /** The cap on answers worked on at once (MAX_CONCURRENT_ANSWERS); none: no cap. */
+  slots?: AnswerSlots;
   logger: Logger;
 }
 
 /**
- * The core's conversation layer: rate limit, thread memory, follow-up rewriting, the
- * answer cache (served only while every cited document is unchanged), and feedback.
+ * The core's conversation layer: admission (the question's size, the bot's capacity, the
+ * user's rate limit), thread memory, follow-up rewriting, the answer cache (served only while
+ * every cited document is unchanged), and feedback.
  */
 export class ConversationalAssistant implements Assistant {
   /**
@@ -44,11 +48,24 @@ export class ConversationalAssistant implements Assistant {
 
   constructor(private readonly d: AssistantDeps) {}
 
+  async admit(req: Admission): Promise<void> {
+    if (req.scope?.length === 0) throw new KbError('scope/unassigned');
+    validateQuestion(req.question, this.d.maxQuestionChars);
+    // Before the rate limit, so a question turned away for capacity costs the user no token.
+    if (this.d.slots?.full) throw new KbError('service/busy');
+    await enforceRateLimit(this.d.rateLimiter, req.user);
+  }
+
   async answer(req: AskRequest): Promise<Answer> {
     // Before anything is read or written: a conversation with no collection searches nothing.
     if (req.scope?.length === 0) throw new KbError('scope/unassigned');
     const question = validateQuestion(req.question, this.d.maxQuestionChars);
-    if (!req.evaluation) await enforceRateLimit(this.d.rateLimiter, req.user);
+    if (!req.evaluation && !req.admitted) await enforceRateLimit(this.d.rateLimiter, req.user);
+    return this.d.slots ? this.d.slots.run(() => this.answerAdmitted(req, question)) : this.answerAdmitted(req, question);
+  }
+
+  /** The answer to a question that passed admission, with a slot when there is a cap. */
+  private async answerAdmitted(req: AskRequest, question: string): Promise<Answer> {
     const scope = req.scope ? [...req.scope].sort() : this.d.defaultScope;
     const history = req.conversation ? await this.d.memory.history(req.conversation) : [];
     const standalone = await this.d.answers.standalone(question, history);

@@ -1,12 +1,13 @@
 import { failureReport } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { AnswerActions, AnswerRecord, Assistant, FeedbackRecord } from './types.ts';
+import type { Admission, AnswerActions, AnswerRecord, Assistant, FeedbackRecord } from './types.ts';
 
 /**
  * The delivery policy every adapter follows, so Slack and Discord cannot drift apart: an
  * event is handled once across processes (claim → work → release on failure), a failure is
- * logged by the errors table and the user gets its short message, and the buttons under an
- * answer carry the id of a record the core keeps.
+ * logged by the errors table and the user gets its short message, a question is admitted
+ * (rate limit, capacity) before anything is shown for it, and the buttons under an answer
+ * carry the id of a record the core keeps.
  */
 export interface Delivery {
   /** Log prefix and platform of the records: 'slack' or 'discord'. */
@@ -45,6 +46,21 @@ export async function handleOnce(claims: Pick<Assistant, 'claimEvent' | 'release
     await claims.releaseEvent(eventId).catch((releaseErr: unknown) => d.logger.warn({ eventId, err: releaseErr }, `${d.platform}: could not release the event claim`));
   }
   return true;
+}
+
+/**
+ * Admission before any visible side effect: the question's size, the bot's capacity and the
+ * user's rate limit are checked before a placeholder, a thread or a status is shown. A
+ * question turned away gets only that error's short message, through `tell`; the error is
+ * rethrown, so handleOnce logs it by the errors table. Then `answer({ …, admitted: true })`.
+ */
+export async function admitOrTell(assistant: Pick<Assistant, 'admit'>, d: Delivery, req: Admission, tell: (userMessage: string) => Promise<unknown>): Promise<void> {
+  try {
+    await assistant.admit(req);
+  } catch (err) {
+    await tell(failureReport(err).userMessage).catch((e: unknown) => d.logger.warn({ err: e }, `${d.platform}: could not say why the question was turned away`));
+    throw err;
+  }
 }
 
 /** Keeps what the answer's buttons need; without actions (or if that fails) they carry no id. */

@@ -36,7 +36,15 @@ export interface AskRequest {
    * for a cached, refused or extractive answer; what `answer()` returns is the final version.
    */
   onDraft?: DraftListener;
+  /**
+   * Set by an adapter that called `admit()` for this question before showing anything for it:
+   * the rate limit was applied there and is not applied again.
+   */
+  admitted?: boolean;
 }
+
+/** What admission looks at: the question, who asks, and (when the adapter knows it already) the scope. */
+export type Admission = Pick<AskRequest, 'question' | 'user' | 'scope'>;
 
 export interface FeedbackRecord {
   platform: 'slack' | 'discord';
@@ -54,7 +62,16 @@ export interface FeedbackRecord {
 }
 
 export interface Assistant {
-  /** Throws KbError: scope/unassigned, input/*, rate/limited (userMessage says when to retry), db/unavailable. */
+  /**
+   * The checks an adapter runs before any visible side effect (a placeholder, a thread, a
+   * status): the conversation's scope, the question's size, the bot's capacity and the user's
+   * rate limit, whose token it takes. Throws KbError scope/unassigned, input/*, service/busy,
+   * rate/limited (or service/draining); then the
+   * adapter shows that error's message and nothing else. An `answer()` with `admitted: true`
+   * follows.
+   */
+  admit(req: Admission): Promise<void>;
+  /** Throws KbError: scope/unassigned, input/*, rate/limited (userMessage says when to retry), service/busy, db/unavailable. */
   answer(req: AskRequest): Promise<Answer>;
   recordFeedback(f: FeedbackRecord): Promise<void>;
   /** Exactly-once delivery: true the first time an event id is claimed (across processes). */

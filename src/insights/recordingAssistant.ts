@@ -1,5 +1,5 @@
 import type { Answer } from '../answer/types.ts';
-import type { AskRequest, Assistant, FeedbackRecord } from '../assistant/types.ts';
+import type { Admission, AskRequest, Assistant, FeedbackRecord } from '../assistant/types.ts';
 import { KbError } from '../errors.ts';
 import type { Metrics } from './metrics.ts';
 import type { InteractionEvent, InteractionRecorder, Outcome } from './types.ts';
@@ -17,6 +17,18 @@ export class RecordingAssistant implements Assistant {
     private readonly onRecordError: (err: unknown) => void,
   ) {}
 
+  /** A question turned away at admission is counted and recorded as one turned away by answer() would be. */
+  async admit(req: Admission): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await this.inner.admit(req);
+    } catch (err) {
+      const outcome = failureOutcome(err);
+      if (outcome) this.observe({ request: { ...req }, outcome, latencyMs: performance.now() - t0, at: new Date() });
+      throw err;
+    }
+  }
+
   async answer(req: AskRequest): Promise<Answer> {
     const t0 = performance.now();
     let answer: Answer | undefined;
@@ -26,9 +38,7 @@ export class RecordingAssistant implements Assistant {
       outcome = answer.refused ? 'refused' : 'answered';
       return answer;
     } catch (err) {
-      if (err instanceof KbError && err.code === 'rate/limited') outcome = 'rate_limited';
-      // Not a question to the knowledge base (the conversation has none): neither a gap nor an error.
-      if (err instanceof KbError && err.code === 'scope/unassigned') outcome = undefined;
+      outcome = failureOutcome(err);
       throw err;
     } finally {
       if (outcome) this.observe({ request: req, answer, outcome, latencyMs: performance.now() - t0, at: new Date() });
@@ -51,4 +61,16 @@ export class RecordingAssistant implements Assistant {
 
   claimEvent: Assistant['claimEvent'] = (id, ttl) => this.inner.claimEvent(id, ttl);
   releaseEvent: Assistant['releaseEvent'] = (id) => this.inner.releaseEvent(id);
+}
+
+/**
+ * How a question that failed counts: turned away by the user's rate limit or the bot's
+ * capacity (service/busy), 'rate_limited'; not a question to the knowledge base (the
+ * conversation has none), not at all; anything else, 'error'.
+ */
+function failureOutcome(err: unknown): Outcome | undefined {
+  if (!(err instanceof KbError)) return 'error';
+  if (err.code === 'rate/limited' || err.code === 'service/busy') return 'rate_limited';
+  if (err.code === 'scope/unassigned') return undefined;
+  return 'error';
 }

@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationKey } from '../../src/cache/threadMemory.ts';
+import { PLACEHOLDER_TEXT } from '../../adapters/slack/render.ts';
 import { KbError } from '../../src/errors.ts';
 import { allTexts } from '../adapters/slack/harness.ts';
 import { freePort, killServer, startRedisServer } from '../integration/cache/redisKit.ts';
@@ -56,12 +57,13 @@ let users = 0;
 /** A user nobody else has used, so the rate limit never interferes unless a test wants it. */
 const freshUser = () => `slack:UFRESH${++users}`;
 
+/** What the bot finally shows in the mention's thread: the answer that replaced the placeholder, or a notice posted instead of one. */
 async function slackReply(text: string, user: string): Promise<string> {
-  const before = slackApi.callsTo('chat.update').length;
-  const res = await postSlackEvent(front.base, front.signingSecret, mentionEvent(text, { user, botUserId: slackApi.bot.userId }));
+  const event = mentionEvent(text, { user, botUserId: slackApi.bot.userId });
+  const res = await postSlackEvent(front.base, front.signingSecret, event);
   expect(res.status).toBe(200);
-  await waitUntil(() => slackApi.callsTo('chat.update').length > before, 'the Slack reply');
-  return allTexts(slackApi.callsTo('chat.update').at(-1)!.args).join('\n');
+  const reply = await waitUntil(() => slackApi.messages.find((m) => m.thread_ts === event.ts && m.text !== PLACEHOLDER_TEXT), 'the Slack reply');
+  return allTexts(reply).join('\n');
 }
 
 describe('a 100,000-character question', () => {

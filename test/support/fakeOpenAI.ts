@@ -14,7 +14,8 @@ import { FakeEmbeddings } from './fakeEmbeddings.ts';
  * clock there, as if the model took that long to write it).
  */
 export type FakeReply =
-  | { text: string; delayMs?: number }
+  /** `after`: the reply waits for it (a paused model, released by the test). */
+  | { text: string; delayMs?: number; after?: Promise<unknown> }
   | { stream: string[]; failAfter?: number; stallAfter?: number; beforePiece?: (index: number) => void | Promise<void>; delayMs?: number }
   | { status: number; retryAfter?: number; message?: string; code?: string; delayMs?: number }
   | { hang: true };
@@ -30,6 +31,8 @@ export interface RecordedChat {
   stream: boolean;
   messages: ChatMessage[];
   authorization?: string;
+  /** The request's output budget: max_tokens, or max_completion_tokens (reasoning models). */
+  maxTokens?: number;
   at: number;
   reply?: FakeReply;
 }
@@ -45,6 +48,9 @@ function contentText(content: unknown): string {
 export class FakeOpenAI {
   readonly chats: RecordedChat[] = [];
   embeddingRequests = 0;
+  /** Chat requests received and not yet answered, and the most there ever were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   /** When set, /v1/embeddings answers with this error instead of vectors. */
   embeddingsFailure?: { status: number; message: string };
   /** Decides the reply to each chat request; tests replace it. */
@@ -98,12 +104,19 @@ export class FakeOpenAI {
 
   private async chat(body: Record<string, unknown>, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const messages = ((body.messages as Array<{ role: string; content: unknown }>) ?? []).map((m) => ({ role: m.role, content: contentText(m.content) }));
-    const chat: RecordedChat = { model: String(body.model), stream: body.stream === true, messages, authorization: req.headers.authorization, at: Date.now() };
+    const budget = body.max_tokens ?? body.max_completion_tokens;
+    const chat: RecordedChat = { model: String(body.model), stream: body.stream === true, messages, authorization: req.headers.authorization, ...(typeof budget === 'number' ? { maxTokens: budget } : {}), at: Date.now() };
     this.chats.push(chat);
     const reply = this.script(chat);
     chat.reply = reply;
     if ('hang' in reply) return; // never answers; the client's timeout must end it
-    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    try {
+      if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+      if ('after' in reply) await reply.after;
+    } finally {
+      this.inFlight--;
+    }
     if (res.destroyed) return;
     if ('status' in reply) {
       const headers: Record<string, string> = reply.retryAfter !== undefined ? { 'retry-after': String(reply.retryAfter) } : {};

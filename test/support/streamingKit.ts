@@ -37,6 +37,7 @@ export function streamingCore(openai: FakeOpenAI | undefined): StreamingCore {
   const core = testAssistant({ retrieval: () => ({ chunks: STREAM_CHUNKS, confidence: 0.95 }), answers: { chatModel } });
   const answers: Answer[] = [];
   const assistant: Assistant = {
+    admit: (req) => core.assistant.admit(req),
     answer: async (req: AskRequest) => {
       const a = await core.assistant.answer(req);
       answers.push(a);

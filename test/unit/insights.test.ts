@@ -79,7 +79,7 @@ describe('admin access', () => {
 describe('recording off the answer path', () => {
   const logger = createLogger({ level: 'silent' });
   const answer = { text: 'a [1]', citations: [], confidence: 0.9, refused: false, standaloneQuestion: 'q' };
-  const inner: Assistant = { answer: async () => answer, recordFeedback: async () => undefined, claimEvent: async () => true, releaseEvent: async () => undefined };
+  const inner: Assistant = { admit: async () => undefined, answer: async () => answer, recordFeedback: async () => undefined, claimEvent: async () => true, releaseEvent: async () => undefined };
 
   it('answers while the database never finishes a write, and drops the oldest rows past the buffer', async () => {
     const inserted: string[][] = [];

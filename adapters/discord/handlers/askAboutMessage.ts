@@ -29,17 +29,19 @@ export async function handleAskAboutMessage(ctx: DiscordHandlerContext, interact
   try {
     if (!question) return void (await interaction.editReply({ content: 'That message has no text to ask about.' }));
     const channel = target.channel as SendableChannels;
+    const parentId = channel.isThread() ? (channel.parentId ?? channel.id) : channel.id;
+    const { scope, filter } = resolveScope(ctx, { channelId: channel.id, parentId, guildId: interaction.guildId });
+    // Before a thread is started: a question turned away gets only the reason (below, privately).
+    await ctx.assistant.admit({ question, user: `discord:${interaction.user.id}`, scope });
     let where: SendableChannels = channel;
     if (!channel.isThread() && !channel.isDMBased()) {
       where = target.thread ?? (await target.startThread({ name: threadName(question) }).catch(() => channel));
     }
-    const parentId = channel.isThread() ? (channel.parentId ?? channel.id) : channel.id;
     const conversation: ConversationKey = { platform: 'discord', channel: parentId, thread: where.id === channel.id && !channel.isThread() ? target.id : where.id };
-    const { scope, filter } = resolveScope(ctx, { channelId: channel.id, parentId, guildId: interaction.guildId });
     const shown = new StreamedReply(channelReply(where));
     const drafts = draftPacer(ctx, (text) => shown.show(renderDraft(text)));
     [reply, pacer] = [shown, drafts];
-    const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope, filter, onDraft: drafts && ((text) => drafts.push(text)) });
+    const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope, filter, onDraft: drafts && ((text) => drafts.push(text)), admitted: true });
     const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: interaction.user.id, channel: where.id, scope, conversation });
     await drafts?.settle();
     await shown.show(renderAnswer(answer, { recordId, handoff: handoffConfigured(ctx) }));

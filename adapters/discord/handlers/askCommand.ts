@@ -19,6 +19,18 @@ export const ASK_OPTION = 'question';
  */
 export async function handleAskCommand(ctx: DiscordHandlerContext, interaction: ChatInputCommandInteraction): Promise<void> {
   const privately = Boolean(ctx.replyPrivately);
+  const question = plainQuestion(interaction.options.getString(ASK_OPTION, true));
+  const channel = interaction.channel;
+  const target = { channelId: interaction.channelId, parentId: channel?.isThread() ? channel.parentId : null, guildId: interaction.guildId };
+  const { scope, filter } = resolveScope(ctx, target);
+  // Before "is thinking…": a question turned away gets only the reason, and only the asker sees it.
+  try {
+    await ctx.assistant.admit({ question, user: `discord:${interaction.user.id}`, scope });
+  } catch (err) {
+    const content = reportFailure(ctx.logger, err, { interaction: interaction.id, channel: interaction.channelId });
+    await interaction.reply({ content, flags: MessageFlags.Ephemeral }).catch((e: unknown) => ctx.logger.warn({ err: e, interaction: interaction.id }, 'discord: could not say why /ask was turned away'));
+    return;
+  }
   try {
     await interaction.deferReply(privately ? { flags: MessageFlags.Ephemeral } : {});
   } catch (err) {
@@ -26,8 +38,6 @@ export async function handleAskCommand(ctx: DiscordHandlerContext, interaction: 
     ctx.logger.warn({ err, interaction: interaction.id }, 'discord: could not acknowledge /ask');
     return;
   }
-  const question = plainQuestion(interaction.options.getString(ASK_OPTION, true));
-  const channel = interaction.channel;
   let delivered = false;
   // The deferred reply grows as the model writes (streaming on), then becomes the answer.
   const reply = new StreamedReply(interactionReply(interaction, privately));
@@ -39,9 +49,7 @@ export async function handleAskCommand(ctx: DiscordHandlerContext, interaction: 
       ? { platform: 'discord', channel: interaction.channelId, thread: `private:${interaction.user.id}` }
       : askConversation(interaction, (await interaction.fetchReply()).id);
     if (channel?.isThread() && !privately) ctx.conversations.remember(channel.id);
-    const target = { channelId: interaction.channelId, parentId: channel?.isThread() ? channel.parentId : null, guildId: interaction.guildId };
-    const { scope, filter } = resolveScope(ctx, target);
-    const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope, filter, onDraft: pacer && ((text) => pacer.push(text)) });
+    const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope, filter, onDraft: pacer && ((text) => pacer.push(text)), admitted: true });
     const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: interaction.user.id, channel: interaction.channelId, scope, conversation });
     await pacer?.settle();
     await reply.show(renderAnswer(answer, { recordId, share: privately && Boolean(interaction.guildId), handoff: handoffConfigured(ctx) }));

@@ -1,6 +1,6 @@
 import { type DraftPacer, type StreamingOptions, streamingPacer } from '../../../src/assistant/draftPacer.ts';
-import { handleOnce as coreHandleOnce, keepRecord as coreKeepRecord } from '../../../src/assistant/delivery.ts';
-import type { AnswerActions, AnswerRecord, Assistant } from '../../../src/assistant/types.ts';
+import { admitOrTell, handleOnce as coreHandleOnce, keepRecord as coreKeepRecord } from '../../../src/assistant/delivery.ts';
+import type { Admission, AnswerActions, AnswerRecord, Assistant } from '../../../src/assistant/types.ts';
 import type { MetadataFilter } from '../../../src/store/metadata.ts';
 import type { SupportRules } from '../../../src/config.ts';
 import type { Logger } from '../../../src/logger.ts';
@@ -50,4 +50,9 @@ export function keepRecord(ctx: DiscordHandlerContext, record: AnswerRecord): Pr
 /** Exactly-once handling of a Discord event (the core's claim cycle); false for a duplicate. */
 export function handleOnce(ctx: DiscordHandlerContext, eventId: string, work: () => Promise<void>): Promise<boolean> {
   return coreHandleOnce(ctx.assistant, { platform: 'discord', logger: ctx.logger }, eventId, work);
+}
+
+/** Admission before a thread, typing or a reply is shown; a question turned away gets only the reason, through `tell`. */
+export function admit(ctx: DiscordHandlerContext, req: Admission, tell: (userMessage: string) => Promise<unknown>): Promise<void> {
+  return admitOrTell(ctx.assistant, { platform: 'discord', logger: ctx.logger }, req, tell);
 }

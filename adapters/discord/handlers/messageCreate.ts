@@ -6,7 +6,7 @@ import { renderAnswer, renderDraft, type RenderedMessage } from '../render.ts';
 import { resolveScope, type ScopeTarget } from '../scope.ts';
 import { channelReply, StreamedReply } from '../streamedReply.ts';
 import { startTyping } from '../typing.ts';
-import { draftPacer, handleOnce, handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
+import { admit, draftPacer, handleOnce, handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
 import { answerSupportQuestion, supportQuestionOf } from './supportQuestion.ts';
 
 const THREAD_NAME_MAX = 100;
@@ -54,6 +54,10 @@ export async function handleMessageCreate(ctx: DiscordHandlerContext, message: M
       await channel.send(new KbError('input/empty_question').userMessage).catch((err: unknown) => ctx.logger.warn({ err }, 'discord: could not send a reply'));
       return;
     }
+    // Before a thread is started or typing shown: a question turned away gets only the reason.
+    // The scope of where the answer goes: this channel (a thread: its parent, then its server).
+    const { scope: admittedScope } = resolveScope(ctx, { channelId: channel.id, parentId: channel.isThread() ? channel.parentId : null, guildId: message.guildId });
+    await admit(ctx, { question, user: `discord:${message.author.id}`, scope: admittedScope }, (content) => message.reply({ content }));
     const destination = repliedTo ? await continueFrom(ctx, message, repliedTo, question) : await chooseDestination(ctx, message, question);
     const stopTyping = startTyping(destination.target, ctx.logger);
     // Streaming on: the answer appears as the model writes it, edited at most once per interval.
@@ -61,7 +65,7 @@ export async function handleMessageCreate(ctx: DiscordHandlerContext, message: M
     const pacer = draftPacer(ctx, (text) => reply.show(renderDraft(text)));
     try {
       const { scope, filter } = resolveScope(ctx, destination.scope);
-      const answer = await ctx.assistant.answer({ question, user: `discord:${message.author.id}`, conversation: destination.conversation, scope, filter, onDraft: pacer && ((text) => pacer.push(text)) });
+      const answer = await ctx.assistant.answer({ question, user: `discord:${message.author.id}`, conversation: destination.conversation, scope, filter, onDraft: pacer && ((text) => pacer.push(text)), admitted: true });
       const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: message.author.id, channel: destination.target.id, scope, conversation: destination.conversation });
       await pacer?.settle();
       await reply.show(renderAnswer(answer, { recordId, handoff: handoffConfigured(ctx) }));

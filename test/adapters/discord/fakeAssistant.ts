@@ -1,5 +1,5 @@
 import type { Answer, Citation } from '../../../src/answer/types.ts';
-import type { AskRequest, Assistant, FeedbackRecord } from '../../../src/assistant/types.ts';
+import type { Admission, AskRequest, Assistant, FeedbackRecord } from '../../../src/assistant/types.ts';
 
 /** An in-memory Assistant: records every call; answers with `respond` (by default, a cited echo). */
 export class FakeAssistant implements Assistant {
@@ -9,6 +9,16 @@ export class FakeAssistant implements Assistant {
   readonly released: string[] = [];
   private readonly claimed = new Set<string>();
   respond: (req: AskRequest) => Answer | Promise<Answer> = (req) => makeAnswer(`Answer to: ${req.question}`);
+
+  readonly admissions: Admission[] = [];
+  /** The error admit() throws for a question (e.g. a rate limit), or undefined to admit it. */
+  admission: (req: Admission) => unknown = () => undefined;
+
+  async admit(req: Admission): Promise<void> {
+    this.admissions.push(req);
+    const refusal = this.admission(req);
+    if (refusal) throw refusal;
+  }
 
   async answer(req: AskRequest): Promise<Answer> {
     this.asks.push(req);

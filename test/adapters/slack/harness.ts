@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { createSlackApp, type SlackApp, type SlackConfig } from '../../../adapters/slack/app.ts';
 import type { Answer, Citation } from '../../../src/answer/types.ts';
 import type { StreamingOptions } from '../../../src/assistant/draftPacer.ts';
-import type { AskRequest, Assistant, FeedbackRecord } from '../../../src/assistant/types.ts';
+import type { Admission, AskRequest, Assistant, FeedbackRecord } from '../../../src/assistant/types.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { FakeAnswerActions } from '../../support/fakeAnswerActions.ts';
 import { type Args, FakeSlack } from '../../support/fakeSlack.ts';
@@ -28,6 +28,16 @@ export class FakeAssistant implements Assistant {
   gate?: Promise<void>;
   /** Questions for which the knowledge base has nothing: an honest refusal, no citations. */
   refuses: (q: string) => boolean = () => false;
+
+  readonly admissions: Admission[] = [];
+  /** The error admit() throws for a question (e.g. a rate limit), or undefined to admit it. */
+  admission: (req: Admission) => unknown = () => undefined;
+
+  async admit(req: Admission): Promise<void> {
+    this.admissions.push(req);
+    const refusal = this.admission(req);
+    if (refusal) throw refusal;
+  }
 
   async answer(req: AskRequest): Promise<Answer> {
     this.asks.push(req);

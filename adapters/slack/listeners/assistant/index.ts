@@ -1,7 +1,7 @@
 import { Assistant, type App } from '@slack/bolt';
 import { AnswerStream } from '../../answerStream.ts';
 import { type ListenerDeps, scopeOf } from '../../deps.ts';
-import { draftPacer, failureNotice, handleOnce, keepRecord } from '../../delivery.ts';
+import { admit, draftPacer, failureNotice, handleOnce, keepRecord } from '../../delivery.ts';
 import { PLACEHOLDER_TEXT, renderAnswer, safePostFlags, type SlackMessage } from '../../render.ts';
 import { plainQuestion } from '../events/mentionText.ts';
 
@@ -34,6 +34,8 @@ export function register(app: App, deps: ListenerDeps): void {
         const user = m.user;
         const thread = m.thread_ts ?? m.ts;
         await handleOnce(deps, `slack:${(body as { event_id?: string }).event_id ?? m.ts}`, async () => {
+          // Before the title and the status: a question turned away gets only the reason.
+          await admit(deps, { channel: m.channel, user, question }, (notice) => say({ ...notice, ...safePostFlags }));
           await setTitle(question.length <= TITLE_MAX ? question : `${question.slice(0, TITLE_MAX - 1)}…`);
           await setStatus(PLACEHOLDER_TEXT);
           // The pane is where Slack's streaming methods apply: the answer streams in as a reply.
@@ -53,7 +55,7 @@ export function register(app: App, deps: ListenerDeps): void {
           try {
             const conversation = { platform: 'slack' as const, channel: m.channel, thread };
             const { scope, filter } = scopeOf(deps.config, m.channel);
-            const answer = await deps.assistant.answer({ question, user: `slack:${user}`, conversation, scope, filter, onDraft: pacer && ((text) => pacer.push(text)) });
+            const answer = await deps.assistant.answer({ question, user: `slack:${user}`, conversation, scope, filter, onDraft: pacer && ((text) => pacer.push(text)), admitted: true });
             const recordId = await keepRecord(deps, { platform: 'slack', question, answer, asker: user, channel: m.channel, scope, conversation });
             await deliver(renderAnswer(answer, { question, recordId, handoff: Boolean(deps.config.handoffResponders?.length) }));
           } catch (err) {

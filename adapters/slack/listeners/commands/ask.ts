@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { ListenerDeps } from '../../deps.ts';
-import { type AskTarget, answerInPlace, answerViaResponseUrl, failureNotice, failureWasShown, handleOnce } from '../../delivery.ts';
+import { type ListenerDeps, scopeOf } from '../../deps.ts';
+import { type AskTarget, answerInPlace, answerViaResponseUrl, failureNotice, failureWasShown, handleOnce, logFailure } from '../../delivery.ts';
 import { PLACEHOLDER_TEXT, usageHelp } from '../../render.ts';
 import { plainQuestion } from '../events/mentionText.ts';
 
@@ -19,7 +19,10 @@ function cannotPostHere(err: unknown): boolean {
   return code === 'not_in_channel' || code === 'channel_not_found' || code === 'is_archived';
 }
 
-/** `/ask <question>`: ack at once, then a placeholder replaced by the answer (or a private reply). */
+/**
+ * `/ask <question>`: admitted first (turned away: the reason, only to the asker, as the ack),
+ * then ack at once, then a placeholder replaced by the answer (or a private reply).
+ */
 export async function askCommand(deps: ListenerDeps, { command, ack, respond, client }: AskCommandArgs): Promise<void> {
   const question = plainQuestion(command.text);
   if (!question) {
@@ -27,6 +30,13 @@ export async function askCommand(deps: ListenerDeps, { command, ack, respond, cl
     return;
   }
   const { replyPrivately } = deps.config;
+  try {
+    await deps.assistant.admit({ question, user: `slack:${command.user_id}`, scope: scopeOf(deps.config, command.channel_id).scope });
+  } catch (err) {
+    await ack({ response_type: 'ephemeral', ...failureNotice(err) });
+    logFailure(deps.logger, err, { channel: command.channel_id, command: command.command });
+    return;
+  }
   await ack(replyPrivately ? { response_type: 'ephemeral', text: PLACEHOLDER_TEXT } : undefined);
 
   const target: AskTarget = {
@@ -35,6 +45,7 @@ export async function askCommand(deps: ListenerDeps, { command, ack, respond, cl
     question,
     askedBy: replyPrivately ? undefined : command.user_id,
     shareable: replyPrivately,
+    admitted: true,
     // A private answer has no thread: the asker's private answers in this channel are one conversation.
     conversation: replyPrivately
       ? { platform: 'slack', channel: command.channel_id, thread: `private:${command.user_id}` }

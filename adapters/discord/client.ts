@@ -7,6 +7,7 @@ import { KbError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { createHandlerContext } from './handlers/context.ts';
 import { registerHandlers } from './handlers/register.ts';
+import { suppressingEmbeds } from './suppressEmbeds.ts';
 
 export interface DiscordBotDeps {
   assistant: Assistant;
@@ -34,7 +35,8 @@ export function createDiscordBot(deps: DiscordBotDeps): DiscordBot {
     partials: [Partials.Channel],
     // Client-wide, so no message (user or model text) can ping @everyone, @here, roles or users.
     allowedMentions: { parse: [] },
-    ...(config.apiUrl ? { rest: { api: config.apiUrl } } : {}),
+    // Every message sent or edited carries SuppressEmbeds (suppressEmbeds.ts).
+    rest: { makeRequest: suppressingEmbeds(), ...(config.apiUrl ? { api: config.apiUrl } : {}) },
   });
   registerHandlers(
     client,

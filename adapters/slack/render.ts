@@ -1,6 +1,7 @@
 import type { types } from '@slack/bolt';
 import type { Answer, Citation } from '../../src/answer/types.ts';
 import type { FeedbackRecord } from '../../src/assistant/types.ts';
+import { inertLinks } from '../inertLinks.ts';
 import { escapeMrkdwn, slackLink, splitMrkdwn, truncateMrkdwn, unescapeMrkdwn, userMention } from './mrkdwn.ts';
 
 /** Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks). */
@@ -63,11 +64,16 @@ function toMrkdwn(text: string): string {
 function sourceLine(c: Citation): string {
   const label = `${c.n}. ${c.title}`;
   if (c.url) return slackLink(c.url, label);
-  return `${escapeMrkdwn(label)} — ${escapeMrkdwn(c.location)}`;
+  return `${escapeMrkdwn(inertLinks(label))} — ${escapeMrkdwn(c.location)}`;
 }
 
-/** Renders an answer as Block Kit: answer sections, sources with links, 👍/👎 buttons. */
+/**
+ * Renders an answer as Block Kit: answer sections, sources with links, 👍/👎 buttons. The
+ * sources are the only links: a URL in the answer (the model's, or a document's quoted) is
+ * shown as inline code, which Slack neither links nor unfurls (inertLinks).
+ */
 export function renderAnswer(answer: Answer, opts: RenderOptions): SlackMessage {
+  const shown = inertLinks(answer.text);
   const head: Block[] = opts.askedBy ? [context(`${opts.shared ? 'Shared by' : 'Asked by'} ${userMention(opts.askedBy)}: ${truncateMrkdwn(escapeMrkdwn(opts.question), 2000)}`)] : [];
   const tail: Block[] = [];
   if (answer.note) tail.push(context(`_${truncateMrkdwn(escapeMrkdwn(answer.note), 2000)}_`));
@@ -77,8 +83,8 @@ export function renderAnswer(answer: Answer, opts: RenderOptions): SlackMessage 
   }
   tail.push(answerButtons(opts.recordId ?? encodeFeedbackValue(opts.question, answer), extraButtons(answer, opts)));
 
-  const body = answerSections(answer.text, MAX_BLOCKS - head.length - tail.length);
-  return { text: truncateMrkdwn(escapeMrkdwn(answer.text), FALLBACK_TEXT_LIMIT), blocks: [...head, ...body, ...tail] };
+  const body = answerSections(shown, MAX_BLOCKS - head.length - tail.length);
+  return { text: truncateMrkdwn(escapeMrkdwn(shown), FALLBACK_TEXT_LIMIT), blocks: [...head, ...body, ...tail] };
 }
 
 /** The answer text as sections (at most `room` of them), each within Slack's section limit. */
@@ -94,14 +100,19 @@ function answerSections(text: string, room: number): Block[] {
 
 export const DRAFT_NOTE = '_Still writing…_';
 
-/** An answer the model is still writing: its text so far, no sources or buttons yet. */
+/** An answer the model is still writing: its text so far (URLs as text, as in the answer), no sources or buttons yet. */
 export function renderDraft(text: string): SlackMessage {
-  return { text: truncateMrkdwn(escapeMrkdwn(text), FALLBACK_TEXT_LIMIT), blocks: [...answerSections(text, MAX_BLOCKS - 1), context(DRAFT_NOTE)] };
+  const shown = inertLinks(text);
+  return { text: truncateMrkdwn(escapeMrkdwn(shown), FALLBACK_TEXT_LIMIT), blocks: [...answerSections(shown, MAX_BLOCKS - 1), context(DRAFT_NOTE)] };
 }
 
-/** Markdown for Slack's streaming methods (markdown_text): the model's `<`, `>` and `&` as text, never a mention. */
+/**
+ * Markdown for Slack's streaming methods (markdown_text): the model's `<`, `>` and `&` as text,
+ * never a mention, and its URLs as code, never links. (A URL still being written changes the
+ * text already streamed, so the stream stops growing there; the final answer replaces it.)
+ */
 export function streamMarkdown(text: string): string {
-  return escapeMrkdwn(text);
+  return escapeMrkdwn(inertLinks(text));
 }
 
 /** A short notice (usage help, an error's userMessage), escaped. */

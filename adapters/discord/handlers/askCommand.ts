@@ -58,7 +58,7 @@ export async function handleAskCommand(ctx: DiscordHandlerContext, interaction: 
     await pacer?.settle();
     const userMessage = reportFailure(ctx.logger, err, { interaction: interaction.id, channel: interaction.channelId });
     // Never overwrite an answer already shown; add the error after it instead. A draft is replaced.
-    const send = delivered ? interaction.followUp({ content: userMessage, ...(privately ? { flags: MessageFlags.Ephemeral } : {}) }) : reply.show([{ content: userMessage, embeds: [], components: [] }]);
+    const send = delivered ? interaction.followUp({ content: userMessage, ...(privately ? { flags: MessageFlags.Ephemeral } : {}) }) : reply.show([{ content: userMessage, components: [] }]);
     await send.catch((e: unknown) => ctx.logger.error({ err: e }, 'discord: could not send the error message'));
   }
 }

@@ -4,6 +4,7 @@ import type { Handoff } from '../../../src/assistant/types.ts';
 import { KbError } from '../../../src/errors.ts';
 import { HANDOFF_PREFIX } from '../render.ts';
 import { DISCORD_MESSAGE_LIMIT } from '../splitMessage.ts';
+import { inertLinks } from '../../inertLinks.ts';
 import type { DiscordHandlerContext } from './context.ts';
 import { reportFailure } from './failure.ts';
 import { recordFor, replyPrivately } from './shareButton.ts';
@@ -13,7 +14,7 @@ export const RESOLVE_PREFIX = 'kb:resolved:';
 /** The hand-off message: the one place the bot pings anyone, and then only the responders. */
 export function renderHandoff(h: Handoff, responders: { users: string[]; roles: string[] }) {
   const who = [...responders.roles.map((r) => `<@&${r}>`), ...responders.users.map((u) => `<@${u}>`)].join(' ');
-  const sources = h.citations.length ? h.citations.map((c) => `• [${c.n}] ${escapeMarkdown(c.title)}${c.url ? ` <${c.url}>` : ` \`${c.location.replace(/`/g, "'")}\``}`).join('\n') : '• none: the knowledge base had nothing solid';
+  const sources = h.citations.length ? h.citations.map((c) => `• [${c.n}] ${inertLinks(c.title, escapeMarkdown)}${c.url ? ` <${c.url}>` : ` \`${c.location.replace(/`/g, "'")}\``}`).join('\n') : '• none: the knowledge base had nothing solid';
   const question = escapeMarkdown(h.question.length > 1200 ? `${h.question.slice(0, 1199)}…` : h.question);
   let content = `${who} a human is needed for this question:\n> ${question.replace(/\n/g, '\n> ')}\n**Sources tried**\n${sources}`;
   if (content.length > DISCORD_MESSAGE_LIMIT) content = `${content.slice(0, DISCORD_MESSAGE_LIMIT - 1)}…`;

@@ -2,6 +2,7 @@ import { escapeMarkdown, MessageFlags, type ButtonInteraction } from 'discord.js
 import type { Explanation } from '../../../src/assistant/types.ts';
 import { DISCORD_MESSAGE_LIMIT } from '../splitMessage.ts';
 import { WHY_PREFIX } from '../render.ts';
+import { inertLinks } from '../../inertLinks.ts';
 import type { DiscordHandlerContext } from './context.ts';
 import { reportFailure } from './failure.ts';
 import { recordFor } from './shareButton.ts';
@@ -10,7 +11,7 @@ import { recordFor } from './shareButton.ts';
 export function renderExplanation(e: Explanation): string {
   const lines = e.sources.map((s, i) => {
     const cited = s.n !== undefined ? ` · cited as [${s.n}]` : '';
-    return `${i + 1}. **${escapeMarkdown(s.title)}** \`${s.location.replace(/`/g, "'")}\`\n   BM25 rank ${s.bm25Rank ?? '–'} · vector rank ${s.vectorRank ?? '–'} · fused ${s.fusedScore.toFixed(4)}${cited}`;
+    return `${i + 1}. **${inertLinks(s.title, escapeMarkdown)}** \`${s.location.replace(/`/g, "'")}\`\n   BM25 rank ${s.bm25Rank ?? '–'} · vector rank ${s.vectorRank ?? '–'} · fused ${s.fusedScore.toFixed(4)}${cited}`;
   });
   const text = [`**Why these sources** (evidence ${e.confidence.toFixed(2)})`, ...lines].join('\n');
   return text.length <= DISCORD_MESSAGE_LIMIT ? text : `${text.slice(0, DISCORD_MESSAGE_LIMIT - 1)}…`;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { callbackOf, editOf, startHarness, threadStartedFrom, waitForPosts, type Harness } from './harness.ts';
+import { callbackOf, editOf, startHarness, threadStartedFrom, waitForPosts, type Harness, answerPart } from './harness.ts';
 
 describe('Discord message command "Ask the knowledge base"', () => {
   let h: Harness;
@@ -21,7 +21,7 @@ describe('Discord message command "Ask the knowledge base"', () => {
     const note = await fake.waitForRequest(editOf(fake.applicationId, token));
 
     expect(deferred.body).toMatchObject({ type: 5, data: { flags: 64 } });
-    expect(answer!.body.content).toBe('Answer to: does VACUUM FULL lock the table?');
+    expect(answerPart(answer!.body.content)).toBe('Answer to: does VACUUM FULL lock the table?');
     expect(answer!.body.allowed_mentions).toEqual({ parse: [] });
     expect(note.body.content).toBe(`Answered in <#${threadId}>.`);
     expect(assistant.asks[0]).toMatchObject({ question: 'does VACUUM FULL lock the table?', user: `discord:${fake.human.id}`, conversation: { platform: 'discord', channel: fake.channelId, thread: threadId } });

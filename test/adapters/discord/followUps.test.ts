@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitUntil, type RecordedRequest } from '../../support/fakeDiscord.ts';
-import { startHarness, waitForPosts, type Harness } from './harness.ts';
+import { startHarness, waitForPosts, type Harness, answerPart } from './harness.ts';
 
 describe('Discord adapter: follow-ups after /ask', () => {
   let h: Harness;
@@ -28,7 +28,7 @@ describe('Discord adapter: follow-ups after /ask', () => {
     const [reply] = await waitForPosts(fake, answer.id, 1);
 
     expect(fake.threads).toEqual([expect.objectContaining({ parentId: fake.channelId, messageId: answer.id })]);
-    expect(reply!.body.content).toBe('Answer to: and can it be unique?');
+    expect(answerPart(reply!.body.content)).toBe('Answer to: and can it be unique?');
     expect(reply!.body.allowed_mentions).toEqual({ parse: [] });
     expect(assistant.asks[1]).toMatchObject({ question: 'and can it be unique?', conversation: assistant.asks[0]!.conversation });
 
@@ -45,7 +45,7 @@ describe('Discord adapter: follow-ups after /ask', () => {
     fake.postMessage({ content: 'does it lock the table?', channelId: threadId, channelType: 11 });
     const [reply] = await waitForPosts(fake, threadId, 1);
 
-    expect(reply!.body.content).toBe('Answer to: does it lock the table?');
+    expect(answerPart(reply!.body.content)).toBe('Answer to: does it lock the table?');
     expect(assistant.asks[1]!.conversation).toEqual(assistant.asks[0]!.conversation);
   });
 

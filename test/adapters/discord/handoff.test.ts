@@ -49,7 +49,7 @@ describe('Discord hand-off to a human', () => {
     const humanId = buttonIds(edit.body).find((c) => c.startsWith('kb:human:'))!;
     const stranger = fake.clickButton(humanId, message, fake.bystander);
     const refused = await fake.waitForRequest(callbackOf(stranger.id, stranger.token));
-    expect(refused.body).toMatchObject({ type: 4, data: { content: 'Only the person who asked can ask for a human.', flags: 64 } });
+    expect(refused.body).toMatchObject({ type: 4, data: { content: 'Only the person who asked can ask for a human.', flags: 64 | 4 } });
 
     fake.clickButton(humanId, message);
     await waitUntil(() => actions.handoffs.length === 1 || undefined, 5_000, 'the hand-off');

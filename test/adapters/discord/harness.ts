@@ -77,3 +77,8 @@ export function buttonIds(body: { components?: Array<{ components: Array<{ custo
 export const callbackOf = (id: string, token: string) => (r: RecordedRequest) => r.method === 'POST' && r.path === `/interactions/${id}/${token}/callback`;
 export const followUpsOf = (app: string, token: string) => (r: RecordedRequest) => r.method === 'POST' && r.path === `/webhooks/${app}/${token}`;
 export const editOf = (app: string, token: string) => (r: RecordedRequest) => r.method === 'PATCH' && r.path === `/webhooks/${app}/${token}/messages/@original`;
+
+/** A posted answer's text without the sources list that follows it. */
+export function answerPart(content: string): string {
+  return content.split('\n\n**Sources**\n')[0]!;
+}

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { renderSources } from '../../../adapters/discord/render.ts';
 import { KbError } from '../../../src/errors.ts';
 import { waitUntil, type RecordedRequest } from '../../support/fakeDiscord.ts';
 import { makeAnswer } from './fakeAssistant.ts';
@@ -33,8 +34,10 @@ describe('Discord adapter: /ask and feedback buttons', () => {
     release();
 
     const edit = await fake.waitForRequest(editOf(fake.applicationId, token));
-    expect(edit.body.content).toBe('Answer to: How do I create a partial index?');
-    expect(edit.body.embeds[0].description).toContain('[Partial indexes 1](https://docs.example.org/indexes-1#creating)');
+    expect(edit.body.content).toMatch(/^Answer to: How do I create a partial index\?\n\n\*\*Sources\*\*\n/);
+    expect(edit.body.content).toContain('**[1]** [Partial indexes 1](https://docs.example.org/indexes-1#creating)');
+    expect(edit.body.embeds ?? []).toEqual([]);
+    expect(edit.body.flags & 4).toBe(4);
     const ids = edit.body.components[0].components.map((b: { custom_id: string }) => b.custom_id) as string[];
     expect(ids).toEqual([expect.stringMatching(/^feedback:up:[A-Za-z0-9_-]{16}$/), expect.stringMatching(/^feedback:down:[A-Za-z0-9_-]{16}$/), expect.stringMatching(/^kb:why:[A-Za-z0-9_-]{16}$/)]);
     // Every button carries the same answer id, which the core resolves.
@@ -45,7 +48,7 @@ describe('Discord adapter: /ask and feedback buttons', () => {
 
   it('sends the rest of a long /ask answer as follow-ups, sources and buttons on the last one', async () => {
     const { fake, assistant } = h;
-    const text = Array.from({ length: 40 }, (_, i) => `Paragraph ${i}: ${'autovacuum tuning matters. '.repeat(6)}`).join('\n\n');
+    const text = Array.from({ length: 20 }, (_, i) => `Paragraph ${i}: ${'autovacuum tuning matters. '.repeat(6)}`).join('\n\n');
     assistant.respond = () => makeAnswer(text);
     const { token } = fake.slashCommand('Tell me everything about autovacuum');
 
@@ -57,9 +60,11 @@ describe('Discord adapter: /ask and feedback buttons', () => {
 
     const contents = [edit, ...followUps].map((r) => r.body.content as string);
     expect(contents.every((c) => c.length <= 2000)).toBe(true);
-    expect(contents.join('')).toBe(text);
-    expect(edit.body.embeds ?? []).toHaveLength(0);
-    expect(followUps.at(-1)!.body.embeds).toHaveLength(1);
+    expect(contents.length).toBeGreaterThan(1);
+    expect(contents.join('')).toBe(`${text}\n\n${renderSources(makeAnswer(text).citations)}`);
+    expect(edit.body.content).not.toContain('**Sources**');
+    expect(followUps.at(-1)!.body.content).toContain('**Sources**');
+    for (const r of [edit, ...followUps]) expect(r.body.flags & 4).toBe(4);
   });
 
   it('edits the deferred reply into the short KbError message when answering fails', async () => {

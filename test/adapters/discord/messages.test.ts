@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KbError } from '../../../src/errors.ts';
 import { waitUntil } from '../../support/fakeDiscord.ts';
 import { citation, makeAnswer } from './fakeAssistant.ts';
-import { postedTo, startHarness, threadStartedFrom, waitForPosts, type Harness } from './harness.ts';
+import { postedTo, startHarness, threadStartedFrom, waitForPosts, type Harness, answerPart } from './harness.ts';
 
 describe('Discord adapter: messages', () => {
   let h: Harness;
@@ -26,11 +26,10 @@ describe('Discord adapter: messages', () => {
       user: `discord:${fake.human.id}`,
       conversation: { platform: 'discord', channel: fake.channelId, thread: threadId },
     });
-    expect(reply!.body.content).toBe('Answer to: How do I create a partial index?');
-    const embed = reply!.body.embeds[0];
-    expect(embed.title).toBe('Sources');
-    expect(embed.description).toContain('[Partial indexes 1](https://docs.example.org/indexes-1#creating)');
-    expect(embed.description).toContain('[Partial indexes 2](https://docs.example.org/indexes-2#creating)');
+    expect(reply!.body.content).toMatch(/^Answer to: How do I create a partial index\?\n\n\*\*Sources\*\*\n/);
+    expect(reply!.body.content).toContain('**[1]** [Partial indexes 1](https://docs.example.org/indexes-1#creating)');
+    expect(reply!.body.content).toContain('**[2]** [Partial indexes 2](https://docs.example.org/indexes-2#creating)');
+    expect(reply!.body.flags & 4).toBe(4);
     const buttons = reply!.body.components[0].components.map((b: { custom_id: string }) => b.custom_id);
     expect(buttons).toEqual([expect.stringMatching(/^feedback:up:/), expect.stringMatching(/^feedback:down:/), expect.stringMatching(/^kb:why:/)]);
     expect(fake.requests.some((r) => r.method === 'POST' && r.path === `/channels/${threadId}/typing`)).toBe(true);
@@ -47,7 +46,7 @@ describe('Discord adapter: messages', () => {
     fake.postMessage({ content: 'And how does VACUUM relate to it?', channelId: threadId, channelType: 11 });
     const posts = await waitForPosts(fake, threadId, 2);
 
-    expect(posts[1]!.body.content).toBe('Answer to: And how does VACUUM relate to it?');
+    expect(answerPart(posts[1]!.body.content)).toBe('Answer to: And how does VACUUM relate to it?');
     expect(assistant.asks[1]!.conversation).toEqual({ platform: 'discord', channel: fake.channelId, thread: threadId });
     expect(assistant.asks[1]!.conversation).toEqual(assistant.asks[0]!.conversation);
     expect(fake.threads).toHaveLength(1);
@@ -72,8 +71,8 @@ describe('Discord adapter: messages', () => {
     fake.postMessage({ content: 'What does EXPLAIN ANALYZE show?', guild: false });
     const [reply] = await waitForPosts(fake, fake.dmChannelId, 1);
 
-    expect(reply!.body.content).toBe('Answer to: What does EXPLAIN ANALYZE show?');
-    expect(reply!.body.embeds[0].description).toContain('https://docs.example.org/indexes-1#creating');
+    expect(reply!.body.content).toMatch(/^Answer to: What does EXPLAIN ANALYZE show\?\n\n\*\*Sources\*\*/);
+    expect(reply!.body.content).toContain('(https://docs.example.org/indexes-1#creating)');
     expect(assistant.asks[0]!.conversation).toEqual({ platform: 'discord', channel: fake.dmChannelId, thread: fake.dmChannelId });
     expect(fake.threads).toHaveLength(0);
   });
@@ -128,7 +127,7 @@ describe('Discord adapter: messages', () => {
     const msg = fake.postMessage({ content: `<@${fake.bot.id}> What is a HOT update?`, mentionBot: true });
     const [reply] = await waitForPosts(fake, fake.channelId, 1);
 
-    expect(reply!.body.content).toBe('Answer to: What is a HOT update?');
+    expect(answerPart(reply!.body.content)).toBe('Answer to: What is a HOT update?');
     expect(assistant.asks[0]!.conversation).toEqual({ platform: 'discord', channel: fake.channelId, thread: msg.id });
   });
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../support/fakeDiscord.ts';
-import { buttonIds, callbackOf, editOf, followUpsOf, postedTo, startHarness, type Harness } from './harness.ts';
+import { buttonIds, callbackOf, editOf, followUpsOf, postedTo, startHarness, type Harness, answerPart } from './harness.ts';
 
 describe('Discord private /ask answers with "Share in channel"', () => {
   let h: Harness;
@@ -34,10 +34,10 @@ describe('Discord private /ask answers with "Share in channel"', () => {
     // The private copy loses its Share button (callback type 7 updates the message).
     expect(update.body.type).toBe(7);
     expect(buttonIds(update.body.data)).not.toContain(shareId);
-    expect(post!.body.content).toBe(`Shared by <@${fake.human.id}>: How do I create a partial index?\n\nAnswer to: How do I create a partial index?`);
+    expect(answerPart(post!.body.content)).toBe(`Shared by <@${fake.human.id}>: How do I create a partial index?\n\nAnswer to: How do I create a partial index?`);
     expect(post!.body.allowed_mentions).toEqual({ parse: [] });
     expect(buttonIds(post!.body).some((c) => c.startsWith('kb:share:'))).toBe(false);
-    expect(again.body).toMatchObject({ type: 4, data: { content: 'This answer has already been shared in the channel.', flags: 64 } });
+    expect(again.body).toMatchObject({ type: 4, data: { content: 'This answer has already been shared in the channel.', flags: 64 | 4 } });
     await fake.waitForRequest(followUpsOf(fake.applicationId, first.token));
     expect(postedTo(fake, fake.channelId)).toHaveLength(1);
   });
@@ -48,7 +48,7 @@ describe('Discord private /ask answers with "Share in channel"', () => {
     const shareId = buttonIds(edit.body).find((c) => c.startsWith('kb:share:'))!;
     const click = fake.clickButton(shareId, { ...message, flags: 64 }, fake.bystander);
     const reply = await fake.waitForRequest(callbackOf(click.id, click.token));
-    expect(reply.body).toMatchObject({ type: 4, data: { content: 'Only the person who asked can share this answer.', flags: 64 } });
+    expect(reply.body).toMatchObject({ type: 4, data: { content: 'Only the person who asked can share this answer.', flags: 64 | 4 } });
     expect(postedTo(fake, fake.channelId)).toHaveLength(0);
   });
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { renderAnswer, renderSources } from '../../../adapters/discord/render.ts';
 import { splitMessage } from '../../../adapters/discord/splitMessage.ts';
 import { citation, makeAnswer } from './fakeAssistant.ts';
-import { startHarness, threadStartedFrom, waitForPosts } from './harness.ts';
+import { waitUntil } from '../../support/fakeDiscord.ts';
+import { postedTo, startHarness, threadStartedFrom } from './harness.ts';
 
 const fenceLines = (chunk: string) => chunk.split('\n').filter((line) => /^ {0,3}```/.test(line)).length;
 
@@ -73,36 +74,68 @@ describe('splitMessage', () => {
 });
 
 describe('renderSources', () => {
-  it('stays within Discord embed limits however many sources there are', () => {
+  it('fits one message however many sources there are', () => {
     const many = Array.from({ length: 120 }, (_, i) => citation(i + 1, { title: `A very long source title about B-tree page splits ${'x'.repeat(150)}` }));
-    const embed = renderSources(many)!;
-    const total = (embed.title ?? '').length + (embed.description ?? '').length + (embed.footer?.text ?? '').length;
-    expect(embed.description!.length).toBeLessThanOrEqual(4096);
-    expect(embed.fields?.length ?? 0).toBeLessThanOrEqual(25);
-    expect(total).toBeLessThanOrEqual(6000);
-    expect(embed.description).toMatch(/…and \d+ more$/);
+    const sources = renderSources(many);
+    expect(sources.length).toBeLessThanOrEqual(1800);
+    expect(sources.startsWith('**Sources**\n**[1]** [A very long source title')).toBe(true);
+    expect(sources).toMatch(/…and \d+ more$/);
   });
 
   it('escapes link text and links only http(s) URLs', () => {
-    const embed = renderSources([
+    const sources = renderSources([
       citation(1, { title: 'Arrays [] and *stars*', url: 'https://example.org/a(b)' }),
       citation(2, { title: 'Local notes', url: 'javascript:alert(1)' }),
-    ])!;
-    expect(embed.description).toContain('[Arrays \\[\\] and \\*stars\\*](https://example.org/a%28b%29)');
-    expect(embed.description).not.toContain('javascript:');
-    expect(embed.description).toContain('`docs/indexes-2.md#creating`');
+    ]);
+    expect(sources).toContain('[Arrays \\[\\] and \\*stars\\*](https://example.org/a%28b%29)');
+    expect(sources).not.toContain('javascript:');
+    expect(sources).toContain('`docs/indexes-2.md#creating`');
+  });
+
+  it('shows a URL in a document title as text, not as a second link', () => {
+    const sources = renderSources([citation(1, { title: 'Runbook https://evil.example/x', heading: 'See [here](https://evil.example/y)' }), citation(2, { title: 'Notes www.evil.example', url: undefined })]);
+    expect(sources).toContain('[Runbook `https://evil.example/x`](https://docs.example.org/indexes-1#creating)');
+    expect(sources).toContain('— See here (`https://evil.example/y`)');
+    expect(sources).toContain('**[2]** Notes `www.evil.example` — ');
+    expect(sources.match(/\]\(/g)).toHaveLength(1);
   });
 
   it('puts the sources and buttons only on the last message of a long answer', () => {
     const messages = renderAnswer(makeAnswer('word '.repeat(1000)));
     expect(messages.length).toBe(3);
-    expect(messages.slice(0, -1).every((m) => m.embeds === undefined && m.components === undefined)).toBe(true);
-    expect(messages.at(-1)!.embeds).toHaveLength(1);
+    expect(messages.slice(0, -1).every((m) => m.components === undefined && !m.content.includes('**Sources**'))).toBe(true);
+    expect(messages.at(-1)!.content).toContain('**Sources**\n**[1]** [Partial indexes 1](https://docs.example.org/indexes-1#creating)');
+    expect(messages.at(-1)!.components).toHaveLength(1);
+  });
+});
+
+describe('at most three messages per answer', () => {
+  it('cuts a 9,000-character answer to three balanced messages, with a note, keeping its start and the sources', () => {
+    const text = longAnswerWithCode();
+    expect(splitMessage(text).length).toBeGreaterThan(3);
+    const messages = renderAnswer(makeAnswer(text)).map((m) => m.content);
+    expect(messages).toHaveLength(3);
+    for (const c of messages) {
+      expect(c.length).toBeLessThanOrEqual(2000);
+      expect(fenceLines(c) % 2).toBe(0);
+    }
+    const shown = stitch(messages);
+    expect(shown).toContain('_(The answer was cut short to fit in three messages.)_');
+    const kept = shown.slice(0, shown.indexOf('\n\n_(The answer was cut short'));
+    // What is kept is the answer's beginning (an open code block closed where it was cut).
+    expect(text.startsWith(kept.replace(/\n```$/, ''))).toBe(true);
+    expect(kept.length).toBeGreaterThan(4000);
+    expect(messages.at(-1)).toContain('**Sources**');
+  });
+
+  it('keeps an answer that fits, whole', () => {
+    const text = 'word '.repeat(1000).trim();
+    expect(stitch(renderAnswer(makeAnswer(text)).map((m) => m.content))).not.toContain('cut short');
   });
 });
 
 describe('Discord adapter: long answers', () => {
-  it('posts a 9,000-character answer with a code block as several balanced messages, losing nothing', async () => {
+  it('posts a 9,000-character answer with a code block as at most three balanced messages, the buttons on the last', async () => {
     const h = await startHarness();
     try {
       const { fake, assistant } = h;
@@ -111,19 +144,20 @@ describe('Discord adapter: long answers', () => {
       assistant.respond = () => makeAnswer(text);
       const msg = fake.postMessage({ content: `<@${fake.bot.id}> Show me all the indexes`, mentionBot: true });
       const threadId = await threadStartedFrom(fake, msg.id);
-      const expected = splitMessage(text).length;
-      const posts = await waitForPosts(fake, threadId, expected);
+      // The buttons come with the answer's last message.
+      await waitUntil(() => postedTo(fake, threadId).find((p) => (p.body.components ?? []).length > 0), 10_000, 'the last message');
+      const posts = postedTo(fake, threadId);
       const contents = posts.map((p) => p.body.content as string);
-
-      expect(contents.length).toBeGreaterThanOrEqual(5);
+      expect(contents).toHaveLength(3);
       for (const c of contents) {
         expect(c.length).toBeLessThanOrEqual(2000);
         expect(fenceLines(c) % 2).toBe(0);
       }
       expect(contents.some((c) => c.startsWith('```sql\n'))).toBe(true);
-      expect(stitch(contents)).toBe(text);
-      expect(posts.at(-1)!.body.embeds).toHaveLength(1);
+      expect(contents.at(-1)).toContain('cut short');
+      expect(contents.at(-1)).toContain('**Sources**');
       expect(posts.at(-1)!.body.components).toHaveLength(1);
+      for (const p of posts) expect(p.body.flags & 4).toBe(4);
     } finally {
       await h.stop();
     }

@@ -26,7 +26,8 @@ describe('Slack escaping of user and model text', () => {
     const all = JSON.stringify({ text: update.text, blocks: update.blocks.filter((b: { type: string }) => b.type !== 'actions') });
     // The asker's <!channel> is markup, not part of the question: it is dropped before the core.
     expect(all).toContain('Asked by <@U0ASKER>: why is my query slow?');
-    expect(all).toContain('Sure &lt;!channel&gt; and &lt;!here&gt;, ping &lt;@U0VICTIM&gt; &amp; see &lt;http://evil.example|here&gt;');
+    // Slack's own link syntax from the model is shown as text: its label, then the URL as code.
+    expect(all).toContain('Sure &lt;!channel&gt; and &lt;!here&gt;, ping &lt;@U0VICTIM&gt; &amp; see here (`http://evil.example`)');
     expect(all).not.toContain('<!channel>');
     expect(all).not.toContain('<!here>');
     // Live markup is only what the bot built: the asker's mention and the source link.

@@ -38,6 +38,14 @@ describe('configuration', () => {
     expect(loadConfig({ STREAM_UPDATE_MS: '2500' }).streamUpdateMs).toBe(2500);
     expect(() => loadConfig({ STREAM_UPDATE_MS: '200' })).toThrow(/STREAM_UPDATE_MS: must be 0 \(no streaming\) or between 1000 and 60000 milliseconds/);
   });
+  it("bounds the model's output and the answers worked on at once", () => {
+    expect(loadConfig({ OPENAI_API_KEY: 'sk-test-123456' }).llm?.maxTokens).toBe(1024);
+    expect(loadConfig({ OPENAI_API_KEY: 'sk-test-123456', LLM_MAX_TOKENS: '300' }).llm?.maxTokens).toBe(300);
+    expect(() => loadConfig({ LLM_MAX_TOKENS: 'lots' })).toThrow(/LLM_MAX_TOKENS/);
+    expect(loadConfig({}).limits.maxConcurrentAnswers).toBe(8);
+    expect(loadConfig({ MAX_CONCURRENT_ANSWERS: '2' }).limits.maxConcurrentAnswers).toBe(2);
+    expect(() => loadConfig({ MAX_CONCURRENT_ANSWERS: '0' })).toThrow(/MAX_CONCURRENT_ANSWERS/);
+  });
 });
 
 describe('logging', () => {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDiscordBot, type DiscordBot } from '../../adapters/discord/client.ts';
 import { PLACEHOLDER_TEXT } from '../../adapters/slack/render.ts';
 import { KbError } from '../../src/errors.ts';
 import { allTexts } from '../adapters/slack/harness.ts';
-import { FakeDiscord, waitUntil as waitForDiscord } from '../support/fakeDiscord.ts';
+import { type FakeDiscord, waitUntil as waitForDiscord } from '../support/fakeDiscord.ts';
 import { startFakeOpenAI, systemText, type FakeOpenAI } from '../support/fakeOpenAI.ts';
-import { FakeSlack } from '../support/fakeSlack.ts';
-import { captureLogs, mentionEvent, postSlackEvent, startSlackFront, startTestApp, waitUntil, watchCrashes, type SlackFront, type TestApp } from '../support/reliabilityKit.ts';
+import type { FakeSlack } from '../support/fakeSlack.ts';
+import { captureLogs, mentionEvent, postSlackEvent, startChatFronts, startTestApp, waitUntil, watchCrashes, type ChatFronts, type SlackFront, type TestApp } from '../support/reliabilityKit.ts';
+import { deferred } from '../support/deferred.ts';
 
 /**
  * Limits beyond the per-user rate: the answers one process works on at once
@@ -22,7 +22,7 @@ let t: TestApp;
 let slackApi: FakeSlack;
 let front: SlackFront;
 let discord: FakeDiscord;
-let bot: DiscordBot;
+let chat: ChatFronts;
 /** While set, the model's answers wait for it (a paused model). */
 let paused: Promise<void> | undefined;
 /** The model's answer text. */
@@ -36,18 +36,12 @@ beforeAll(async () => {
     logs.logger,
   );
   await t.app.ensureSampleKnowledgeBase();
-  slackApi = await new FakeSlack().start();
-  front = await startSlackFront(t.app.assistant, slackApi, logs.logger);
-  discord = await FakeDiscord.start();
-  bot = createDiscordBot({ assistant: t.app.assistant, logger: logs.logger, config: { token: 'fake-discord-bot-token', apiUrl: discord.apiUrl, channelScopes: {} } });
-  await bot.start();
+  chat = await startChatFronts(t.app.assistant, logs.logger);
+  ({ slackApi, front, discord } = chat);
 });
 
 afterAll(async () => {
-  await bot?.stop();
-  await discord?.stop();
-  await front?.stop();
-  await slackApi?.close();
+  await chat?.stop();
   await t?.close();
   await fake?.close();
   crashes.dispose();
@@ -55,12 +49,6 @@ afterAll(async () => {
 
 let users = 0;
 const freshUser = () => `slack:ULIMIT${++users}`;
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 describe('LLM_MAX_TOKENS', () => {
   it('is sent as the output budget of every model request', async () => {

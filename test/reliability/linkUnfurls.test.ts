@@ -1,11 +1,10 @@
 import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDiscordBot, type DiscordBot } from '../../adapters/discord/client.ts';
 import { allTexts } from '../adapters/slack/harness.ts';
-import { FakeDiscord, waitUntil as waitForDiscord, type RecordedRequest } from '../support/fakeDiscord.ts';
+import { type FakeDiscord, waitUntil as waitForDiscord, type RecordedRequest } from '../support/fakeDiscord.ts';
 import { startFakeOpenAI, systemText, userText, type FakeOpenAI } from '../support/fakeOpenAI.ts';
-import { FakeSlack } from '../support/fakeSlack.ts';
-import { captureLogs, mentionEvent, postSlackEvent, startSlackFront, startTestApp, waitUntil, writeFolder, type SlackFront, type TestApp } from '../support/reliabilityKit.ts';
+import type { FakeSlack } from '../support/fakeSlack.ts';
+import { captureLogs, mentionEvent, postSlackEvent, startChatFronts, startTestApp, waitUntil, writeFolder, type ChatFronts, type SlackFront, type TestApp } from '../support/reliabilityKit.ts';
 
 /**
  * A URL planted in an ingested page, or produced by a prompt-injected model, is shown as text
@@ -19,7 +18,7 @@ let t: TestApp;
 let slackApi: FakeSlack;
 let front: SlackFront;
 let discord: FakeDiscord;
-let bot: DiscordBot;
+let chat: ChatFronts;
 let folder: string;
 
 beforeAll(async () => {
@@ -36,18 +35,12 @@ beforeAll(async () => {
     'vacuum.md': '# Vacuum\n\n## Autovacuum\n\nAutovacuum removes dead tuples in the background so tables do not bloat.',
   });
   await t.app.ingest({ inputs: [folder], collection: t.config.collection, baseUrl: BASE });
-  slackApi = await new FakeSlack().start();
-  front = await startSlackFront(t.app.assistant, slackApi, logs.logger);
-  discord = await FakeDiscord.start();
-  bot = createDiscordBot({ assistant: t.app.assistant, logger: logs.logger, config: { token: 'fake-discord-bot-token', apiUrl: discord.apiUrl, channelScopes: {} } });
-  await bot.start();
+  chat = await startChatFronts(t.app.assistant, logs.logger);
+  ({ slackApi, front, discord } = chat);
 });
 
 afterAll(async () => {
-  await bot?.stop();
-  await discord?.stop();
-  await front?.stop();
-  await slackApi?.close();
+  await chat?.stop();
   await t?.close();
   await fake?.close();
   await fs.rm(folder, { recursive: true, force: true });

@@ -1,12 +1,11 @@
 import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDiscordBot, type DiscordBot } from '../../adapters/discord/client.ts';
 import { plainQuestion as discordQuestion } from '../../adapters/discord/questionText.ts';
 import { plainQuestion as slackQuestion } from '../../adapters/slack/listeners/events/mentionText.ts';
 import { allTexts } from '../adapters/slack/harness.ts';
-import { FakeDiscord, waitUntil as waitForDiscord } from '../support/fakeDiscord.ts';
-import { FakeSlack } from '../support/fakeSlack.ts';
-import { captureLogs, mentionEvent, postSlackEvent, startSlackFront, startTestApp, waitUntil, writeFolder, type SlackFront, type TestApp } from '../support/reliabilityKit.ts';
+import { type FakeDiscord, waitUntil as waitForDiscord } from '../support/fakeDiscord.ts';
+import type { FakeSlack } from '../support/fakeSlack.ts';
+import { captureLogs, mentionEvent, postSlackEvent, startChatFronts, startTestApp, waitUntil, writeFolder, type ChatFronts, type SlackFront, type TestApp } from '../support/reliabilityKit.ts';
 
 /**
  * Mentions, channel links, pings and emoji are platform markup, not words: a question
@@ -19,7 +18,7 @@ let t: TestApp;
 let slackApi: FakeSlack;
 let front: SlackFront;
 let discord: FakeDiscord;
-let bot: DiscordBot;
+let chat: ChatFronts;
 let folder: string;
 
 beforeAll(async () => {
@@ -29,18 +28,12 @@ beforeAll(async () => {
     'gin.md': '# GIN indexes\n\n## Creating a GIN index\n\nCreate a GIN index with CREATE INDEX docs_body_gin ON docs USING gin (body jsonb_path_ops) to speed up containment queries on jsonb.',
   });
   await t.app.ingest({ inputs: [folder], collection: t.config.collection });
-  slackApi = await new FakeSlack().start();
-  front = await startSlackFront(t.app.assistant, slackApi, logs.logger);
-  discord = await FakeDiscord.start();
-  bot = createDiscordBot({ assistant: t.app.assistant, logger: logs.logger, config: { token: 'fake-discord-bot-token', apiUrl: discord.apiUrl, channelScopes: {} } });
-  await bot.start();
+  chat = await startChatFronts(t.app.assistant, logs.logger);
+  ({ slackApi, front, discord } = chat);
 });
 
 afterAll(async () => {
-  await bot?.stop();
-  await discord?.stop();
-  await front?.stop();
-  await slackApi?.close();
+  await chat?.stop();
   await t?.close();
   await fs.rm(folder, { recursive: true, force: true });
 });

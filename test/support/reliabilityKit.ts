@@ -3,13 +3,15 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { createDiscordBot, type DiscordBot } from '../../adapters/discord/client.ts';
 import { createSlackApp } from '../../adapters/slack/app.ts';
 import { createApp, type App } from '../../src/app.ts';
 import type { Assistant } from '../../src/assistant/types.ts';
 import { configSecrets, loadConfig, type Config } from '../../src/config.ts';
 import { createLogger, registerSecrets, type Logger } from '../../src/logger.ts';
 import { ADMIN_URL, createServerDatabase, type TestDatabase } from './databases.ts';
-import type { FakeSlack } from './fakeSlack.ts';
+import { FakeDiscord } from './fakeDiscord.ts';
+import { FakeSlack } from './fakeSlack.ts';
 
 /**
  * Shared pieces of the reliability tests: an app built by the real composition root
@@ -227,4 +229,33 @@ export async function startSlackFront(assistant: Assistant, fake: FakeSlack, log
   });
   await slack.start();
   return { base: `http://127.0.0.1:${slack.port()}`, signingSecret, stop: () => slack.stop() };
+}
+
+export interface ChatFronts {
+  slackApi: FakeSlack;
+  front: SlackFront;
+  discord: FakeDiscord;
+  bot: DiscordBot;
+  stop(): Promise<void>;
+}
+
+/** Both chat adapters over `assistant`: the Bolt app (startSlackFront) and the discord.js bot, each against its local stand-in. */
+export async function startChatFronts(assistant: Assistant, logger: Logger): Promise<ChatFronts> {
+  const slackApi = await new FakeSlack().start();
+  const front = await startSlackFront(assistant, slackApi, logger);
+  const discord = await FakeDiscord.start();
+  const bot = createDiscordBot({ assistant, logger, config: { token: 'fake-discord-bot-token', apiUrl: discord.apiUrl, channelScopes: {} } });
+  await bot.start();
+  return {
+    slackApi,
+    front,
+    discord,
+    bot,
+    async stop() {
+      await bot.stop();
+      await discord.stop();
+      await front.stop();
+      await slackApi.close();
+    },
+  };
 }

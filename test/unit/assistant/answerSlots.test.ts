@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AnswerSlots } from '../../../src/assistant/answerSlots.ts';
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
+import { deferred } from '../../support/deferred.ts';
 
 describe('AnswerSlots (MAX_CONCURRENT_ANSWERS)', () => {
   it('runs at most `max` at once and hands a freed slot to the longest-waiting question', async () => {

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDiscordBot, type DiscordBot } from '../../adapters/discord/client.ts';
 import type { Answer } from '../../src/answer/types.ts';
+import { PLACEHOLDER_TEXT } from '../../adapters/slack/render.ts';
 import { loadConfig } from '../../src/config.ts';
 import { allTexts } from '../adapters/slack/harness.ts';
 import { freePort, killServer, startRedisServer } from '../integration/cache/redisKit.ts';
@@ -171,10 +172,10 @@ describe('conversations a scope map does not cover', () => {
   /** Counts what the core searched: follow-up rewriting and retrieval both go through AnswerService. */
   const watchSearches = () => ({ retrieve: vi.spyOn(t.app.answers, 'retrieve'), standalone: vi.spyOn(t.app.answers, 'standalone') });
 
-  /** The text the Slack stand-in shows in `channel` once the placeholder there is replaced. */
+  /** The text the Slack stand-in shows in `channel`: the answer that replaced the placeholder, or a notice posted instead of one. */
   const slackReplyIn = async (channel: string) => {
-    const update = await waitUntil(() => slackApi.callsTo('chat.update').find((c) => c.args.channel === channel), `the reply in ${channel}`);
-    return allTexts(update.args).join('\n');
+    const shown = await waitUntil(() => slackApi.messages.find((m) => m.channel === channel && m.text !== PLACEHOLDER_TEXT), `the reply in ${channel}`);
+    return allTexts(shown).join('\n');
   };
 
   const slackDm = (f: SlackFront, text: string) => {
@@ -234,7 +235,9 @@ describe('conversations a scope map does not cover', () => {
     await expectNothingAssigned(async () => {
       const res = await postSlackCommand(f.base, f.signingSecret, { text: question, channel_id: 'C0UNMAPPED', response_url: slackApi.responseUrl('unmapped') });
       expect(res.status).toBe(200);
-      return slackReplyIn('C0UNMAPPED');
+      // Turned away before the acknowledgement: the reply is the ack, only to the asker, and nothing is posted.
+      expect(slackApi.messages.filter((m) => m.channel === 'C0UNMAPPED')).toEqual([]);
+      return allTexts(JSON.parse(res.text) as { text?: string; blocks?: unknown[] }).join('\n');
     });
   });
 

@@ -8,6 +8,7 @@ import { startFakeOpenAI, userText, type FakeOpenAI } from '../support/fakeOpenA
 import { allTexts } from '../adapters/slack/harness.ts';
 import { startSlackWorkspace, type SlackWorkspace } from '../support/slackWorkspace.ts';
 import { CACHE_DIR, databaseName, kbBackends, mentionEvent, postSlackEvent, sleep, waitUntil, watchCrashes } from '../support/reliabilityKit.ts';
+import { PLACEHOLDER_TEXT } from '../../adapters/slack/render.ts';
 
 /**
  * `kb serve` stopping (SIGTERM in production, stop() here): an answer already being
@@ -84,8 +85,10 @@ describe('kb serve shutting down', () => {
     expect(toTwo.every((c) => !JSON.stringify(c.args).includes('kb_answer_'))).toBe(true);
     if (late.status === 200) {
       // Accepted during the drain: the asker is told to ask again, not left with a spinner.
-      await waitUntil(() => slack.fake.callsTo('chat.update').some((c) => c.args.channel === 'C0TWO'), 'the notice to the late asker');
-      expect(allTexts(slack.fake.callsTo('chat.update').find((c) => c.args.channel === 'C0TWO')!.args).join('\n')).toMatch(/restarting/i);
+      // Turned away at admission: the notice alone, no placeholder first.
+      const notice = await waitUntil(() => slack.fake.messages.find((m) => m.channel === 'C0TWO' && m.text !== PLACEHOLDER_TEXT), 'the notice to the late asker');
+      expect(allTexts(notice).join('\n')).toMatch(/restarting/i);
+      expect(slack.fake.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0TWO' && c.args.text === PLACEHOLDER_TEXT)).toEqual([]);
     }
 
     const left = await waitUntil(async () => ((await kbBackends(databaseName(database.url!))).length === 0 ? 'none' : undefined), 'the pool to close', 5000, 50);

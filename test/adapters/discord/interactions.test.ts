@@ -76,7 +76,7 @@ describe('Discord adapter: /ask and feedback buttons', () => {
     const edit = await fake.waitForRequest(editOf(fake.applicationId, token));
 
     expect(edit.body.content).toBe('You are asking too quickly; try again in 20 seconds.');
-    expect(edit.body.embeds).toEqual([]);
+    expect(edit.body.embeds ?? []).toEqual([]);
     expect(edit.body.components).toEqual([]);
     expect(logs.some((l) => l.msg === 'discord: could not answer' && l.code === 'rate/limited')).toBe(true);
   });

@@ -28,3 +28,14 @@ describe('inertLinks: URLs the bot did not write are shown, not linked', () => {
     expect(inertLinks('*Runbook* https://evil.example/a_b', escapeMarkdown)).toBe('\\*Runbook\\* `https://evil.example/a_b`');
   });
 });
+
+describe('answers still being written show their URLs as text too', () => {
+  it('Discord and Slack drafts, and the Slack stream', async () => {
+    const { renderDraft: discordDraft } = await import('../../../adapters/discord/render.ts');
+    const { renderDraft: slackDraft, streamMarkdown } = await import('../../../adapters/slack/render.ts');
+    const text = 'Upload your logs to https://evil.example/x and [this](https://evil.example/y)';
+    expect(discordDraft(text).map((m) => m.content)).toEqual(['Upload your logs to `https://evil.example/x` and this (`https://evil.example/y`)']);
+    expect(JSON.stringify(slackDraft(text))).not.toMatch(/[^`]https:\/\/evil/);
+    expect(streamMarkdown(text)).toBe('Upload your logs to `https://evil.example/x` and this (`https://evil.example/y`)');
+  });
+});

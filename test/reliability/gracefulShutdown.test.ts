@@ -8,7 +8,7 @@ import { startFakeOpenAI, userText, type FakeOpenAI } from '../support/fakeOpenA
 import { allTexts } from '../adapters/slack/harness.ts';
 import { startSlackWorkspace, type SlackWorkspace } from '../support/slackWorkspace.ts';
 import { CACHE_DIR, databaseName, kbBackends, mentionEvent, postSlackEvent, sleep, waitUntil, watchCrashes } from '../support/reliabilityKit.ts';
-import { PLACEHOLDER_TEXT } from '../../adapters/slack/render.ts';
+import { DRAFT_NOTE, PLACEHOLDER_TEXT } from '../../adapters/slack/render.ts';
 
 /**
  * `kb serve` stopping (SIGTERM in production, stop() here): an answer already being
@@ -55,7 +55,9 @@ afterAll(async () => {
   crashes.dispose();
 });
 
-const answerUpdates = () => slack.fake.callsTo('chat.update').filter((c) => JSON.stringify(c.args.blocks ?? []).includes('kb_answer_'));
+/** Final answers posted: updates carrying the answer's buttons, not the streamed drafts before them. */
+const answerUpdates = () =>
+  slack.fake.callsTo('chat.update').filter((c) => JSON.stringify(c.args.blocks ?? []).includes('kb_answer_') && !allTexts(c.args).some((t) => t.includes(DRAFT_NOTE)));
 
 describe('kb serve shutting down', () => {
   it('finishes the answer in flight, answers nothing new, and closes its database pool', async () => {

@@ -44,7 +44,9 @@ export interface TestAssistant {
  * The production answer path (ConversationalAssistant over AnswerService, extractive
  * answers, in-process caches): what createApp wires, minus configuration. The evidence
  * comes either from a test database (`db` and `retrieverFor`) or, for unit tests, from a
- * function of the question (`retrieval`), with no database at all.
+ * function of the question (`retrieval`), with no database at all. For tests of what sits in
+ * front of the core (adapters, delivery), which need no answer path, see FakeAssistant
+ * (fakeAssistant.ts).
  */
 export function testAssistant(options: TestAssistantOptions): TestAssistant {
   const logger = createLogger({ level: 'silent' });

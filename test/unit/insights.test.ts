@@ -9,9 +9,9 @@ import { Metrics } from '../../src/insights/metrics.ts';
 import { groupNearDuplicates } from '../../src/insights/gaps.ts';
 import { BufferedInteractionRecorder } from '../../src/insights/recorder.ts';
 import { RecordingAssistant } from '../../src/insights/recordingAssistant.ts';
-import type { Assistant } from '../../src/assistant/types.ts';
 import type { InteractionStore } from '../../src/store/interactionStore.ts';
 import { createLogger } from '../../src/logger.ts';
+import { FakeAssistant } from '../support/fakeAssistant.ts';
 
 const at = new Date('2026-11-30T10:00:00Z');
 const q = (text: string, refused = true) => ({ text, refused, at });
@@ -79,7 +79,7 @@ describe('admin access', () => {
 describe('recording off the answer path', () => {
   const logger = createLogger({ level: 'silent' });
   const answer = { text: 'a [1]', citations: [], confidence: 0.9, refused: false, standaloneQuestion: 'q' };
-  const inner: Assistant = { admit: async () => undefined, answer: async () => answer, recordFeedback: async () => undefined, claimEvent: async () => true, releaseEvent: async () => undefined };
+  const inner = new FakeAssistant(() => answer);
 
   it('answers while the database never finishes a write, and drops the oldest rows past the buffer', async () => {
     const inserted: string[][] = [];

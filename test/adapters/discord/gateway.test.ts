@@ -3,7 +3,7 @@ import { createDiscordBot } from '../../../adapters/discord/client.ts';
 import { KbError } from '../../../src/errors.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { FakeDiscord, waitUntil } from '../../support/fakeDiscord.ts';
-import { FakeAssistant } from './fakeAssistant.ts';
+import { FakeAssistant } from '../../support/fakeAssistant.ts';
 import { startHarness, threadStartedFrom, waitForPosts, TOKEN, type Harness, answerPart } from './harness.ts';
 
 describe('Discord adapter: gateway connection', () => {

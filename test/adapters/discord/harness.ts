@@ -5,7 +5,7 @@ import type { Assistant } from '../../../src/assistant/types.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { FakeDiscord, waitUntil, type RecordedRequest } from '../../support/fakeDiscord.ts';
 import { FakeAnswerActions } from '../../support/fakeAnswerActions.ts';
-import { FakeAssistant } from './fakeAssistant.ts';
+import { FakeAssistant } from '../../support/fakeAssistant.ts';
 
 export const TOKEN = 'fake-discord-bot-token';
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderSources } from '../../../adapters/discord/render.ts';
 import { KbError } from '../../../src/errors.ts';
 import { waitUntil, type RecordedRequest } from '../../support/fakeDiscord.ts';
-import { makeAnswer } from './fakeAssistant.ts';
+import { makeAnswer } from '../../support/fakeAssistant.ts';
 import { buttonIds, startHarness, threadStartedFrom, waitForPosts, type Harness } from './harness.ts';
 
 describe('Discord adapter: /ask and feedback buttons', () => {

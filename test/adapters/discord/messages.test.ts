@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KbError } from '../../../src/errors.ts';
 import { waitUntil } from '../../support/fakeDiscord.ts';
-import { citation, makeAnswer } from './fakeAssistant.ts';
+import { citation, makeAnswer } from '../../support/fakeAssistant.ts';
 import { postedTo, startHarness, threadStartedFrom, waitForPosts, type Harness, answerPart } from './harness.ts';
 
 describe('Discord adapter: messages', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderAnswer, renderSources } from '../../../adapters/discord/render.ts';
 import { splitMessage } from '../../../adapters/discord/splitMessage.ts';
-import { citation, makeAnswer } from './fakeAssistant.ts';
+import { citation, makeAnswer } from '../../support/fakeAssistant.ts';
 import { waitUntil } from '../../support/fakeDiscord.ts';
 import { postedTo, startHarness, threadStartedFrom } from './harness.ts';
 

@@ -1,9 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../support/fakeDiscord.ts';
-import { makeAnswer } from './fakeAssistant.ts';
+import { makeAnswer, refusal } from '../../support/fakeAssistant.ts';
 import { postedTo, startHarness, threadStartedFrom, waitForPosts, type Harness, answerPart } from './harness.ts';
-
-const refusal = () => ({ ...makeAnswer("I don't know: nothing in the knowledge base answers this.", []), refused: true, confidence: 0.1 });
 
 describe('Discord support channels (answered without a mention)', () => {
   let h: Harness;

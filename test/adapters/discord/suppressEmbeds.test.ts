@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { suppressingEmbeds } from '../../../adapters/discord/suppressEmbeds.ts';
 import { KbError } from '../../../src/errors.ts';
 import { snowflake, waitUntil, type RecordedRequest } from '../../support/fakeDiscord.ts';
-import { makeAnswer } from './fakeAssistant.ts';
+import { makeAnswer } from '../../support/fakeAssistant.ts';
 import { buttonIds, callbackOf, editOf, followUpsOf, postedTo, startHarness, threadStartedFrom, type Harness } from './harness.ts';
 
 const SUPPRESS_EMBEDS = 1 << 2;

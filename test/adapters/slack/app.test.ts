@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSlackApp, type SlackConfig } from '../../../adapters/slack/app.ts';
 import { createLogger } from '../../../src/logger.ts';
-import { FakeAssistant } from './harness.ts';
+import { FakeAssistant } from '../../support/fakeAssistant.ts';
 
 const base: SlackConfig = { botToken: 'xoxb-test-token', command: '/ask', replyPrivately: false, channelScopes: {}, port: 0 };
 const deps = (config: Partial<SlackConfig>) => ({ assistant: new FakeAssistant(), logger: createLogger({ level: 'silent' }), config: { ...base, ...config } });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PLACEHOLDER_TEXT } from '../../../adapters/slack/render.ts';
-import { type Harness, sendCommand, startHarness } from './harness.ts';
+import { deferred } from '../../support/deferred.ts';
+import { type Harness, sendCommand, slackAnswer, startHarness } from './harness.ts';
 
 describe('Slack /ask over HTTP', () => {
   let h: Harness;
@@ -12,8 +13,11 @@ describe('Slack /ask over HTTP', () => {
   });
 
   it('acknowledges at once, then replaces a placeholder with the answer, source links and feedback buttons', async () => {
-    let open!: () => void;
-    h.assistant.gate = new Promise<void>((r) => (open = r));
+    const gate = deferred();
+    h.assistant.respond = async (req) => {
+      await gate.promise;
+      return slackAnswer(req);
+    };
     const res = await sendCommand(h, { text: 'How do I create a partial index?' });
     // The HTTP response (the ack) came back while the answer was still being worked on.
     expect(res.status).toBe(200);
@@ -22,7 +26,7 @@ describe('Slack /ask over HTTP', () => {
     expect(h.fake.callsTo('chat.update')).toHaveLength(0);
     const placeholder = h.fake.callsTo('chat.postMessage')[0].args;
     expect(placeholder).toMatchObject({ channel: 'C0GENERAL', text: PLACEHOLDER_TEXT });
-    open();
+    gate.resolve();
 
     await h.fake.waitFor(() => h.fake.callsTo('chat.update').length === 1, 'answer');
     const update = h.fake.callsTo('chat.update')[0].args;

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BOT, type Harness, sendCommand, sendEvent, startHarness } from './harness.ts';
+import { makeAnswer } from '../../support/fakeAssistant.ts';
+import { BOT, citations, type Harness, sendCommand, sendEvent, startHarness } from './harness.ts';
 
 /** Every `<…>` left in the visible texts of a posted message: these are the live links/mentions. */
 function liveMarkup(args: { text?: string; blocks?: Array<{ text?: { text: string }; elements?: Array<{ text?: unknown }> }> }): string[] {
@@ -13,7 +14,7 @@ describe('Slack escaping of user and model text', () => {
   let h: Harness;
   beforeEach(async () => {
     h = await startHarness();
-    h.assistant.answerText = (q) => `Sure <!channel> and <!here>, ping <@U0VICTIM> & see <http://evil.example|here>. You asked: ${q}`;
+    h.assistant.respond = (req) => makeAnswer(`Sure <!channel> and <!here>, ping <@U0VICTIM> & see <http://evil.example|here>. You asked: ${req.question}`, citations);
   });
   afterEach(async () => {
     await h.stop();

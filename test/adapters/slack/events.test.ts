@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PLACEHOLDER_TEXT } from '../../../adapters/slack/render.ts';
-import { BOT, type Harness, newEventId, sendEvent, startHarness } from './harness.ts';
+import { makeAnswer } from '../../support/fakeAssistant.ts';
+import { BOT, citations, type Harness, newEventId, sendEvent, startHarness } from './harness.ts';
 
 const mention = (text: string, extra: Record<string, unknown> = {}) => ({
   type: 'app_mention',
@@ -87,7 +88,7 @@ describe('Slack events over HTTP', () => {
     await h.fake.waitFor(() => h.logs.filter((l) => l.includes('duplicate delivery ignored')).length === 2, 'two duplicates ignored');
     expect(h.assistant.asks).toHaveLength(1);
     expect(h.fake.callsTo('chat.postMessage')).toHaveLength(1);
-    expect(h.assistant.claimCalls).toEqual([`slack:${eventId}`, `slack:${eventId}`, `slack:${eventId}`]);
+    expect(h.assistant.claims).toEqual([`slack:${eventId}`, `slack:${eventId}`, `slack:${eventId}`]);
   });
 
   it('answers the redelivery of an event whose handling failed', async () => {
@@ -117,7 +118,7 @@ describe('Slack events over HTTP', () => {
 
   it('splits a 7,000-character answer into several sections of at most 3,000 characters', async () => {
     const paragraph = 'B-tree indexes keep keys sorted so range scans are cheap. ';
-    h.assistant.answerText = () => paragraph.repeat(Math.ceil(7000 / paragraph.length)).slice(0, 7000);
+    h.assistant.respond = () => makeAnswer(paragraph.repeat(Math.ceil(7000 / paragraph.length)).slice(0, 7000), citations);
     await sendEvent(h, mention('Tell me everything'));
     await h.fake.waitFor(() => h.fake.callsTo('chat.update').length === 1, 'answer');
     const update = h.fake.callsTo('chat.update')[0].args;

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderAnswer } from '../../../adapters/slack/render.ts';
+import { makeAnswer } from '../../support/fakeAssistant.ts';
 import type { Args } from '../../support/fakeSlack.ts';
 import { buttonIn, citations, type Harness, sendAction, sendCommand, startHarness } from './harness.ts';
 
@@ -58,7 +59,7 @@ describe('Slack feedback buttons', () => {
 
   it('records the full text of a long answer, read back from the message', async () => {
     const paragraphs = Array.from({ length: 12 }, (_, i) => `Paragraph ${i}: ${'autovacuum & friends '.repeat(25).trim()}`);
-    h.assistant.answerText = () => paragraphs.join('\n\n');
+    h.assistant.respond = () => makeAnswer(paragraphs.join('\n\n'), citations);
     const message = await answered();
     await click('feedback_up', message);
     await h.fake.waitFor(() => h.assistant.feedback.length === 1, 'vote');

@@ -2,9 +2,10 @@ import { createHmac } from 'node:crypto';
 import { createSlackApp, type SlackApp, type SlackConfig } from '../../../adapters/slack/app.ts';
 import type { Answer, Citation } from '../../../src/answer/types.ts';
 import type { StreamingOptions } from '../../../src/assistant/draftPacer.ts';
-import type { Admission, AskRequest, Assistant, FeedbackRecord } from '../../../src/assistant/types.ts';
+import type { AskRequest, Assistant } from '../../../src/assistant/types.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { FakeAnswerActions } from '../../support/fakeAnswerActions.ts';
+import { FakeAssistant, makeAnswer } from '../../support/fakeAssistant.ts';
 import { type Args, FakeSlack } from '../../support/fakeSlack.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
@@ -15,56 +16,8 @@ export const citations: Citation[] = [
   { n: 2, title: 'Internal runbook', source: 'runbooks/vacuum.md', collection: 'runbooks', heading: 'Vacuum', location: 'runbooks/vacuum.md#vacuum', snippet: 'Run VACUUM', contentHash: 'h2' },
 ];
 
-/** Records every call; answers with cited text, or throws whatever `failures` holds next. */
-export class FakeAssistant implements Assistant {
-  readonly asks: AskRequest[] = [];
-  readonly feedback: FeedbackRecord[] = [];
-  readonly claimed = new Set<string>();
-  readonly claimCalls: string[] = [];
-  readonly released: string[] = [];
-  readonly failures: unknown[] = [];
-  answerText: (q: string) => string = (q) => `Create it with CREATE INDEX … WHERE [1]. You asked: ${q}`;
-  /** When set, answer() waits for it (to prove the command was acknowledged first). */
-  gate?: Promise<void>;
-  /** Questions for which the knowledge base has nothing: an honest refusal, no citations. */
-  refuses: (q: string) => boolean = () => false;
-
-  readonly admissions: Admission[] = [];
-  /** The error admit() throws for a question (e.g. a rate limit), or undefined to admit it. */
-  admission: (req: Admission) => unknown = () => undefined;
-
-  async admit(req: Admission): Promise<void> {
-    this.admissions.push(req);
-    const refusal = this.admission(req);
-    if (refusal) throw refusal;
-  }
-
-  async answer(req: AskRequest): Promise<Answer> {
-    this.asks.push(req);
-    if (this.gate) await this.gate;
-    const failure = this.failures.shift();
-    if (failure) throw failure;
-    if (this.refuses(req.question)) return { text: "I don't know: nothing in the knowledge base answers this.", citations: [], confidence: 0.1, refused: true, standaloneQuestion: req.question };
-    const text = this.answerText(req.question);
-    return { text, citations, confidence: 0.9, refused: false, standaloneQuestion: req.question };
-  }
-
-  async recordFeedback(f: FeedbackRecord): Promise<void> {
-    this.feedback.push(f);
-  }
-
-  async claimEvent(eventId: string): Promise<boolean> {
-    this.claimCalls.push(eventId);
-    if (this.claimed.has(eventId)) return false;
-    this.claimed.add(eventId);
-    return true;
-  }
-
-  async releaseEvent(eventId: string): Promise<void> {
-    this.released.push(eventId);
-    this.claimed.delete(eventId);
-  }
-}
+/** What the harness's FakeAssistant answers unless a test says otherwise: cited text that echoes the question. */
+export const slackAnswer = (req: AskRequest): Answer => makeAnswer(`Create it with CREATE INDEX … WHERE [1]. You asked: ${req.question}`, citations);
 
 export interface Harness {
   slack: SlackApp;
@@ -78,7 +31,7 @@ export interface Harness {
 
 export async function startHarness(opts: { replyPrivately?: boolean; channelScopes?: Record<string, string[]>; config?: Partial<SlackConfig>; core?: Assistant; streaming?: StreamingOptions } = {}): Promise<Harness> {
   const fake = await new FakeSlack({ userId: BOT.userId, botId: BOT.botId }).start();
-  const assistant = new FakeAssistant();
+  const assistant = new FakeAssistant(slackAnswer);
   const actions = new FakeAnswerActions();
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } });

@@ -22,7 +22,7 @@ describe('Slack request verification', () => {
     expect((await sendEvent(h, mention)).status).toBe(200);
     await h.fake.waitFor(() => h.fake.callsTo('chat.update').length === 1, 'genuine answer');
     expect(h.assistant.asks.map((a) => a.question)).toEqual(['Is this request genuine?']);
-    expect(h.assistant.claimCalls).toHaveLength(1);
+    expect(h.assistant.claims).toHaveLength(1);
   });
 
   it('refuses a correctly signed request stamped 10 minutes in the future', async () => {
@@ -33,13 +33,13 @@ describe('Slack request verification', () => {
     expect((await sendEvent(h, mention)).status).toBe(200);
     await h.fake.waitFor(() => h.fake.callsTo('chat.update').length === 1, 'genuine answer');
     expect(h.assistant.asks).toHaveLength(1);
-    expect(h.assistant.claimCalls).toHaveLength(1);
+    expect(h.assistant.claims).toHaveLength(1);
   });
 
   it('refuses a request stamped 10 minutes in the past (replay)', async () => {
     const res = await sendEvent(h, mention, { timestamp: now() - 600 });
     expect(res.status).toBe(401);
-    expect(h.assistant.claimCalls).toHaveLength(0);
+    expect(h.assistant.claims).toHaveLength(0);
   });
 
   it('accepts a small clock skew (2 minutes ahead)', async () => {

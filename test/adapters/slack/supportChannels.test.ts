@@ -1,5 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BOT, type Harness, sendEvent, startHarness } from './harness.ts';
+import type { AskRequest } from '../../../src/assistant/types.ts';
+import { refusal } from '../../support/fakeAssistant.ts';
+import { BOT, type Harness, sendEvent, slackAnswer, startHarness } from './harness.ts';
+
+/** Nothing in the knowledge base answers a question about the weather. */
+const refusingWeather = (req: AskRequest) => (req.question.includes('weather') ? refusal() : slackAnswer(req));
 
 let seq = 0;
 const post = (text: string, extra: Record<string, unknown> = {}) => {
@@ -11,7 +16,7 @@ describe('Slack support channels (answered without a mention)', () => {
   let h: Harness;
   beforeEach(async () => {
     h = await startHarness({ config: { supportChannels: ['C0SUPPORT'] } });
-    h.assistant.refuses = (q) => q.includes('weather');
+    h.assistant.respond = refusingWeather;
   });
   afterEach(async () => {
     await h.stop();
@@ -62,7 +67,7 @@ describe('Slack support channels (answered without a mention)', () => {
   it('with the "?" rule off, takes any message long enough', async () => {
     await h.stop();
     h = await startHarness({ config: { supportChannels: ['C0SUPPORT'], support: { minChars: 20, requireQuestionMark: false, reactWhenUnsure: false } } });
-    h.assistant.refuses = (q) => q.includes('weather');
+    h.assistant.respond = refusingWeather;
     await sendEvent(h, post('short one'));
     await sendEvent(h, post('nice weather for a migration today'));
     await sendEvent(h, post('replication slot keeps growing on the primary'));

@@ -2,17 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { handleOnce, logFailure } from '../../../src/assistant/delivery.ts';
 import { KbError } from '../../../src/errors.ts';
 import { createLogger } from '../../../src/logger.ts';
+import { FakeAssistant } from '../../support/fakeAssistant.ts';
 
 function kit() {
   const lines: Array<Record<string, unknown>> = [];
   const logger = createLogger({ level: 'debug', destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } });
-  const claimed = new Set<string>();
-  const released: string[] = [];
-  const claims = {
-    claimEvent: async (id: string) => (claimed.has(id) ? false : (claimed.add(id), true)),
-    releaseEvent: async (id: string) => void (released.push(id), claimed.delete(id)),
-  };
-  return { lines, claims, released, d: { platform: 'slack' as const, logger } };
+  const claims = new FakeAssistant();
+  return { lines, claims, released: claims.released, d: { platform: 'slack' as const, logger } };
 }
 
 describe('the core delivery policy', () => {

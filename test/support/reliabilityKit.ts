@@ -135,17 +135,6 @@ export async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value:
   }
 }
 
-/** Resolves with the value and how long the promise took to settle (rejections too). */
-export async function timed<T>(fn: () => Promise<T>): Promise<{ ok: true; value: T; ms: number } | { ok: false; error: unknown; ms: number }> {
-  const start = performance.now();
-  try {
-    const value = await fn();
-    return { ok: true, value, ms: performance.now() - start };
-  } catch (error) {
-    return { ok: false, error, ms: performance.now() - start };
-  }
-}
-
 /** A temporary folder holding `files` (relative path → content). */
 export async function writeFolder(files: Record<string, string | Buffer>): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'kb-rel-'));

@@ -52,7 +52,8 @@ describe('recording interactions', () => {
     expect(JSON.stringify(a)).not.toContain('C0CHAN');
     expect(a!.sources.length).toBe(answered.citations.length);
     expect(a!.sources[0]).toMatchObject({ title: answered.citations[0]!.title, location: answered.citations[0]!.location });
-    expect(a!.latency_ms).toBeGreaterThan(0);
+    // A latency is recorded; how long it was depends on the machine, so only that it is one.
+    expect(a!.latency_ms).toBeGreaterThanOrEqual(0);
     expect(a!.confidence).toBeCloseTo(answered.confidence, 5);
     expect(r).toMatchObject({ outcome: 'refused', conversation_hash: null, sources: [] });
   });

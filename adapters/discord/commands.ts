@@ -37,14 +37,13 @@ export const askAboutMessageCommand: RESTPostAPIContextMenuApplicationCommandsJS
 
 export const commandDefinitions = [askCommand, askAboutMessageCommand];
 
-/** What the bot needs in a server: read the channel, start a thread, answer in it with an embed, react 👀. */
+/** What the bot needs in a server: read the channel, start a thread, answer in it, react 👀 (no embeds: every message suppresses them). */
 export const BOT_PERMISSIONS = new PermissionsBitField([
   PermissionFlagsBits.AddReactions,
   PermissionFlagsBits.ViewChannel,
   PermissionFlagsBits.SendMessages,
   PermissionFlagsBits.SendMessagesInThreads,
   PermissionFlagsBits.CreatePublicThreads,
-  PermissionFlagsBits.EmbedLinks,
   PermissionFlagsBits.ReadMessageHistory,
 ]).bitfield;
 

@@ -44,10 +44,11 @@ describe('Discord commands', () => {
   });
 
   it('builds the invite URL with bot + applications.commands and the permissions the README documents', () => {
-    expect(BOT_PERMISSIONS).toBe(309237730368n);
+    // No Embed Links: every message suppresses embeds, and the sources are plain text.
+    expect(BOT_PERMISSIONS).toBe(309237713984n);
     const url = new URL(inviteUrl('123456789012345678'));
     expect(url.searchParams.get('scope')).toBe('bot applications.commands');
-    expect(url.searchParams.get('permissions')).toBe('309237730368');
+    expect(url.searchParams.get('permissions')).toBe('309237713984');
     const readme = readFileSync(new URL('../../../adapters/discord/README-section.md', import.meta.url), 'utf8');
     expect(readme).toContain(`permissions=${BOT_PERMISSIONS}`);
   });

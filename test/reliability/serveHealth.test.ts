@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -9,7 +10,7 @@ import { FakeDiscord } from '../support/fakeDiscord.ts';
 import { startFakeOpenAI, userText, type FakeOpenAI } from '../support/fakeOpenAI.ts';
 import { startSlackWorkspace, type SlackWorkspace } from '../support/slackWorkspace.ts';
 import { TcpProxy } from '../support/tcpProxy.ts';
-import { CACHE_DIR, mentionEvent, postSlackEvent, waitUntil, watchCrashes } from '../support/reliabilityKit.ts';
+import { CACHE_DIR, ROOT, mentionEvent, postSlackEvent, waitUntil, watchCrashes } from '../support/reliabilityKit.ts';
 
 /**
  * `kb serve`'s /healthz is one handler in every mode (Slack HTTP, where Bolt serves it, and
@@ -129,4 +130,30 @@ describe('a port already in use', () => {
     }
     expect(crashes.errors).toEqual([]);
   });
+
+  it.each([
+    ['Slack HTTP mode', slackEnv],
+    ['Discord only', discordEnv],
+  ])('%s: the real `kb serve` process prints one line naming the port and PORT, no stack trace, and exits non-zero', async (_mode, adapters) => {
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as net.AddressInfo).port;
+    // LOG_LEVEL warn: the info lines of a normal start stay out, but a failure logged as a
+    // warning or an error (with its stack) would be one more line on stderr.
+    const childEnv = { ...env(adapters, String(port)), LOG_LEVEL: 'warn', PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'kb.js'), 'serve'], { cwd: dataDir, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    try {
+      const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+      expect(code, stderr).not.toBe(0);
+      expect(code, stderr).not.toBeNull();
+      const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+      expect(lines, stderr).toEqual([`error: Port ${port} is already in use (PORT): stop the process listening on it, or set PORT to a free port.`]);
+      expect(stderr).not.toMatch(/^\s*at /m);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await new Promise((r) => squatter.close(r));
+    }
+  }, 180_000);
 });

@@ -37,11 +37,16 @@ describe('Slack hand-off to a human', () => {
     await h.fake.waitFor(() => h.fake.callsTo('chat.postEphemeral').length === 1, 'the note to the asker');
     expect(h.fake.callsTo('chat.postEphemeral').at(-1)!.args).toMatchObject({ user: 'U0ASKER', text: 'I have asked a human to help; they will reply in the thread.' });
 
-    // Pressed again: nothing more is posted.
+    // Pressed again: nothing more is posted, nobody is mentioned again, nothing more is recorded.
+    const before = h.fake.calls.length;
     await clickButton(h, 'kb_handoff', { blocks: a.blocks, ts: a.ts, threadTs: a.ts });
     await h.fake.waitFor(() => h.fake.callsTo('chat.postEphemeral').length === 2, 'the second press');
     expect(h.fake.callsTo('chat.postEphemeral')[1]!.args.text).toBe('A human has already been asked about this answer.');
     expect(h.fake.callsTo('chat.postMessage')).toHaveLength(2);
+    const afterSecondPress = h.fake.calls.slice(before);
+    expect(afterSecondPress.map((c) => c.method)).toEqual(['chat.postEphemeral']);
+    for (const c of afterSecondPress) expect(mentionsIn(c.args), c.method).toEqual([]);
+    expect(h.actions.handoffs).toHaveLength(1);
   });
 
   it('only the asker can ask for a human', async () => {

@@ -6,6 +6,7 @@ import { createDiscordBot, type DiscordBot } from '../../adapters/discord/client
 import type { Answer } from '../../src/answer/types.ts';
 import { PLACEHOLDER_TEXT } from '../../adapters/slack/render.ts';
 import { loadConfig } from '../../src/config.ts';
+import { callbackOf, editOf, postedTo } from '../adapters/discord/harness.ts';
 import { allTexts } from '../adapters/slack/harness.ts';
 import { freePort, killServer, startRedisServer } from '../integration/cache/redisKit.ts';
 import { FakeDiscord } from '../support/fakeDiscord.ts';
@@ -137,28 +138,39 @@ describe('conversations a scope map does not cover', () => {
   const NOTHING = 'No knowledge base is assigned to this conversation.';
   let slackApi: FakeSlack;
   let discord: FakeDiscord;
-  let bot: DiscordBot;
+  const discordBots: Array<{ fake: FakeDiscord; bot: DiscordBot }> = [];
   const fronts: SlackFront[] = [];
   let redisClient: Redis;
   let dmSeq = 0;
 
   beforeAll(async () => {
     slackApi = await new FakeSlack().start();
-    discord = await FakeDiscord.start();
-    bot = createDiscordBot({ assistant: t.app.assistant, logger: captureLogs('silent').logger, config: { token: 'fake-discord-bot-token', apiUrl: discord.apiUrl, channelScopes: { [discord.channelId]: ['team-b'] } } });
-    await bot.start();
+    discord = await discordWith((fake) => ({ [fake.channelId]: ['team-b'] }));
     redisClient = new Redis({ port });
   });
 
   afterEach(() => vi.restoreAllMocks());
 
   afterAll(async () => {
-    await bot?.stop();
-    await discord?.stop();
+    for (const d of discordBots) await d.bot.stop();
+    for (const d of discordBots) await d.fake.stop();
     for (const f of fronts) await f.stop();
     await slackApi?.close();
     redisClient?.disconnect();
   });
+
+  /** A Discord bot on a stand-in of its own: its /ask and mentions come from the one text channel, so each test maps that channel its own way. */
+  const discordWith = async (channelScopes: (fake: FakeDiscord) => Record<string, string[]>) => {
+    const fake = await FakeDiscord.start();
+    const bot = createDiscordBot({ assistant: t.app.assistant, logger: captureLogs('silent').logger, config: { token: 'fake-discord-bot-token', apiUrl: fake.apiUrl, channelScopes: channelScopes(fake) } });
+    discordBots.push({ fake, bot });
+    await bot.start();
+    return fake;
+  };
+
+  /** The first message the bot posts in `channelId` (a reply in the channel, or an answer in a thread). */
+  const discordPostIn = (fake: FakeDiscord, channelId: string, what: string) =>
+    waitUntil(() => fake.requests.find((r) => r.method === 'POST' && r.path === `/channels/${channelId}/messages`), what, 20_000);
 
   const front = async (channelScopes: Record<string, string[]>) => {
     const f = await startSlackFront(t.app.assistant, slackApi, captureLogs('silent').logger, { channelScopes });
@@ -252,10 +264,49 @@ describe('conversations a scope map does not cover', () => {
   it('a Discord DM, with a map that has no "*", gets the short reply and searches and caches nothing', async () => {
     await expectNothingAssigned(async () => {
       discord.postMessage({ content: question, guild: false });
-      const reply = await waitUntil(() => discord.requests.find((r) => r.method === 'POST' && r.path === `/channels/${discord.dmChannelId}/messages`), 'the DM reply', 20_000);
+      const reply = await discordPostIn(discord, discord.dmChannelId, 'the DM reply');
       expect(reply.body.content).toBe(NOTHING);
       return String(reply.body.content);
     });
+  });
+
+  it('a Discord /ask in an unmapped channel gets the short reply, only to the asker, and searches nothing', async () => {
+    const fake = await discordWith((f) => ({ [f.forumChannelId]: ['team-b'] }));
+    await expectNothingAssigned(async () => {
+      const { id, token } = fake.slashCommand(question);
+      const callback = await fake.waitForRequest(callbackOf(id, token), 20_000);
+      // Turned away instead of "is thinking…": an ephemeral (64) reply, links suppressed (4), no deferral to edit.
+      expect(callback.body).toMatchObject({ type: 4, data: { content: NOTHING, flags: 64 | 4 } });
+      expect(fake.requests.some(editOf(fake.applicationId, token))).toBe(false);
+      expect(postedTo(fake, fake.channelId)).toEqual([]);
+      return String((callback.body as { data: { content: string } }).data.content);
+    });
+  });
+
+  it('a Discord mention in a channel mapped to [] gets the short reply, searches nothing and starts no thread', async () => {
+    const fake = await discordWith((f) => ({ [f.channelId]: [], [f.forumChannelId]: ['team-b'] }));
+    await expectNothingAssigned(async () => {
+      const asked = fake.postMessage({ content: `<@${fake.bot.id}> ${question}`, mentionBot: true });
+      const reply = await discordPostIn(fake, fake.channelId, 'the reply in the channel');
+      expect(reply.body).toMatchObject({ content: NOTHING, message_reference: { message_id: asked.id } });
+      // Turned away before anything is visible: no thread, no typing.
+      expect(fake.threads).toEqual([]);
+      expect(fake.requests.filter((r) => /\/typing$/.test(r.path))).toEqual([]);
+      return String(reply.body.content);
+    });
+  });
+
+  it('a Discord mention in an unmapped channel uses the map\'s "*" entry', async () => {
+    const fake = await discordWith((f) => ({ [f.forumChannelId]: ['team-a'], '*': ['team-b'] }));
+    const searches = watchSearches();
+    const asked = fake.postMessage({ content: `<@${fake.bot.id}> What space does VACUUM reclaim after updates and deletes?`, mentionBot: true });
+    const answer = await discordPostIn(fake, asked.id, 'the answer in the thread');
+    expect(answer.body.content).toContain('vacuum.md');
+    expect(answer.body.content).not.toContain(NOTHING);
+    expect(searches.retrieve.mock.calls.map((c) => c[1])).toEqual([['team-b']]);
+    // And "*" is not the default collection: team-a's canary stays out of the channel.
+    const leak = fake.postMessage({ content: `<@${fake.bot.id}> ${question}`, mentionBot: true });
+    expect((await discordPostIn(fake, leak.id, 'the second answer')).body.content).not.toContain(CANARY);
   });
 
   it('the core refuses an empty scope itself, whatever the adapter', async () => {

@@ -5,6 +5,7 @@ import { migrate } from '../../src/db/migrate.ts';
 import { ingestSite, type SiteIngestRequest } from '../../src/ingest/web/siteIngest.ts';
 import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
 import { citationFor } from '../../src/answer/citations.ts';
+import { summaryLine } from '../../src/cli/ingestCommand.ts';
 import { createServerDatabase, type TestDatabase } from '../support/databases.ts';
 import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
 import { page, TestSite, type Route } from '../support/webSite.ts';
@@ -161,6 +162,35 @@ describe('ingesting a web site', () => {
     expect(left).not.toContain(site.url('/guide/removed.html'));
     expect(left).toContain(site.url('/other/outside.html'));
     expect(left).toHaveLength(5);
+  });
+
+  it('stops at --max-pages pages, fetching and storing no more, and says how many it left', async () => {
+    const links = ['a.html', 'b.html', 'c.html', 'd.html'];
+    const site = await startSite({
+      '/docs/': { html: page('Runbooks', [['start', 'Start here', 'Runbooks for the database team.']], links.map((l) => `<a href="${l}">${l}</a>`).join(' ')) },
+      ...Object.fromEntries(links.map((l) => [`/docs/${l}`, { html: page(l, [['s', l, `The runbook ${l}.`]]) }])),
+    });
+    const { run } = crawler();
+    const s = await run({ url: site.url('/docs/'), collection: 'site-max', maxPages: 2 });
+    const pages = site.seen().filter((r) => r.path !== '/robots.txt');
+    expect(pages.map((r) => r.path)).toEqual(['/docs/', '/docs/a.html']);
+    expect(await sourcesOf('site-max')).toEqual([site.url('/docs/'), site.url('/docs/a.html')]);
+    expect(s).toMatchObject({ added: 2, web: { requested: 2, notFetched: 3 } });
+    expect(summaryLine(s)).toContain('2 pages requested (0 not modified), 3 more found and left for --max-pages');
+  });
+
+  it('with --same-origin, does not follow a link to the same host over the other scheme, which it follows without', async () => {
+    const site = await startSite({ '/docs/a.html': { html: page('Backups', [['s', 'Backups', 'Take a base backup nightly.']]) } });
+    // The same host and port, over https: in scope by host, another origin.
+    const other = site.url('/docs/tls.html').replace('http:', 'https:');
+    site.routes.set('/docs/', { html: page('Runbooks', [['start', 'Start here', 'Runbooks for the database team.']], `<a href="a.html">a</a> <a href="${other}">tls</a>`) });
+    const { run } = crawler();
+    const loose = await run({ url: site.url('/docs/'), collection: 'site-origin-loose' });
+    expect(loose.skipped).toEqual([{ source: other, reason: expect.stringMatching(/^cannot reach https:/) }]);
+    const strict = await run({ url: site.url('/docs/'), collection: 'site-origin-strict', sameOrigin: true });
+    expect(strict.skipped).toEqual([]);
+    expect(strict.web).toMatchObject({ requested: 2 });
+    expect(await sourcesOf('site-origin-strict')).toEqual([site.url('/docs/'), site.url('/docs/a.html')]);
   });
 
   it('refuses a loopback address without --allow-private, fetching nothing, and ingests it with --allow-private', async () => {

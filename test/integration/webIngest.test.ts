@@ -165,8 +165,10 @@ describe('ingesting a web site', () => {
   });
 
   it('stops at --max-pages pages, fetching and storing no more, and says how many it left', async () => {
-    const links = ['a.html', 'b.html', 'c.html', 'd.html'];
+    // The first link is one robots.txt disallows: refused before any request, it takes no page of the budget.
+    const links = ['private/p.html', 'a.html', 'b.html', 'c.html', 'd.html'];
     const site = await startSite({
+      '/robots.txt': { html: 'User-agent: *\nDisallow: /docs/private/\n', type: 'text/plain', validator: 'none' },
       '/docs/': { html: page('Runbooks', [['start', 'Start here', 'Runbooks for the database team.']], links.map((l) => `<a href="${l}">${l}</a>`).join(' ')) },
       ...Object.fromEntries(links.map((l) => [`/docs/${l}`, { html: page(l, [['s', l, `The runbook ${l}.`]]) }])),
     });
@@ -176,6 +178,7 @@ describe('ingesting a web site', () => {
     expect(pages.map((r) => r.path)).toEqual(['/docs/', '/docs/a.html']);
     expect(await sourcesOf('site-max')).toEqual([site.url('/docs/'), site.url('/docs/a.html')]);
     expect(s).toMatchObject({ added: 2, web: { requested: 2, notFetched: 3 } });
+    expect(s.skipped).toEqual([{ source: site.url('/docs/private/p.html'), reason: 'disallowed by robots.txt' }]);
     expect(summaryLine(s)).toContain('2 pages requested (0 not modified), 3 more found and left for --max-pages');
   });
 

@@ -130,6 +130,8 @@ class Crawl {
   private readonly done = new Set<string>();
   private next = 0;
   private active = 0;
+  /** Pages taken against --max-pages: requested, or being checked before their request. */
+  private slots = 0;
   private waiting: (() => void)[] = [];
   private failure: { error: unknown } | undefined;
   private readonly result: CrawlResult;
@@ -166,11 +168,13 @@ class Crawl {
 
   private async worker(): Promise<void> {
     while (!this.failure) {
-      if (this.next < this.queue.length && this.next < this.o.maxPages) {
+      if (this.next < this.queue.length && this.slots < this.o.maxPages) {
         const url = this.queue[this.next++]!;
         this.active++;
+        // A page counts against --max-pages once it is requested: one refused (robots.txt, scope) gives its slot back.
+        this.slots++;
         try {
-          await this.visit(url);
+          if (!(await this.visit(url))) this.slots--;
         } catch (error) {
           this.failure ??= { error };
         } finally {
@@ -206,9 +210,18 @@ class Crawl {
     return { ...(v.etag ? { 'if-none-match': v.etag } : {}), ...(v.lastModified ? { 'if-modified-since': v.lastModified } : {}) };
   }
 
-  private async visit(url: URL): Promise<void> {
+  /** Fetches and records one page; false when it was refused before any request. */
+  private async visit(url: URL): Promise<boolean> {
     const refused = await this.refusal(url);
-    if (refused) return this.skip(url, refused);
+    if (refused) {
+      this.skip(url, refused);
+      return false;
+    }
+    await this.fetchPage(url);
+    return true;
+  }
+
+  private async fetchPage(url: URL): Promise<void> {
     this.result.requested++;
     const r = await this.fetcher.get(url, { headersFor: (u) => this.conditional(u), refuseHop: (u) => this.refusal(u) });
     if (!r.ok) return this.skip(r.url, r.reason);

@@ -26,7 +26,7 @@ let t: TestApp;
 const folders: string[] = [];
 
 beforeAll(async () => {
-  port = await freePort(6380, 6389);
+  port = await freePort(6415, 6419);
   redis = await startRedisServer(port);
   // The default collection is the sensitive one: the case where falling back to it leaks.
   t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${port}`, RATE_LIMIT_BURST: '1000', KB_COLLECTION: 'team-a' });

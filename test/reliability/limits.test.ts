@@ -27,7 +27,7 @@ let slackApi: FakeSlack;
 let front: SlackFront;
 
 beforeAll(async () => {
-  port = await freePort(6380, 6389);
+  port = await freePort(6380, 6384);
   redis = await startRedisServer(port);
   fake = await startFakeOpenAI();
   fake.script = (chat) => {

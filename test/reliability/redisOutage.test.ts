@@ -15,7 +15,7 @@ let redis: ChildProcess | undefined;
 let t: TestApp;
 
 beforeAll(async () => {
-  port = await freePort(6380, 6389);
+  port = await freePort(6385, 6389);
   redis = await startRedisServer(port);
   t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${port}`, RATE_LIMIT_BURST: '1000' }, logs.logger);
   await t.app.ensureSampleKnowledgeBase();

@@ -47,7 +47,7 @@ beforeAll(async () => {
   fake.script = (chat) => ({ status: 401, message: `Incorrect API key provided: ${chat.authorization?.replace(/^Bearer /, '')}`, code: 'invalid_api_key' });
   workspace = await startSlackWorkspace();
   discord = await FakeDiscord.start();
-  redisPort = await freePort(6380, 6389);
+  redisPort = await freePort(6410, 6414);
   redis = await startRedisServer(redisPort);
   const admin = new Redis({ port: redisPort });
   await admin.config('SET', 'requirepass', secrets.redisPassword);

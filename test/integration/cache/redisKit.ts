@@ -50,7 +50,13 @@ export async function startRedisServer(port: number, extraArgs: string[] = []): 
       if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${child.exitCode}`);
       try {
         await probe.connect();
-        if ((await probe.ping()) === 'PONG') return child;
+        if ((await probe.ping()) === 'PONG') {
+          // The server answering must be this one: another test's redis-server on the port would
+          // make this one exit at bind, and the tests would then stop a server nobody uses.
+          const pid = /process_id:(\d+)/.exec(await probe.info('server'))?.[1];
+          if (Number(pid) !== child.pid) throw new Error(`port ${port} is taken by another redis-server (pid ${pid})`);
+          return child;
+        }
       } catch {
         probe.disconnect();
         await sleep(50);

@@ -154,7 +154,7 @@ export class AnswerService {
     const top = retrieval.chunks.slice(0, EXTRACTIVE_CHUNKS);
     const [context, openings] = await Promise.all([
       this.optional('the chunks\' neighbours', () => this.deps.chunkContext?.(top.map((c) => c.chunk.id))),
-      wantsOpenings(question) ? this.optional('the pages\' openings', () => this.deps.openingChunks?.([...new Set(top.slice(0, EXTRACTIVE_CHUNKS).map((c) => c.chunk.document_id))])) : undefined,
+      wantsOpenings(question) ? this.optional('the pages\' openings', () => this.deps.openingChunks?.([...new Set(top.map((c) => c.chunk.document_id))])) : undefined,
     ]);
     return extractiveAnswer({ question, chunks: retrieval.chunks, termWeights, context, openings });
   }

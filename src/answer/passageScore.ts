@@ -3,13 +3,6 @@ import { NAME_AND_PURPOSE } from './passages.ts';
 import type { QuestionShape } from './questionKind.ts';
 import { cachedStems, contentStems } from './textAnalysis.ts';
 
-/**
- * How well one passage answers the question: IDF-weighted coverage of the question's terms
- * (in the passage, its lead sentence, its heading), the chunk's retrieval rank, and what the
- * kind of question wants (a how-to its command, a definition the sentence that opens with
- * the subject, a default the value, a difference both sides named, a purpose the subject's
- * own entry); less for what reads badly out of context.
- */
 /** IDF per term; the words of a purpose clause ("… to make it readable") weigh half: they say why, not what. */
 export function termWeightsFor(terms: string[], known: Map<string, number> | undefined, purpose: string[]): Map<string, number> {
   const found = terms.map((t) => known?.get(t)).filter((w): w is number => w !== undefined && w > 0);
@@ -25,6 +18,13 @@ const COPULA = /^(is|are|was|means|refers|stores|provides|keeps|tracks|allows|le
 const INSTRUCTS = /\b(by (setting|using|running|adding|editing|creating|calling|specifying|writing)|set (the )?[\w.]+ (parameter )?to|use the|use a|run the|you can|you must|you need to|is done (with|by)|can be done)\b|^to \w[^,]{0,60}, (use|run|set|add|create|call|write|issue|execute)\b/i;
 const DESCRIBES = /^(controls|sets|specifies|determines|enables|disables|causes|makes|forces|allows|limits|reports|this (option|parameter|setting|is|command|function|clause)|when (set|enabled|on))\b/i;
 
+/**
+ * How well one passage answers the question: IDF-weighted coverage of the question's terms
+ * (in the passage, its lead sentence, its heading), the chunk's retrieval rank, and what the
+ * kind of question wants (a how-to its command, a definition the sentence that opens with
+ * the subject, a default the value, a difference both sides named, a purpose the subject's
+ * own entry); less for what reads badly out of context.
+ */
 export function scorePassage(p: Passage, rank: number, stems: Set<string>, heading: Set<string>, terms: string[], weights: Map<string, number>, shape: QuestionShape): number {
   const total = terms.reduce((s, t) => s + weights.get(t)!, 0) || 1;
   const share = (has: (t: string) => boolean) => terms.reduce((s, t) => s + (has(t) ? weights.get(t)! : 0), 0) / total;

@@ -6,9 +6,7 @@ import { type DraftPacer, streamingPacer } from '../../src/assistant/draftPacer.
 import { failureReport, KbError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
 import { type ListenerDeps, scopeOf } from './deps.ts';
-import { PLACEHOLDER_TEXT, renderAnswer, renderDraft, renderNotice, type SlackMessage, safePostFlags } from './render.ts';
-
-const linkFlags = { parse: safePostFlags.parse, link_names: safePostFlags.link_names } as const;
+import { PLACEHOLDER_TEXT, renderAnswer, renderDraft, renderNotice, type SlackMessage, safePostFlags, safeUpdateFlags } from './render.ts';
 
 /** One question to answer, wherever it came from (command, mention, follow-up, DM). */
 export interface AskTarget {
@@ -103,15 +101,15 @@ export async function answerInPlace(deps: ListenerDeps, client: webApi.WebClient
   const placeholder = await client.chat.postMessage({ channel: t.channel, thread_ts: t.threadTs, text: PLACEHOLDER_TEXT, ...safePostFlags });
   const ts = placeholder.ts;
   if (!ts) throw new KbError('internal/unexpected', undefined, { cause: new Error('chat.postMessage returned no ts') });
-  const pacer = draftPacer(deps, (text) => client.chat.update({ channel: t.channel, ts, ...renderDraft(text), ...linkFlags }), true);
+  const pacer = draftPacer(deps, (text) => client.chat.update({ channel: t.channel, ts, ...renderDraft(text), ...safeUpdateFlags }), true);
   try {
     const message = await ask(deps, t, ts, pacer && ((text) => pacer.push(text)));
     await pacer?.settle();
-    await client.chat.update({ channel: t.channel, ts, ...message, ...linkFlags });
+    await client.chat.update({ channel: t.channel, ts, ...message, ...safeUpdateFlags });
   } catch (err) {
     await pacer?.settle();
     await client.chat
-      .update({ channel: t.channel, ts, ...failureNotice(err), ...linkFlags })
+      .update({ channel: t.channel, ts, ...failureNotice(err), ...safeUpdateFlags })
       .then(() => markShown(err))
       .catch((e: unknown) => deps.logger.warn({ err: e }, 'slack: could not show the failure'));
     throw err;

@@ -46,6 +46,8 @@ export interface RenderOptions {
 
 /** Flags for every post: no mention parsing, no link unfurling of model output. */
 export const safePostFlags = { parse: 'none', link_names: false, unfurl_links: false, unfurl_media: false } as const;
+/** The same flags for chat.update, which has no unfurl options. */
+export const safeUpdateFlags = { parse: safePostFlags.parse, link_names: safePostFlags.link_names } as const;
 
 function section(text: string, blockId?: string): Block {
   // verbatim: Slack must not auto-link URLs or channel names in text it did not build.

@@ -2,7 +2,7 @@ import { Assistant, type App } from '@slack/bolt';
 import { AnswerStream } from '../../answerStream.ts';
 import { type ListenerDeps, scopeOf } from '../../deps.ts';
 import { admit, draftPacer, failureNotice, handleOnce, keepRecord } from '../../delivery.ts';
-import { PLACEHOLDER_TEXT, renderAnswer, safePostFlags, type SlackMessage } from '../../render.ts';
+import { PLACEHOLDER_TEXT, renderAnswer, safePostFlags, safeUpdateFlags, type SlackMessage } from '../../render.ts';
 import { plainQuestion } from '../events/mentionText.ts';
 
 const TITLE_MAX = 100;
@@ -50,7 +50,7 @@ export function register(app: App, deps: ListenerDeps): void {
               return;
             }
             await stream.stop().catch((err: unknown) => deps.logger.warn({ err }, 'slack: could not stop the answer stream'));
-            await client.chat.update({ channel: m.channel, ts, ...final, parse: safePostFlags.parse, link_names: safePostFlags.link_names });
+            await client.chat.update({ channel: m.channel, ts, ...final, ...safeUpdateFlags });
           };
           try {
             const conversation = { platform: 'slack' as const, channel: m.channel, thread };

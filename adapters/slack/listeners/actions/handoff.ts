@@ -4,7 +4,7 @@ import { KbError } from '../../../../src/errors.ts';
 import type { ListenerDeps } from '../../deps.ts';
 import { failureNotice, logFailure } from '../../delivery.ts';
 import { escapeMrkdwn, slackLink, truncateMrkdwn, userMention } from '../../mrkdwn.ts';
-import { type Block, renderNotice, safePostFlags, SECTION_TEXT_LIMIT, type SlackMessage } from '../../render.ts';
+import { type Block, renderNotice, safePostFlags, safeUpdateFlags, SECTION_TEXT_LIMIT, type SlackMessage } from '../../render.ts';
 import { type ButtonArgs, recordFor, tellPresser } from './share.ts';
 
 export const RESOLVE_ACTION = 'kb_resolved';
@@ -73,7 +73,7 @@ export async function resolveAction(deps: ListenerDeps, args: ButtonArgs): Promi
     if (channel && message?.ts) {
       const kept = ((message.blocks ?? []) as Block[]).filter((b) => b.type !== 'actions');
       const done: Block = { type: 'context', elements: [{ type: 'mrkdwn', text: `:white_check_mark: Resolved by ${userMention(body.user.id)}`, verbatim: true }] };
-      await client.chat.update({ channel, ts: message.ts, text: message.text ?? 'Hand-off resolved', blocks: [...kept, done], parse: 'none', link_names: false });
+      await client.chat.update({ channel, ts: message.ts, text: message.text ?? 'Hand-off resolved', blocks: [...kept, done], ...safeUpdateFlags });
     }
   } catch (err) {
     logFailure(deps.logger, err, { action: action.action_id });

@@ -1,7 +1,7 @@
 import { MessageFlags, type MessageContextMenuCommandInteraction, type SendableChannels } from 'discord.js';
 import type { DraftPacer } from '../../../src/assistant/draftPacer.ts';
 import type { ConversationKey } from '../../../src/assistant/types.ts';
-import { renderAnswer, renderDraft } from '../render.ts';
+import { renderAnswer } from '../render.ts';
 import { resolveScope } from '../scope.ts';
 import { channelReply, StreamedReply } from '../streamedReply.ts';
 import { draftPacer, handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
@@ -39,7 +39,7 @@ export async function handleAskAboutMessage(ctx: DiscordHandlerContext, interact
     }
     const conversation: ConversationKey = { platform: 'discord', channel: parentId, thread: where.id === channel.id && !channel.isThread() ? target.id : where.id };
     const shown = new StreamedReply(channelReply(where));
-    const drafts = draftPacer(ctx, (text) => shown.show(renderDraft(text)));
+    const drafts = draftPacer(ctx, shown);
     [reply, pacer] = [shown, drafts];
     const answer = await ctx.assistant.answer({ question, user: `discord:${interaction.user.id}`, conversation, scope, filter, onDraft: drafts && ((text) => drafts.push(text)), admitted: true });
     const recordId = await keepRecord(ctx, { platform: 'discord', question, answer, asker: interaction.user.id, channel: where.id, scope, conversation });

@@ -2,7 +2,7 @@ import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
 import type { ConversationKey } from '../../../src/assistant/types.ts';
 import { askConversation } from '../conversations.ts';
 import { plainQuestion } from '../questionText.ts';
-import { renderAnswer, renderDraft } from '../render.ts';
+import { renderAnswer } from '../render.ts';
 import { resolveScope } from '../scope.ts';
 import { interactionReply, StreamedReply } from '../streamedReply.ts';
 import { draftPacer, handoffConfigured, keepRecord, type DiscordHandlerContext } from './context.ts';
@@ -41,7 +41,7 @@ export async function handleAskCommand(ctx: DiscordHandlerContext, interaction: 
   let delivered = false;
   // The deferred reply grows as the model writes (streaming on), then becomes the answer.
   const reply = new StreamedReply(interactionReply(interaction, privately));
-  const pacer = draftPacer(ctx, (text) => reply.show(renderDraft(text)));
+  const pacer = draftPacer(ctx, reply);
   try {
     // A private answer has no message others see: the asker's private answers in this channel
     // are one conversation. Otherwise the deferred reply, which the answer replaces, keys it.

@@ -5,6 +5,8 @@ import type { MetadataFilter } from '../../../src/store/metadata.ts';
 import type { SupportRules } from '../../../src/config.ts';
 import type { Logger } from '../../../src/logger.ts';
 import { Conversations } from '../conversations.ts';
+import { renderDraft } from '../render.ts';
+import type { StreamedReply } from '../streamedReply.ts';
 
 /** Everything the handlers need; built once by createDiscordBot, passed to each handler. */
 export interface DiscordHandlerContext {
@@ -28,9 +30,9 @@ export interface DiscordHandlerContext {
   streaming?: StreamingOptions;
 }
 
-/** Paces one answer's drafts onto Discord; undefined when streaming is off. */
-export function draftPacer(ctx: DiscordHandlerContext, show: (text: string) => Promise<unknown>): DraftPacer<string> | undefined {
-  return streamingPacer(ctx.streaming, show, (err) => ctx.logger.warn({ err }, 'discord: could not show a draft; the answer follows when it is complete'));
+/** Paces one answer's drafts onto Discord, laid out as the final answer is, in `reply`; undefined when streaming is off. */
+export function draftPacer(ctx: DiscordHandlerContext, reply: StreamedReply): DraftPacer<string> | undefined {
+  return streamingPacer(ctx.streaming, (text) => reply.show(renderDraft(text)), (err) => ctx.logger.warn({ err }, 'discord: could not show a draft; the answer follows when it is complete'));
 }
 
 export function createHandlerContext(deps: Omit<DiscordHandlerContext, 'conversations'>): DiscordHandlerContext {

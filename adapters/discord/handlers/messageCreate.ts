@@ -2,7 +2,7 @@ import type { Message, SendableChannels } from 'discord.js';
 import type { ConversationKey } from '../../../src/assistant/types.ts';
 import { failureReport, KbError } from '../../../src/errors.ts';
 import { plainQuestion } from '../questionText.ts';
-import { renderAnswer, renderDraft, type RenderedMessage } from '../render.ts';
+import { renderAnswer, type RenderedMessage } from '../render.ts';
 import { resolveScope, type ScopeTarget } from '../scope.ts';
 import { channelReply, StreamedReply } from '../streamedReply.ts';
 import { startTyping } from '../typing.ts';
@@ -62,7 +62,7 @@ export async function handleMessageCreate(ctx: DiscordHandlerContext, message: M
     const stopTyping = startTyping(destination.target, ctx.logger);
     // Streaming on: the answer appears as the model writes it, edited at most once per interval.
     const reply = new StreamedReply(channelReply(destination.target));
-    const pacer = draftPacer(ctx, (text) => reply.show(renderDraft(text)));
+    const pacer = draftPacer(ctx, reply);
     try {
       const { scope, filter } = resolveScope(ctx, destination.scope);
       const answer = await ctx.assistant.answer({ question, user: `discord:${message.author.id}`, conversation: destination.conversation, scope, filter, onDraft: pacer && ((text) => pacer.push(text)), admitted: true });

@@ -130,7 +130,7 @@ export function threadName(question: string): string {
   return name.length <= THREAD_NAME_MAX ? name : `${name.slice(0, THREAD_NAME_MAX - 1)}…`;
 }
 
-export async function sendAll(target: SendableChannels, messages: RenderedMessage[]): Promise<Message> {
+async function sendAll(target: SendableChannels, messages: RenderedMessage[]): Promise<Message> {
   let last: Message | undefined;
   for (const m of messages) last = await target.send(m);
   if (!last) throw new KbError('internal/unexpected', undefined, { cause: new Error('rendered answer had no messages') });

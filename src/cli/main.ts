@@ -200,4 +200,3 @@ export async function main(argv: string[], io: Io = defaultIo, extensions: Comma
 }
 
 export type { Config, Logger };
-export { summaryLine } from './ingestCommand.ts';

@@ -57,6 +57,9 @@ export interface LoadedDocument {
   metadata?: Metadata;
 }
 
+/** Orders files, pages or skipped sources by source, code unit by code unit. */
+export const bySource = (a: { source: string }, b: { source: string }): number => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0);
+
 /** Lists the supported files under the given folders and files, sorted by source. */
 export async function listSourceFiles(inputs: string[]): Promise<SourceFile[]> {
   const out: SourceFile[] = [];
@@ -80,7 +83,7 @@ export async function listSourceFiles(inputs: string[]): Promise<SourceFile[]> {
       out.push({ source: path.basename(abs), absPath: abs, kind });
     }
   }
-  out.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  out.sort(bySource);
   const seen = new Set<string>();
   for (const f of out) {
     if (seen.has(f.source)) throw new KbError('input/invalid_argument', `Two inputs both give the source "${f.source}": ingest them separately or into different collections`);

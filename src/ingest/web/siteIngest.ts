@@ -6,7 +6,7 @@ import { DEFAULT_CHUNKING } from '../chunker.ts';
 import { parseHtml } from '../htmlParser.ts';
 import type { IngestSummary } from '../ingest.ts';
 import { checkPrune, ingestVersion, writeChanges, type IngestDeps } from '../pipeline.ts';
-import { chunkParsed, fallbackTitle, MAX_FILE_BYTES } from '../sourceFiles.ts';
+import { bySource, chunkParsed, fallbackTitle, MAX_FILE_BYTES } from '../sourceFiles.ts';
 import { crawl } from './crawl.ts';
 import { inScope } from './scope.ts';
 import type { WebSettings } from './settings.ts';
@@ -99,7 +99,7 @@ export async function ingestSite(deps: IngestDeps, web: WebSettings, req: SiteIn
     collection: req.collection,
     ...result,
     unchanged: found.unchanged.length,
-    skipped: found.skipped.filter((s) => !removed.has(s.source)).sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0)),
+    skipped: found.skipped.filter((s) => !removed.has(s.source)).sort(bySource),
     seconds: (performance.now() - started) / 1000,
     web: { requested: found.requested, notModified: found.notModified, notFetched: found.notFetched },
   };

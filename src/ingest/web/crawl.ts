@@ -6,7 +6,7 @@ import type { SkippedSource } from '../sourceFiles.ts';
 import { checkHost, PrivateAddressError } from './address.ts';
 import { header, WebFetcher, type Fetched } from './fetcher.ts';
 import { RobotsTxt } from './robots.ts';
-import { crawlScope, decodePage, inScope, pageLinks, pageUrl, sitemapEntries, type CrawlScope } from './scope.ts';
+import { crawlScope, decodePage, inScope, pageLinks, pageUrls, sitemapEntries, type CrawlScope } from './scope.ts';
 
 /** Sitemaps read from one sitemap index (and its nested indexes), at most. */
 const MAX_SITEMAPS = 50;
@@ -92,7 +92,7 @@ export async function crawl(o: CrawlOptions): Promise<CrawlResult> {
     if (home.blocked) throw new KbError('web/refused', `${home.blocked}: nothing fetched`);
     pacer.delayMs = Math.max(o.delayMs, home.delayMs ?? 0);
 
-    const seeds = [o.start, ...(o.sitemap ? await sitemapPages(fetcher, o.sitemap) : []), ...[...o.stored.keys()].map((s) => pageUrl(s)).filter((u): u is URL => u !== undefined)];
+    const seeds = [o.start, ...(o.sitemap ? await sitemapPages(fetcher, o.sitemap) : []), ...pageUrls([...o.stored.keys()])];
     const inside = seeds.filter((u) => inScope(scope, u));
     if (!inside.some((u) => home.allows(u) || u.origin !== o.start.origin)) {
       throw new KbError('web/refused', `robots.txt of ${o.start.origin} disallows ${o.start.href}${o.sitemap ? ' and every page of the sitemap' : ''} for kb-bot: nothing fetched`);
@@ -118,8 +118,8 @@ async function sitemapPages(fetcher: WebFetcher, sitemap: URL): Promise<URL[]> {
     } catch (err) {
       throw new KbError('input/invalid_argument', `--sitemap: ${url.href}: not a sitemap (${(err as Error).message})`, { cause: err });
     }
-    pages.push(...entries.pages.map((p) => pageUrl(p, url)).filter((u): u is URL => u !== undefined));
-    todo.push(...entries.sitemaps.map((s) => pageUrl(s, url)).filter((u): u is URL => u !== undefined));
+    pages.push(...pageUrls(entries.pages, url));
+    todo.push(...pageUrls(entries.sitemaps, url));
   }
   return pages;
 }

@@ -34,6 +34,9 @@ export function pageUrl(href: string, base?: URL): URL | undefined {
   return url;
 }
 
+/** The hrefs that are page URLs (pageUrl), as URLs; the others are left out. */
+export const pageUrls = (hrefs: string[], base?: URL): URL[] => hrefs.map((h) => pageUrl(h, base)).filter((u): u is URL => u !== undefined);
+
 /**
  * What a crawl reads from an HTML page besides its text: the pages it links to (`a` and `area`
  * hrefs, resolved against its `<base href>`, without rel="nofollow" ones), and whether its

@@ -74,7 +74,14 @@ async function startServe(): Promise<{ port: string; output: () => string; exite
   proc.stdout!.on('data', (d: Buffer) => out.push(d.toString('utf8')));
   proc.stderr!.on('data', (d: Buffer) => out.push(d.toString('utf8')));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  const port = await waitUntil(() => /health on :(\d+)\/healthz/.exec(out.join(''))?.[1] ?? (proc.exitCode !== null ? 'exited' : undefined), 'kb serve to start', 120_000, 50);
+  // stdout (the "running" line) and stderr (the log, with "discord: connected") are separate pipes,
+  // so the test may read one before the other: wait for both.
+  const started = () => {
+    const text = out.join('');
+    const p = /health on :(\d+)\/healthz/.exec(text)?.[1];
+    return p && text.includes('discord: connected') ? p : undefined;
+  };
+  const port = await waitUntil(() => started() ?? (proc.exitCode !== null ? 'exited' : undefined), 'kb serve to start', 120_000, 50);
   expect(port, out.join('')).not.toBe('exited');
   expect(out.join('')).toContain('discord: connected');
   return { port, output: () => out.join(''), exited };

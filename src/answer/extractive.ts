@@ -23,10 +23,13 @@ export interface ExtractiveInput {
   openings?: Map<string, ChunkRow>;
 }
 
-/** Definition, purpose and difference questions are often answered by how a page opens. */
+/**
+ * Definition, purpose and difference questions are often answered by how a page opens, and
+ * a how-to by a reference page that opens saying it does that ("pg_isready — check the connection status …").
+ */
 export function wantsOpenings(question: string): boolean {
-  const kind = questionShape(question).kind;
-  return kind === 'definition' || kind === 'purpose' || kind === 'difference';
+  const shape = questionShape(question);
+  return shape.kind === 'definition' || shape.kind === 'purpose' || shape.kind === 'difference' || (shape.kind === 'howto' && !!shape.action);
 }
 
 export interface ExtractiveOptions {
@@ -42,6 +45,9 @@ export interface ExtractiveOptions {
 
 /** About one Slack or Discord screen. */
 const SCREEN_CHARS = 900;
+
+/** A how-to's lead passage may carry a long example whole (an audit trigger and its tables): there the code is the answer. */
+const LONG_EXAMPLE_CHARS = 1600;
 
 /** Retrieved chunks whose passages are considered. */
 export const EXTRACTIVE_CHUNKS = 8;
@@ -132,7 +138,7 @@ function rankPassages(input: ExtractiveInput, ranks: number[] = input.chunks.map
 function compose({ shape, terms, scored }: RankedPassages, chunks: RetrievedChunk[], o: ExtractiveOptions): string {
   const best = scored[0];
   if (!best) return fallback(chunks);
-  const lead = complete(best, o.leadChars);
+  const lead = complete(best, o.leadChars, shape.kind === 'howto' ? LONG_EXAMPLE_CHARS : SCREEN_CHARS - 100);
   const chosen: Chosen[] = [lead];
   let chars = lead.text.length;
   for (const candidate of scored.slice(1)) {
@@ -155,7 +161,7 @@ function compose({ shape, terms, scored }: RankedPassages, chunks: RetrievedChun
 }
 
 /** Carries the lead passage on to the end of its paragraph (and its code) while it stays short. */
-function complete(s: Scored, maxChars: number): Chosen {
+function complete(s: Scored, maxChars: number, maxWithCode = SCREEN_CHARS - 100): Chosen {
   const p = s.passage;
   if (p.code || !p.rest.length) return chosenFrom(s);
   const sentences = [...p.sentences];
@@ -168,7 +174,7 @@ function complete(s: Scored, maxChars: number): Chosen {
     size += next.length + 1;
   }
   const reachedEnd = i === p.rest.length;
-  const code = reachedEnd && p.nextCode && size + p.nextCode.length <= SCREEN_CHARS - 100 ? p.nextCode : undefined;
+  const code = reachedEnd && p.nextCode && size + p.nextCode.length <= maxWithCode ? p.nextCode : undefined;
   // A last sentence introducing code that is not shown ("for example:") is dropped.
   if (!code && sentences.length > p.sentences.length && /:\s*$/.test(sentences[sentences.length - 1]!)) sentences.pop();
   const passage: Passage = { ...p, sentences, rest: p.rest.slice(sentences.length - p.sentences.length), code };

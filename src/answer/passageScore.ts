@@ -50,6 +50,9 @@ export function scorePassage(p: Passage, rank: number, stems: Set<string>, headi
     case 'howto':
       if (p.code && !foreignCode) score += 0.12 + 0.3 * (codeStems ? share((t) => codeStems.has(t)) : 0);
       if (INSTRUCTS.test(prose)) score += 0.08;
+      if (namesTheAction(p, shape)) score += ACTION_BONUS;
+      // "How do I concatenate …" is not answered by a passage that concatenates nothing.
+      else if (shape.action && !stems.has(shape.action) && !(codeStems?.has(shape.action) ?? false)) score -= ACTION_MISSING;
       break;
     case 'definition':
       if (defines(p.sentences, shape)) score += 0.35;
@@ -83,7 +86,7 @@ export function scorePassage(p: Passage, rank: number, stems: Set<string>, headi
   }
   if (foreignCode) score -= C_PENALTY;
   // A reference page's "NAME — purpose" line answers only for the name asked about.
-  if (NAME_AND_PURPOSE.test(first) && labelPrecision(first.split('—')[0]!, terms) < 1) score -= 0.35;
+  if (NAME_AND_PURPOSE.test(first) && labelPrecision(first.split('—')[0]!, terms) < 1 && !namesTheAction(p, shape)) score -= 0.35;
   if (!p.sentences.length) score -= shape.kind === 'howto' ? 0.1 : 0.25;
   // A label's description is best read from its start.
   if (p.label && !p.opensParagraph) score -= 0.12;
@@ -97,6 +100,21 @@ export function scorePassage(p: Passage, rank: number, stems: Set<string>, headi
   if (chars > 420) score -= (chars - 420) / 1500;
   return score;
 }
+
+/**
+ * An entry that says it does what a how-to asks for: a function or option whose description
+ * opens with the question's verb (`string_agg (…)`: "Concatenates the non-null input values…"
+ * for "how do I concatenate …"), or a reference page's "pg_isready — check the connection status…".
+ */
+function namesTheAction(p: Passage, shape: QuestionShape): boolean {
+  if (!shape.action) return false;
+  const first = p.sentences[0] ?? '';
+  const opening = p.label ? first : NAME_AND_PURPOSE.test(first) ? first.split('—').slice(1).join('—') : undefined;
+  if (opening === undefined) return false;
+  return cachedStems(opening.split(/\s+/).slice(0, 2).join(' '))[0] === shape.action;
+}
+const ACTION_BONUS = 0.3;
+const ACTION_MISSING = 0.1;
 
 /** A C prototype or declaration: `int PQntuples(const PGresult *res);`, `char *PQgetvalue(…`. */
 const C_DECLARATION = /^(?:```\w*\n)?\s*(?:(?:const|unsigned|static|extern|struct)\s+)*(?:void|int|char|bool|long|short|double|float|size_t|Oid|PG[A-Za-z]+|[A-Z][a-z]+(?:[A-Z][a-z]*)*|\w+_t)\s*\**\s*\w+\s*\([^)]*\)?\s*;?/;

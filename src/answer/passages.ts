@@ -59,15 +59,32 @@ export function splitBlocks(content: string, core = true): Block[] {
 /** A reference page's opening line, "TRUNCATE — empty a table or set of tables": a definition, not a term. */
 export const NAME_AND_PURPOSE = /^[^\s—][^—\n]{0,80}\s—\s+\S/;
 
-/** A short line with no sentence end: the term or signature its next block explains. */
+/** A function's signature in the manual's tables, however long: `generate_series ( start timestamp, … ) → setof timestamp`. */
+const SIGNATURE_LINE = /^[\w.]+\s*\(.*\)\s*→\s*[\w ()[\],]+$/;
+
+/** A short line with no sentence end (or a signature): the term its next block explains. */
 function isLabel(text: string): boolean {
   if (NAME_AND_PURPOSE.test(text)) return false;
+  if (text.length <= 300 && !text.includes('\n') && SIGNATURE_LINE.test(text)) return true;
   return text.length <= 110 && !text.includes('\n') && !/[.!?:;]["')\]]?$/.test(text) && !/^(Note|Tip|Warning|Caution|Important)$/i.test(text);
 }
 
 /** Table-cell furniture of the manual's function tables ("Yes", "No") carries nothing. */
 export function isFurniture(b: Block): boolean {
   return b.kind !== 'code' && b.text.length < 5;
+}
+
+/** The name a label gives, before its arguments: `string_agg` for `string_agg ( value text, … ) → text`. */
+const labelName = (text: string) => text.split(/\s*[([]/)[0]!.trim();
+
+/**
+ * Of consecutive labels of one name before a description (a function's signatures for
+ * several types), the first: the description is of them all, and the first is the general one.
+ */
+function firstOfRun(blocks: Block[], i: number): Block {
+  const name = labelName(blocks[i]!.text);
+  while (i > 0 && blocks[i - 1]!.kind === 'label' && labelName(blocks[i - 1]!.text) === name) i--;
+  return blocks[i]!;
 }
 
 /** One candidate answer: a run of sentences with what belongs to it. */
@@ -117,7 +134,7 @@ export function passagesOf(blocks: Block[], chunkIndex: number, sectionStart: bo
       out.push({ chunkIndex, position: i * 100, sentences: [], gapAfterFirst: false, rest: [], code: block.text, opensParagraph: true, opensSection: false, core: block.core });
     }
     if (block.kind !== 'prose') return;
-    const label = prev?.kind === 'label' ? prev : undefined;
+    const label = prev?.kind === 'label' ? firstOfRun(blocks, i - 1) : undefined;
     const code = next?.kind === 'code' ? next : undefined;
     const all = sentences(block.text.replace(/\n/g, ' '));
     const push = (start: number, end: number, withFirst: boolean) => {

@@ -17,6 +17,8 @@ export interface QuestionShape {
   purpose: string[];
   /** The question asks about a C interface (libpq, ECPG, a C function or callback). */
   aboutC: boolean;
+  /** For a how-to: the stem of what is to be done ("concatenate" → `concaten`), unless the verb says little ("make", "get"). */
+  action?: string;
   /** The subject's most specific stem (rarest in the knowledge base), once term weights are known. */
   key?: string;
 }
@@ -27,6 +29,10 @@ const DIFFERENCE = /\b(difference|differences|differ|compared?\s+(to|with)|versu
 const PURPOSE = /^\s*(what\s+(does|do)\s+(.+?)\s+(do|mean|control|affect)\b|what\s+(is|are)\s+(.+?)\s+(used|good)\s+for\b|what\s+is\s+the\s+(purpose|point|use)\s+of\b|why\s+(use|would))/i;
 const DEFINITION = /^\s*(what\s+(is|are|'s)\s+(an?\s+|the\s+)?|what\s+does\s+.+\s+mean|define\s|explain\s)/i;
 const ABOUT_C = /\b(C|libpq|ecpg|embedded SQL|C\+\+|callbacks?|header|struct|pointer)\b/;
+/** "How do I concatenate …", "how to promote …", "can I restore …": the verb after the opening. */
+const ACTION = /^\s*(?:how\s+(?:do|can|should|would)\s+(?:i|you|we|one)|how\s+to|can\s+i|is\s+there\s+a\s+way\s+to)\s+([a-z]+)\b/i;
+/** Verbs that name no particular operation: the rest of the question does. */
+const VAGUE_ACTIONS = new Set(['make', 'get', 'see', 'find', 'do', 'have', 'know', 'tell', 'go', 'use', 'keep', 'let', 'put', 'give', 'take', 'look', 'work', 'deal', 'handle', 'avoid', 'stop', 'start', 'write', 'set']);
 const YESNO = /^\s*(is|are|can|does|do|should|will|must)\s/i;
 
 export function questionShape(question: string): QuestionShape {
@@ -54,5 +60,7 @@ export function questionShape(question: string): QuestionShape {
   // "to become …"); "to an existing publication" is part of what is asked.
   const purposeMatch = /\s(?:to|so that|in order to)\s+(?!(?:a|an|the|my|our|its|their|this|that|these|those|all|each|every|one|another|some|any|\d)\b)([a-z]\w*\b.*)$/i.exec(subjectText);
   const purpose = kind === 'howto' && purposeMatch ? contentStems(purposeMatch[1]!) : [];
-  return { kind, subject: contentStems(subjectText), sides, purpose, aboutC: ABOUT_C.test(q) };
+  const verb = kind === 'howto' ? ACTION.exec(q)?.[1]?.toLowerCase() : undefined;
+  const action = verb && !VAGUE_ACTIONS.has(verb) ? contentStems(verb)[0] : undefined;
+  return { kind, subject: contentStems(subjectText), sides, purpose, aboutC: ABOUT_C.test(q), action };
 }

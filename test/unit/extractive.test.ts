@@ -38,6 +38,12 @@ describe('kinds of question', () => {
     expect(questionShape('What is an archive_command?').subject).toContain('archive_command');
     expect(questionShape('How do I use a CTE to make a long query readable?').purpose).toEqual(['long', 'queri', 'readabl']);
   });
+  it("names a how-to's action by its verb, unless the verb names no operation", () => {
+    expect(questionShape('How do I concatenate strings from multiple rows?').action).toBe('concaten');
+    expect(questionShape('how to promote a standby').action).toBe('promot');
+    expect(questionShape('How do I make a column auto-increment?').action).toBeUndefined();
+    expect(questionShape('What is a tablespace?').action).toBeUndefined();
+  });
 });
 
 describe('extractive answers', () => {
@@ -170,6 +176,42 @@ describe('extractive answers', () => {
       chunk('2', 'autovacuum (boolean)\n\nControls whether the server should run the autovacuum launcher daemon.', 'Automatic Vacuuming'),
     ];
     expect(answer('What does autovacuum do?', chunks)).toMatch(/^`autovacuum \(boolean\)`: Controls whether/);
+  });
+
+  it('answers a how-to with the entry whose description says it does that, over prose that shares more words', () => {
+    const chunks = [
+      chunk('1', 'Composite values can be built from multiple strings with the ROW syntax, one value per field, as in ROW(1, 2).', 'Constructing Composite Values'),
+      chunk('2', 'string_agg ( value text, delimiter text ) → text\n\nConcatenates the non-null input values into a string, separated by the delimiter.', 'Aggregate Functions'),
+    ];
+    expect(answer('How do I concatenate strings from multiple rows into one value?', chunks)).toMatch(/^`string_agg \( value text, delimiter text \) → text`: Concatenates/);
+  });
+
+  it("reads a tool's name-and-purpose line as the answer to a how-to that asks for that purpose", () => {
+    const chunks = [
+      chunk('1', 'To prevent spoofing, the server must be configured to accept only hostssl connections.', 'Preventing Server Spoofing'),
+      chunk('2', 'pg_isready returns 0 to the shell if the server is accepting connections normally.', 'Exit Status', 'pg_isready'),
+    ];
+    const openings = new Map([['2', { ...chunks[1]!.chunk, id: '2-open', content: 'pg_isready — check the connection status of a PostgreSQL server' }]]);
+    const { text } = extractiveAnswer({ question: 'How do I check whether the server is accepting connections?', chunks, openings });
+    expect(text).toMatch(/^pg_isready — check the connection status/);
+  });
+
+  it("describes a function by its first signature of several, not by the second signature's text", () => {
+    const table = [
+      'generate_series ( start integer, stop integer ) → setof integer',
+      'generate_series ( start timestamp, stop timestamp, step interval ) → setof timestamp',
+      'generate_series ( start timestamp with time zone, stop timestamp with time zone, step interval ) → setof timestamp with time zone',
+      'Generates a series of values from start to stop, with a step size of step.',
+    ].join('\n\n');
+    expect(answer('How do I generate a series of timestamps?', [chunk('1', table)])).toBe('`generate_series ( start integer, stop integer ) → setof integer`: Generates a series of values from start to stop, with a step size of step. [1]');
+  });
+
+  it('shows a how-to the long example its lead passage introduces, whole', () => {
+    const code = ['```', 'CREATE TABLE emp_audit (operation char(1) NOT NULL, stamp timestamp NOT NULL);', '', ...Array.from({ length: 14 }, (_, i) => `    -- step ${i}: record the operation in emp_audit with its time and user`), 'CREATE TRIGGER emp_audit AFTER INSERT OR UPDATE OR DELETE ON emp', '    FOR EACH ROW EXECUTE FUNCTION process_emp_audit();', '```'].join('\n');
+    expect(code.length).toBeGreaterThan(900);
+    const first = chunk('1', 'Example 43.4. A Trigger Function for Auditing\n\nThis example trigger records every insert, update or delete of a row of emp in the emp_audit table. The current time and user name are stamped into each row.', 'Triggers');
+    const { text } = extractiveAnswer({ question: 'How do I write a trigger that keeps an audit log of changes?', chunks: [first], context: new Map([['1', { after: code }]]) });
+    expect(text).toContain(code);
   });
 
   it('never answers with nothing: a chunk that is only a title, or only code, still gives its text with a marker', () => {

@@ -50,7 +50,8 @@ export function scorePassage(p: Passage, rank: number, stems: Set<string>, headi
     case 'howto':
       if (p.code && !foreignCode) score += 0.12 + 0.3 * (codeStems ? share((t) => codeStems.has(t)) : 0);
       if (INSTRUCTS.test(prose)) score += 0.08;
-      if (namesTheAction(p, shape)) score += ACTION_BONUS;
+      // The entry that says it does it, or a sentence naming the command that does (`pg_ctl promote`).
+      if (namesTheAction(p, shape) || (shape.action && commandNamed(`${p.label ?? ''} ${prose}`, shape.action))) score += ACTION_BONUS;
       // "How do I concatenate …" is not answered by a passage that concatenates nothing.
       else if (shape.action && !stems.has(shape.action) && !(codeStems?.has(shape.action) ?? false)) score -= ACTION_MISSING;
       break;
@@ -114,6 +115,20 @@ function namesTheAction(p: Passage, shape: QuestionShape): boolean {
   return cachedStems(opening.split(/\s+/).slice(0, 2).join(' '))[0] === shape.action;
 }
 const ACTION_BONUS = 0.3;
+
+/**
+ * The text names a command after the action: a backslash command (`\\copy` for "copy"), a
+ * function whose name ends with it (`pg_promote()`), or a program's subcommand (`pg_ctl
+ * promote`). A setting that merely contains the word (`client_connection_check_interval`)
+ * does not count, nor do upper-case keywords, which are everywhere.
+ */
+function commandNamed(text: string, action: string): boolean {
+  const is = (word: string | undefined) => !!word && contentStems(word)[0] === action;
+  for (const m of text.matchAll(/\\([a-z]+)/g)) if (is(m[1])) return true;
+  for (const m of text.matchAll(/\b\w*_([a-z]+)\s*\(/g)) if (is(m[1])) return true;
+  for (const m of text.matchAll(/\b[a-z]+_[a-z_]+ ([a-z]+)\b/g)) if (is(m[1])) return true;
+  return false;
+}
 const ACTION_MISSING = 0.1;
 
 /** A C prototype or declaration: `int PQntuples(const PGresult *res);`, `char *PQgetvalue(…`. */

@@ -196,6 +196,17 @@ describe('extractive answers', () => {
     expect(text).toMatch(/^pg_isready — check the connection status/);
   });
 
+  it('shows a how-to the sentence naming the command that does it, not a setting that only contains the word', () => {
+    const chunks = [
+      chunk('1', 'When a standby is promoted, it becomes the new reference for the settings of the standbys that follow it, so keep them equal on the new primary.', 'Administrator Overview'),
+      chunk('2', 'client_connection_check_interval (integer)\n\nSets how often to promote checks of the client connection while a standby runs queries.', 'Connections'),
+      chunk('3', 'To trigger failover of a standby server, run pg_ctl promote or call pg_promote().', 'Failover'),
+    ];
+    const text = answer('How do I promote a standby to become the new primary?', chunks);
+    expect(text).toContain('run pg_ctl promote or call pg_promote(). [3]');
+    expect(text).not.toContain('client_connection_check_interval');
+  });
+
   it("describes a function by its first signature of several, not by the second signature's text", () => {
     const table = [
       'generate_series ( start integer, stop integer ) → setof integer',

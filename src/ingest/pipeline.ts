@@ -149,56 +149,69 @@ export async function writeChanges(deps: IngestDeps, plan: WritePlan): Promise<W
     }));
   };
 
-  plan.onProgress?.(0, pending.length);
-  const writers = Math.max(1, deps.writers ?? (deps.db.kind === 'pglite' ? 1 : 2));
-  const ahead = Math.max(1, deps.embedAhead ?? 1);
-  const writing = new Set<Promise<void>>();
-  let written = 0;
-  let failure: { error: unknown } | undefined;
-  /** Batches being parsed and embedded, in order. */
-  const prepared: Promise<NewDocument[]>[] = [];
-  let nextStart = 0;
-  const prepareAhead = () => {
-    while (prepared.length < ahead && nextStart < pending.length) {
-      const batch = prepare(pending.slice(nextStart, nextStart + BATCH_DOCUMENTS));
-      // A failure surfaces when the batch is awaited; until then it must not count as
-      // unhandled (which would end the process while a write runs).
-      batch.catch(() => undefined);
-      prepared.push(batch);
-      nextStart += BATCH_DOCUMENTS;
+  /** Parses, embeds and writes every pending batch (see above); throws the first failure once the writes in flight end. */
+  const writeBatches = async (): Promise<void> => {
+    const writers = Math.max(1, deps.writers ?? (deps.db.kind === 'pglite' ? 1 : 2));
+    const ahead = Math.max(1, deps.embedAhead ?? 1);
+    const writing = new Set<Promise<void>>();
+    let written = 0;
+    let failure: { error: unknown } | undefined;
+    /** Batches being parsed and embedded, in order. */
+    const prepared: Promise<NewDocument[]>[] = [];
+    let nextStart = 0;
+    const prepareAhead = () => {
+      while (prepared.length < ahead && nextStart < pending.length) {
+        const batch = prepare(pending.slice(nextStart, nextStart + BATCH_DOCUMENTS));
+        // A failure surfaces when the batch is awaited; until then it must not count as
+        // unhandled (which would end the process while a write runs).
+        batch.catch(() => undefined);
+        prepared.push(batch);
+        nextStart += BATCH_DOCUMENTS;
+      }
+    };
+    prepareAhead();
+    while (prepared.length && !failure) {
+      let docs: NewDocument[];
+      try {
+        docs = await prepared.shift()!;
+      } catch (err) {
+        // Writes already started still finish (each is a whole batch), then the run stops.
+        await Promise.all(writing);
+        await Promise.allSettled(prepared);
+        throw err;
+      }
+      if (failure) break;
+      prepareAhead();
+      const write = deps.store.documents.writeDocuments(collection, docs).then(
+        () => {
+          chunks += docs.reduce((n, d) => n + d.chunks.length, 0);
+          written += docs.length;
+          plan.onProgress?.(written, pending.length);
+        },
+        (error: unknown) => {
+          failure ??= { error };
+        },
+      );
+      writing.add(write);
+      void write.then(() => writing.delete(write));
+      if (writing.size >= writers) await Promise.race(writing);
+    }
+    await Promise.all(writing);
+    if (failure) {
+      await Promise.allSettled(prepared);
+      throw failure.error;
     }
   };
-  prepareAhead();
-  while (prepared.length && !failure) {
-    let docs: NewDocument[];
-    try {
-      docs = await prepared.shift()!;
-    } catch (err) {
-      // Writes already started still finish (each is a whole batch), then the run stops.
-      await Promise.all(writing);
-      await Promise.allSettled(prepared);
-      throw err;
-    }
-    if (failure) break;
-    prepareAhead();
-    const write = deps.store.documents.writeDocuments(collection, docs).then(
-      () => {
-        chunks += docs.reduce((n, d) => n + d.chunks.length, 0);
-        written += docs.length;
-        plan.onProgress?.(written, pending.length);
-      },
-      (error: unknown) => {
-        failure ??= { error };
-      },
-    );
-    writing.add(write);
-    void write.then(() => writing.delete(write));
-    if (writing.size >= writers) await Promise.race(writing);
-  }
-  await Promise.all(writing);
-  if (failure) {
-    await Promise.allSettled(prepared);
-    throw failure.error;
+
+  plan.onProgress?.(0, pending.length);
+  // A new knowledge base's postings go into a bare table; their indexes are built once after.
+  if (pending.length > BATCH_DOCUMENTS) await deps.store.lexical.deferIndexes();
+  try {
+    await writeBatches();
+  } finally {
+    // Also after a failed run (the batches committed so far are searchable as usual), and
+    // on any ingest after one that was killed before it could build them.
+    await deps.store.lexical.buildIndexes();
   }
   if (plan.remove.length) await deps.store.documents.removeDocuments(collection, plan.remove);
   const replaced = pending.filter((d) => stored.has(d.source)).map((d) => d.source);

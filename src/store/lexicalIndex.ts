@@ -1,4 +1,4 @@
-import { runMaintenance, type Database } from '../db/database.ts';
+import { runMaintenance, type Database, type Queryable } from '../db/database.ts';
 import { bm25Statement, queryLexemes, queryTermStats, toQueryTerm, type Feedback, type QueryTerm } from './bm25Statement.ts';
 import { ranked, type RankedChunk, type RankedRow } from './chunkRows.ts';
 import type { MetadataFilter } from './metadata.ts';
@@ -7,6 +7,8 @@ import { SqlParams } from './sqlParams.ts';
 
 /** Advisory lock serialising impact rebuilds. */
 const REBUILD_LOCK = 724_111_004;
+
+const postingsEmpty = async (db: Queryable) => (await db.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM chunk_terms) AS empty')).rows[0]?.empty === true;
 
 /** How one search reads the index: postings per term, pseudo-relevance feedback, a metadata filter. */
 export interface Bm25Options {
@@ -89,6 +91,29 @@ export class LexicalIndex {
    */
   async refreshStatistics(): Promise<void> {
     await runMaintenance(this.db, (q) => q.query('VACUUM (ANALYZE) chunks, chunk_terms, term_stats'), { transaction: false });
+  }
+
+  /**
+   * Before a large ingest: when no posting is stored at all (a new knowledge base), drops
+   * the postings' two indexes, so the ingest writes its postings into a bare table and
+   * buildIndexes() sorts them into the indexes once at the end (migrations/010). A
+   * knowledge base that holds postings keeps its indexes. Returns whether it dropped them.
+   */
+  async deferIndexes(): Promise<boolean> {
+    if (!(await postingsEmpty(this.db))) return false;
+    return runMaintenance(this.db, async (tx) => {
+      // Writers wait while this looks again and drops: no posting arrives in between.
+      await tx.query('LOCK TABLE chunk_terms IN SHARE ROW EXCLUSIVE MODE');
+      if (!(await postingsEmpty(tx))) return false;
+      await tx.query('SELECT kb_postings_indexes(false)');
+      return true;
+    });
+  }
+
+  /** Builds the postings' indexes where they are missing: after deferIndexes(), or an ingest stopped before it built them. */
+  async buildIndexes(): Promise<void> {
+    const r = await this.db.query<{ missing: boolean }>("SELECT to_regclass('chunk_terms_impact_idx') IS NULL OR to_regclass('chunk_terms_chunk_idx') IS NULL AS missing");
+    if (r.rows[0]?.missing) await runMaintenance(this.db, (tx) => tx.query('SELECT kb_postings_indexes(true)'));
   }
 
   private statement(query: string, collections: string[], k: number, o: Bm25Options, rows: boolean): [string, unknown[]] {

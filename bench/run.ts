@@ -52,7 +52,7 @@ if (values.help) {
   --queries <n>          measured queries per retrieval configuration (default 200)
   --concurrency <list>   retrieval concurrency levels (default 1,8)
   --modes <list>         retrieval modes (default hybrid,bm25,vector,seed; seed is the baseline)
-  --ef-search <list>     hnsw.ef_search values for the recall suite (default 40,100,200,300,400; 40 is pgvector's default, the project sets 300)
+  --ef-search <list>     hnsw.ef_search values for the recall suite (default 40,100,200,300,400; 40 is pgvector's default, the project sets 200)
   --index-ef-search <l>  hnsw.ef_search values for the vectorindex suite (default 40,100,300)
   --probes <list>        ivfflat.probes values for the vectorindex suite (default 10,20,40; lists 100)
   --slow-delay-ms <n>    delay the fake embedding API adds per request (default 50)

@@ -3,10 +3,10 @@ import { loadConfig } from '../../src/config.ts';
 import { defaultIvfflatLists, needsRebuild, vectorIndexName, wantedVectorIndex } from '../../src/store/vectorIndex.ts';
 
 describe('vector index choice', () => {
-  it('defaults to HNSW with m 16 and ef_construction by table size, searched with ef_search 300 and 80 probes', () => {
+  it('defaults to HNSW with m 16 and ef_construction by table size, searched with ef_search 200 and 80 probes', () => {
     const c = loadConfig({});
     expect(c.vectorIndex).toEqual({ kind: 'hnsw', m: undefined, efConstruction: undefined, lists: undefined });
-    expect(c.vectorSearch).toEqual({ efSearch: 300, probes: 80 });
+    expect(c.vectorSearch).toEqual({ efSearch: 200, probes: 80 });
     expect(wantedVectorIndex(c.vectorIndex, 'halfvec', 8_000)).toEqual({ kind: 'hnsw', m: 16, efConstruction: 64 });
     expect(wantedVectorIndex(c.vectorIndex, 'halfvec', 100_000)).toEqual({ kind: 'hnsw', m: 16, efConstruction: 200 });
   });

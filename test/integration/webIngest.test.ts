@@ -69,11 +69,11 @@ async function startSite(routes: Record<string, Route> = guideRoutes()): Promise
   return site;
 }
 
-function crawler(embeddings = new FakeEmbeddings(32)) {
+function crawler(embeddings = new FakeEmbeddings(32), delayMs = 0) {
   return {
     embeddings,
     run: (req: Partial<SiteIngestRequest> & { url: string; collection: string }) =>
-      ingestSite({ db: t.db, store, embeddings, space }, { concurrency: 2, delayMs: 0, timeoutMs: TIMEOUT_MS }, { allowPrivate: true, ...req }),
+      ingestSite({ db: t.db, store, embeddings, space }, { concurrency: 2, delayMs, timeoutMs: TIMEOUT_MS }, { allowPrivate: true, ...req }),
   };
 }
 
@@ -162,6 +162,39 @@ describe('ingesting a web site', () => {
     expect(left).not.toContain(site.url('/guide/removed.html'));
     expect(left).toContain(site.url('/other/outside.html'));
     expect(left).toHaveLength(5);
+  });
+
+  it('treats a page that answers 410 Gone as a 404: kept and reported without --prune, removed with it', async () => {
+    const site = await startSite();
+    const { run } = crawler();
+    await run({ url: site.url('/guide/'), collection: 'site-gone' });
+    site.routes.set('/guide/removed.html', { status: 410 });
+    const kept = await run({ url: site.url('/guide/'), collection: 'site-gone' });
+    expect(kept.skipped).toContainEqual({ source: site.url('/guide/removed.html'), reason: 'gone (410; --prune removes it)' });
+    expect(await sourcesOf('site-gone')).toContain(site.url('/guide/removed.html'));
+    expect(await run({ url: site.url('/guide/'), collection: 'site-gone', prune: true })).toMatchObject({ removed: 1, embedded: 0 });
+    expect(await sourcesOf('site-gone')).not.toContain(site.url('/guide/removed.html'));
+  });
+
+  it("starts page requests at least WEB_DELAY_MS apart with two in flight, or the site's longer Crawl-delay", async () => {
+    const pages = ['a.html', 'b.html', 'c.html', 'd.html'];
+    const routes = (robots: string): Record<string, Route> => ({
+      '/robots.txt': { html: robots, type: 'text/plain', validator: 'none' },
+      '/docs/': { html: page('Runbooks', [['start', 'Start here', 'Runbooks for the database team.']], pages.map((l) => `<a href="${l}">${l}</a>`).join(' ')) },
+      ...Object.fromEntries(pages.map((l) => [`/docs/${l}`, { html: page(l, [['s', l, `The runbook ${l}.`]]) }])),
+    });
+    const gaps = (site: TestSite) => {
+      const starts = site.requests.filter((r) => r.path.startsWith('/docs/')).map((r) => r.at);
+      expect(starts).toHaveLength(pages.length + 1);
+      return starts.slice(1).map((at, i) => at - starts[i]!);
+    };
+    const paced = await startSite(routes('User-agent: *\nDisallow:\n'));
+    await crawler(new FakeEmbeddings(32), 120).run({ url: paced.url('/docs/'), collection: 'site-paced' });
+    // A timer may fire a millisecond early; it never fires much earlier.
+    for (const gap of gaps(paced)) expect(gap).toBeGreaterThanOrEqual(115);
+    const slower = await startSite(routes('User-agent: *\nCrawl-delay: 0.3\n'));
+    await crawler(new FakeEmbeddings(32), 120).run({ url: slower.url('/docs/'), collection: 'site-crawl-delay' });
+    for (const gap of gaps(slower)) expect(gap).toBeGreaterThanOrEqual(295);
   });
 
   it('stops at --max-pages pages, fetching and storing no more, and says how many it left', async () => {

@@ -16,6 +16,8 @@ export interface SeenRequest {
   userAgent?: string;
   /** What the site answered. */
   status: number;
+  /** When the request arrived (performance.now()). */
+  at: number;
 }
 
 /**
@@ -56,7 +58,7 @@ export class TestSite {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const seen: SeenRequest = { path, ifNoneMatch: req.headers['if-none-match'], ifModifiedSince: req.headers['if-modified-since'], userAgent: req.headers['user-agent'], status: 0 };
+    const seen: SeenRequest = { path, ifNoneMatch: req.headers['if-none-match'], ifModifiedSince: req.headers['if-modified-since'], userAgent: req.headers['user-agent'], status: 0, at: performance.now() };
     this.requests.push(seen);
     let open = true;
     const finish = () => {

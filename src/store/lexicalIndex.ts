@@ -8,6 +8,12 @@ import { SqlParams } from './sqlParams.ts';
 /** Advisory lock serialising impact rebuilds. */
 const REBUILD_LOCK = 724_111_004;
 
+/** Advisory lock serialising the postings' index drops and builds. */
+const POSTINGS_INDEX_LOCK = 724_111_005;
+
+const postingsIndexesMissing = async (db: Queryable) =>
+  (await db.query<{ missing: boolean }>("SELECT to_regclass('chunk_terms_impact_idx') IS NULL OR to_regclass('chunk_terms_chunk_idx') IS NULL AS missing")).rows[0]?.missing === true;
+
 const postingsEmpty = async (db: Queryable) => (await db.query<{ empty: boolean }>('SELECT NOT EXISTS (SELECT 1 FROM chunk_terms) AS empty')).rows[0]?.empty === true;
 
 /** How one search reads the index: postings per term, pseudo-relevance feedback, a metadata filter. */
@@ -102,18 +108,27 @@ export class LexicalIndex {
   async deferIndexes(): Promise<boolean> {
     if (!(await postingsEmpty(this.db))) return false;
     return runMaintenance(this.db, async (tx) => {
-      // Writers wait while this looks again and drops: no posting arrives in between.
-      await tx.query('LOCK TABLE chunk_terms IN SHARE ROW EXCLUSIVE MODE');
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [POSTINGS_INDEX_LOCK]);
+      // Writers and readers wait while this looks again and drops: no posting arrives in between.
+      await tx.query('LOCK TABLE chunk_terms IN ACCESS EXCLUSIVE MODE');
       if (!(await postingsEmpty(tx))) return false;
       await tx.query('SELECT kb_postings_indexes(false)');
       return true;
     });
   }
 
-  /** Builds the postings' indexes where they are missing: after deferIndexes(), or an ingest stopped before it built them. */
+  /**
+   * Builds the postings' indexes where they are missing: after deferIndexes(), or an ingest
+   * stopped before it built them. Builds are serialised (two ingests ending together build
+   * once). An ingest that runs while another's deferred first ingest writes builds them
+   * early: that ingest then writes into indexed tables, slower but correct.
+   */
   async buildIndexes(): Promise<void> {
-    const r = await this.db.query<{ missing: boolean }>("SELECT to_regclass('chunk_terms_impact_idx') IS NULL OR to_regclass('chunk_terms_chunk_idx') IS NULL AS missing");
-    if (r.rows[0]?.missing) await runMaintenance(this.db, (tx) => tx.query('SELECT kb_postings_indexes(true)'));
+    if (!(await postingsIndexesMissing(this.db))) return;
+    await runMaintenance(this.db, async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [POSTINGS_INDEX_LOCK]);
+      if (await postingsIndexesMissing(tx)) await tx.query('SELECT kb_postings_indexes(true)');
+    });
   }
 
   private statement(query: string, collections: string[], k: number, o: Bm25Options, rows: boolean): [string, unknown[]] {

@@ -45,7 +45,16 @@ function watchingDatabase(inner: Database, at: number, observe: (tx: Session) =>
     },
     script: (sql) => q.script(sql),
   });
-  return { kind: inner.kind, query: (sql, params) => inner.query(sql, params), script: (sql) => inner.script(sql), reader: () => inner.reader(), transaction: (fn) => inner.transaction((tx) => fn(wrap(tx))), close: () => inner.close() };
+  return {
+    kind: inner.kind,
+    query: (sql, params) => inner.query(sql, params),
+    script: (sql) => inner.script(sql),
+    reader: () => inner.reader(),
+    transaction: (fn) => inner.transaction((tx) => fn(wrap(tx))),
+    // Index drops and builds go through the production path (no statement timeout), unwatched.
+    maintenance: inner.maintenance && ((fn, opts) => inner.maintenance!(fn, opts)),
+    close: () => inner.close(),
+  };
 }
 
 describe.each(backends)('postings indexes on %s', (_name, open) => {
@@ -102,6 +111,17 @@ describe.each(backends)('postings indexes on %s', (_name, open) => {
     await expect(run(watchingDatabase(db, 2, async () => undefined, true), folder, 'docs')).rejects.toThrow('injected failure');
     expect(await postingsIndexes(db)).toEqual(defined);
     expect(Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM documents')).rows[0]!.n)).toBe(64);
+  });
+
+  it('two first ingests ending together build the indexes once, both succeeding', async () => {
+    const db = await fresh();
+    const defined = await postingsIndexes(db);
+    const one = await folderOf(130, 'one');
+    const two = await folderOf(130, 'two');
+    folders.push(one, two);
+    const [a, b] = await Promise.all([run(db, one, 'one'), run(db, two, 'two')]);
+    expect([a.added, b.added]).toEqual([130, 130]);
+    expect(await postingsIndexes(db)).toEqual(defined);
   });
 
   it('an ingest after one killed before the build (indexes missing) builds them, even with nothing to write', async () => {

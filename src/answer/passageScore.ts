@@ -110,7 +110,7 @@ export function scorePassage(p: Passage, rank: number, stems: Set<string>, headi
 function namesTheAction(p: Passage, shape: QuestionShape): boolean {
   if (!shape.action) return false;
   const first = p.sentences[0] ?? '';
-  const opening = p.label ? first : NAME_AND_PURPOSE.test(first) ? first.split('—').slice(1).join('—') : undefined;
+  const opening = p.label ? first : NAME_AND_PURPOSE.test(first) ? first.split('—').slice(1).join('—').trim() : undefined;
   if (opening === undefined) return false;
   return cachedStems(opening.split(/\s+/).slice(0, 2).join(' '))[0] === shape.action;
 }
@@ -118,17 +118,22 @@ const ACTION_BONUS = 0.3;
 
 /**
  * The text names a command after the action: a backslash command (`\\copy` for "copy"), a
- * function whose name ends with it (`pg_promote()`), or a program's subcommand (`pg_ctl
- * promote`). A setting that merely contains the word (`client_connection_check_interval`)
- * does not count, nor do upper-case keywords, which are everywhere.
+ * function whose name ends with it (`pg_promote()`), or a pg_ program's subcommand (`pg_ctl
+ * promote`). A setting does not count, whether it contains the word
+ * (`client_connection_check_interval`) or ends with it (`wal_compression (enum)`), nor do
+ * upper-case keywords, which are everywhere.
  */
 function commandNamed(text: string, action: string): boolean {
   const is = (word: string | undefined) => !!word && contentStems(word)[0] === action;
   for (const m of text.matchAll(/\\([a-z]+)/g)) if (is(m[1])) return true;
-  for (const m of text.matchAll(/\b\w*_([a-z]+)\s*\(/g)) if (is(m[1])) return true;
-  for (const m of text.matchAll(/\b[a-z]+_[a-z_]+ ([a-z]+)\b/g)) if (is(m[1])) return true;
+  for (const m of text.matchAll(SETTING_OR_FUNCTION)) if (!SETTING_TYPE.test(m[2]!) && is(m[1])) return true;
+  for (const m of text.matchAll(/\bpg_[a-z]+ ([a-z]+)\b/g)) if (is(m[1])) return true;
   return false;
 }
+
+/** `name_suffix (` and what follows the parenthesis: a function's arguments, or a setting's type. */
+const SETTING_OR_FUNCTION = /\b\w*_([a-z]+)\s*\(([^)]*)/g;
+const SETTING_TYPE = /^\s*(boolean|integer|enum|string|real|floating point|text)\s*$/;
 const ACTION_MISSING = 0.1;
 
 /** A C prototype or declaration: `int PQntuples(const PGresult *res);`, `char *PQgetvalue(…`. */

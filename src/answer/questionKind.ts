@@ -30,9 +30,13 @@ const PURPOSE = /^\s*(what\s+(does|do)\s+(.+?)\s+(do|mean|control|affect)\b|what
 const DEFINITION = /^\s*(what\s+(is|are|'s)\s+(an?\s+|the\s+)?|what\s+does\s+.+\s+mean|define\s|explain\s)/i;
 const ABOUT_C = /\b(C|libpq|ecpg|embedded SQL|C\+\+|callbacks?|header|struct|pointer)\b/;
 /** "How do I concatenate …", "how to promote …", "can I restore …": the verb after the opening. */
-const ACTION = /^\s*(?:how\s+(?:do|can|should|would)\s+(?:i|you|we|one)|how\s+to|can\s+i|is\s+there\s+a\s+way\s+to)\s+([a-z]+)\b/i;
+const ACTION = /^\s*(?:how\s+(?:do|can|should|would)\s+(?:i|you|we|one)|how\s+to|can\s+i|is\s+there\s+a\s+way\s+to)\s+([a-z]+)\b(?:\s+([a-z]+))?(?:\s+([a-z]+))?/i;
+/** Adverbs that may come before the verb ("how can I quickly copy …"). */
+const ADVERBS = new Set(['quickly', 'easily', 'safely', 'automatically', 'manually', 'properly', 'correctly', 'efficiently', 'permanently', 'temporarily', 'completely', 'only', 'just', 'actually', 'really', 'best', 'still', 'also']);
 /** Verbs that name no particular operation: the rest of the question does. */
-const VAGUE_ACTIONS = new Set(['make', 'get', 'see', 'find', 'do', 'have', 'know', 'tell', 'go', 'use', 'keep', 'let', 'put', 'give', 'take', 'look', 'work', 'deal', 'handle', 'avoid', 'stop', 'start', 'write', 'set']);
+const VAGUE_ACTIONS = new Set(['make', 'get', 'see', 'find', 'do', 'have', 'know', 'tell', 'go', 'use', 'keep', 'let', 'put', 'give', 'take', 'look', 'work', 'deal', 'handle', 'avoid', 'stop', 'start', 'write', 'set', 'change', 'configure', 'turn']);
+/** A particle after the verb makes another verb ("back up", "shut down", "clean up"), spelt in text as one word or two. */
+const PARTICLE = /^(up|down|off|out|back)$/i;
 const YESNO = /^\s*(is|are|can|does|do|should|will|must)\s/i;
 
 export function questionShape(question: string): QuestionShape {
@@ -60,7 +64,9 @@ export function questionShape(question: string): QuestionShape {
   // "to become …"); "to an existing publication" is part of what is asked.
   const purposeMatch = /\s(?:to|so that|in order to)\s+(?!(?:a|an|the|my|our|its|their|this|that|these|those|all|each|every|one|another|some|any|\d)\b)([a-z]\w*\b.*)$/i.exec(subjectText);
   const purpose = kind === 'howto' && purposeMatch ? contentStems(purposeMatch[1]!) : [];
-  const verb = kind === 'howto' ? ACTION.exec(q)?.[1]?.toLowerCase() : undefined;
-  const action = verb && !VAGUE_ACTIONS.has(verb) ? contentStems(verb)[0] : undefined;
+  // "How can I quickly copy …": the adverb is skipped; a phrasal verb ("back up") is left unnamed.
+  const m = kind === 'howto' ? ACTION.exec(q) : null;
+  const [verb, next] = (m && ADVERBS.has(m[1]!.toLowerCase()) ? [m[2], m[3]] : [m?.[1], m?.[2]]).map((w) => w?.toLowerCase());
+  const action = verb && !VAGUE_ACTIONS.has(verb) && !PARTICLE.test(next ?? '') ? contentStems(verb)[0] : undefined;
   return { kind, subject: contentStems(subjectText), sides, purpose, aboutC: ABOUT_C.test(q), action };
 }

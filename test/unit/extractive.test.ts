@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { extractiveAnswer } from '../../src/answer/extractive.ts';
+import { extractiveAnswer, wantsOpenings } from '../../src/answer/extractive.ts';
 import { splitBlocks } from '../../src/answer/passages.ts';
 import { questionShape } from '../../src/answer/questionKind.ts';
 import { parseMarkdown } from '../../src/ingest/markdownParser.ts';
@@ -41,8 +41,14 @@ describe('kinds of question', () => {
   it("names a how-to's action by its verb, unless the verb names no operation", () => {
     expect(questionShape('How do I concatenate strings from multiple rows?').action).toBe('concaten');
     expect(questionShape('how to promote a standby').action).toBe('promot');
+    expect(questionShape('How can I quickly copy a table?').action).toBe('copi');
     expect(questionShape('How do I make a column auto-increment?').action).toBeUndefined();
+    // A phrasal verb is not its first word: "back up" is not "back".
+    expect(questionShape('How do I back up a database?').action).toBeUndefined();
     expect(questionShape('What is a tablespace?').action).toBeUndefined();
+    // A how-to with an action reads the pages' openings (a tool's name-and-purpose line), one without does not.
+    expect(wantsOpenings('How do I check whether the server is accepting connections?')).toBe(true);
+    expect(wantsOpenings('How do I make a column auto-increment?')).toBe(false);
   });
 });
 
@@ -196,15 +202,15 @@ describe('extractive answers', () => {
     expect(text).toMatch(/^pg_isready — check the connection status/);
   });
 
-  it('shows a how-to the sentence naming the command that does it, not a setting that only contains the word', () => {
+  it('shows a how-to the sentence naming the command that does it, not a setting named after the word', () => {
     const chunks = [
       chunk('1', 'When a standby is promoted, it becomes the new reference for the settings of the standbys that follow it, so keep them equal on the new primary.', 'Administrator Overview'),
-      chunk('2', 'client_connection_check_interval (integer)\n\nSets how often to promote checks of the client connection while a standby runs queries.', 'Connections'),
+      chunk('2', 'standby_promote (boolean)\n\nSets whether checks of the client connection run while a standby runs queries.', 'Connections'),
       chunk('3', 'To trigger failover of a standby server, run pg_ctl promote or call pg_promote().', 'Failover'),
     ];
     const text = answer('How do I promote a standby to become the new primary?', chunks);
     expect(text).toContain('run pg_ctl promote or call pg_promote(). [3]');
-    expect(text).not.toContain('client_connection_check_interval');
+    expect(text).not.toContain('standby_promote');
   });
 
   it("describes a function by its first signature of several, not by the second signature's text", () => {

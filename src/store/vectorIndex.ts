@@ -51,8 +51,8 @@ export const defaultVectorSearch: VectorSearchOptions = { efSearch: DEFAULT_EF_S
 /**
  * HNSW build parameters (see BENCHMARKS.md, HNSW recall): m = 16, and ef_construction by
  * the number of rows the index covers. Up to SMALL_INDEX_ROWS, pgvector's default 64: the
- * graph is small enough that ef_search 200 walks most of it (recall@10 0.997 on the manual's
- * 8,158 chunks, the same as with 200) and the build takes half the time. Above it, 200 on a
+ * graph is small enough that a search walks most of it (recall@10 0.997 on the manual's
+ * 8,158 chunks at ef_search 300, the same as with ef_construction 200) and the build takes half the time. Above it, 200 on a
  * server, which lifts recall@10 at 100k chunks from ~0.94–0.95 (128) to ~0.96, and 128 on
  * PGlite, whose WebAssembly build is several times slower. An index built small is rebuilt
  * once the table outgrows it (createVectorIndex).

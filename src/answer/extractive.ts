@@ -138,7 +138,7 @@ function rankPassages(input: ExtractiveInput, ranks: number[] = input.chunks.map
 function compose({ shape, terms, scored }: RankedPassages, chunks: RetrievedChunk[], o: ExtractiveOptions): string {
   const best = scored[0];
   if (!best) return fallback(chunks);
-  const lead = complete(best, o.leadChars, shape.kind === 'howto' ? LONG_EXAMPLE_CHARS : SCREEN_CHARS - 100);
+  const lead = complete(best, o.leadChars, shape.kind === 'howto' ? LONG_EXAMPLE_CHARS : undefined);
   const chosen: Chosen[] = [lead];
   let chars = lead.text.length;
   for (const candidate of scored.slice(1)) {

@@ -1,5 +1,5 @@
 import type { Passage } from './passages.ts';
-import { NAME_AND_PURPOSE } from './passages.ts';
+import { labelName, NAME_AND_PURPOSE } from './passages.ts';
 import type { QuestionShape } from './questionKind.ts';
 import { cachedStems, contentStems } from './textAnalysis.ts';
 
@@ -44,6 +44,7 @@ export function scorePassage(p: Passage, rank: number, stems: Set<string>, headi
     const has = new Set(cachedStems(text));
     return subject.length ? subject.filter((t) => has.has(t)).length / subject.length : 0;
   };
+  const doesIt = namesTheAction(p, shape);
   // A C declaration answers a question about the C interfaces, not one asked in SQL terms.
   const foreignCode = !shape.aboutC && [p.code, p.nextCode].some((c) => c && C_DECLARATION.test(c));
   switch (shape.kind) {
@@ -51,7 +52,7 @@ export function scorePassage(p: Passage, rank: number, stems: Set<string>, headi
       if (p.code && !foreignCode) score += 0.12 + 0.3 * (codeStems ? share((t) => codeStems.has(t)) : 0);
       if (INSTRUCTS.test(prose)) score += 0.08;
       // The entry that says it does it, or a sentence naming the command that does (`pg_ctl promote`).
-      if (namesTheAction(p, shape) || (shape.action && commandNamed(`${p.label ?? ''} ${prose}`, shape.action))) score += ACTION_BONUS;
+      if (doesIt || (shape.action && commandNamed(`${p.label ?? ''} ${prose}`, shape.action))) score += ACTION_BONUS;
       // "How do I concatenate …" is not answered by a passage that concatenates nothing.
       else if (shape.action && !stems.has(shape.action) && !(codeStems?.has(shape.action) ?? false)) score -= ACTION_MISSING;
       break;
@@ -87,7 +88,7 @@ export function scorePassage(p: Passage, rank: number, stems: Set<string>, headi
   }
   if (foreignCode) score -= C_PENALTY;
   // A reference page's "NAME — purpose" line answers only for the name asked about.
-  if (NAME_AND_PURPOSE.test(first) && labelPrecision(first.split('—')[0]!, terms) < 1 && !namesTheAction(p, shape)) score -= 0.35;
+  if (NAME_AND_PURPOSE.test(first) && labelPrecision(first.split('—')[0]!, terms) < 1 && !doesIt) score -= 0.35;
   if (!p.sentences.length) score -= shape.kind === 'howto' ? 0.1 : 0.25;
   // A label's description is best read from its start.
   if (p.label && !p.opensParagraph) score -= 0.12;
@@ -124,7 +125,7 @@ const ACTION_BONUS = 0.3;
  * upper-case keywords, which are everywhere.
  */
 function commandNamed(text: string, action: string): boolean {
-  const is = (word: string | undefined) => !!word && contentStems(word)[0] === action;
+  const is = (word: string | undefined) => !!word && cachedStems(word)[0] === action;
   for (const m of text.matchAll(/\\([a-z]+)/g)) if (is(m[1])) return true;
   for (const m of text.matchAll(SETTING_OR_FUNCTION)) if (!SETTING_TYPE.test(m[2]!) && is(m[1])) return true;
   for (const m of text.matchAll(/\bpg_[a-z]+ ([a-z]+)\b/g)) if (is(m[1])) return true;
@@ -149,8 +150,7 @@ const LABEL_PRECISION = 0.2;
  * contain them (`logical_decoding_work_mem`, `FOR NO KEY UPDATE`); 0 when none of it is asked.
  */
 export function labelPrecision(label: string, terms: readonly string[]): number {
-  const name = label.split(/\s*[([]|\s+→/)[0]!;
-  const stems = contentStems(name);
+  const stems = contentStems(labelName(label));
   if (!stems.length) return 0;
   const matched = stems.filter((t) => terms.includes(t)).length;
   return matched / stems.length;

@@ -74,8 +74,8 @@ export function isFurniture(b: Block): boolean {
   return b.kind !== 'code' && b.text.length < 5;
 }
 
-/** The name a label gives, before its arguments: `string_agg` for `string_agg ( value text, … ) → text`. */
-const labelName = (text: string) => text.split(/\s*[([]/)[0]!.trim();
+/** The name a label gives, before its arguments or result: `string_agg` for `string_agg ( value text, … ) → text`. */
+export const labelName = (text: string) => text.split(/\s*[([]|\s+→/)[0]!.trim();
 
 /**
  * Of consecutive labels of one name before a description (a function's signatures for

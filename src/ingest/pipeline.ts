@@ -103,7 +103,7 @@ export function checkPrune(collection: string, stored: Map<string, StoredDocumen
  * here; of a changed one, only the chunks that changed are embedded and indexed (see
  * matchStoredChunks). Documents are written in batches, each batch one transaction.
  * A first large ingest into an empty knowledge base writes its postings without their
- * indexes and builds them at the end (LexicalIndex.deferIndexes); any other ingest builds
+ * indexes and builds them at the end (LexicalIndex.writing); any other ingest builds
  * them first if an earlier one was killed before it could.
  * Batches are pipelined: the next `embedAhead` batches are parsed and embedded while
  * PostgreSQL writes the previous ones, `writers` batches at a time on their own connections.
@@ -208,23 +208,7 @@ export async function writeChanges(deps: IngestDeps, plan: WritePlan): Promise<W
 
   plan.onProgress?.(0, pending.length);
   // A new knowledge base's postings go into a bare table; their indexes are built once after.
-  // Any other ingest first builds them if they are missing (one was killed before its build).
-  const deferred = pending.length > BATCH_DOCUMENTS && (await deps.store.lexical.deferIndexes());
-  if (!deferred) await deps.store.lexical.buildIndexes();
-  let failed = false;
-  try {
-    await writeBatches();
-  } catch (err) {
-    failed = true;
-    throw err;
-  } finally {
-    // Also after a failed run: the batches committed so far are searchable as usual. The
-    // run's own error is the one reported; a build that also fails is left to the next ingest.
-    if (deferred)
-      await deps.store.lexical.buildIndexes().catch((err: unknown) => {
-        if (!failed) throw err;
-      });
-  }
+  await deps.store.lexical.writing(pending.length > BATCH_DOCUMENTS, writeBatches);
   if (plan.remove.length) await deps.store.documents.removeDocuments(collection, plan.remove);
   const replaced = pending.filter((d) => stored.has(d.source)).map((d) => d.source);
   const touched = [...replaced, ...plan.remove];

@@ -100,12 +100,29 @@ export class LexicalIndex {
   }
 
   /**
-   * Before a large ingest: when no posting is stored at all (a new knowledge base), drops
-   * the postings' two indexes, so the ingest writes its postings into a bare table and
-   * buildIndexes() sorts them into the indexes once at the end (migrations/010). A
-   * knowledge base that holds postings keeps its indexes. Returns whether it dropped them.
+   * Runs an ingest's writes (`write`). A `large` one into a knowledge base with no postings
+   * at all writes them into a bare table and sorts them into the two indexes once at the end
+   * (migrations/010), also when it fails (the batches committed so far stay searchable as
+   * usual; the run's own error is the one reported, a failed build is left to the next
+   * ingest). Any other first builds the indexes if they are missing (an earlier ingest was
+   * killed before it could).
    */
-  async deferIndexes(): Promise<boolean> {
+  async writing<T>(large: boolean, write: () => Promise<T>): Promise<T> {
+    const deferred = large && (await this.deferIndexes());
+    if (!deferred) await this.buildIndexes();
+    let result: T;
+    try {
+      result = await write();
+    } catch (err) {
+      if (deferred) await this.buildIndexes().catch(() => undefined);
+      throw err;
+    }
+    if (deferred) await this.buildIndexes();
+    return result;
+  }
+
+  /** Drops the postings' indexes when no posting is stored at all; returns whether it did. */
+  private async deferIndexes(): Promise<boolean> {
     if (!(await postingsEmpty(this.db))) return false;
     return runMaintenance(this.db, async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [POSTINGS_INDEX_LOCK]);
@@ -118,12 +135,11 @@ export class LexicalIndex {
   }
 
   /**
-   * Builds the postings' indexes where they are missing: after deferIndexes(), or an ingest
-   * stopped before it built them. Builds are serialised (two ingests ending together build
-   * once). An ingest that runs while another's deferred first ingest writes builds them
-   * early: that ingest then writes into indexed tables, slower but correct.
+   * Builds the postings' indexes where they are missing. Builds are serialised (two ingests
+   * ending together build once). An ingest that runs while another's deferred first ingest
+   * writes builds them early: that ingest then writes into indexed tables, slower but correct.
    */
-  async buildIndexes(): Promise<void> {
+  private async buildIndexes(): Promise<void> {
     if (!(await postingsIndexesMissing(this.db))) return;
     await runMaintenance(this.db, async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [POSTINGS_INDEX_LOCK]);

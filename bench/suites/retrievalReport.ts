@@ -67,14 +67,16 @@ export function extrapolate(current: Measured[], corpora: Corpus[], earlier?: { 
 }
 
 export function goalsTable(measured: Measured[]): Table {
-  const find = (size: number, mode: BenchMode) => measured.find((m) => m.size === size && m.mode === mode && m.concurrency === 1);
+  const find = (size: number, mode: BenchMode, concurrency = 1) => measured.find((m) => m.size === size && m.mode === mode && m.concurrency === concurrency);
   const rows: string[][] = [];
+  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   const h100 = find(100_000, 'hybrid');
+  const h100c8 = find(100_000, 'hybrid', 8);
   const s100 = find(100_000, 'seed');
   const h1m = find(1_000_000, 'hybrid');
-  if (h100) rows.push(['hybrid p95 ≤ 15 ms at 100k (c=1)', `${fmt(h100.p95)} ms`, h100.p95 <= 15 ? 'met' : 'MISSED']);
-  if (h1m) rows.push(['hybrid p95 ≤ 60 ms at 1M (c=1)', `${fmt(h1m.p95)} ms`, h1m.p95 <= 60 ? 'met' : 'MISSED']);
-  else rows.push(['hybrid p95 ≤ 60 ms at 1M (c=1)', 'not measured (see the extrapolation)', '–']);
-  if (h100 && s100) rows.push(['hybrid ≥ 10× faster than seed at 100k (p95, c=1)', `${fmt(s100.p95 / h100.p95)}×`, s100.p95 / h100.p95 >= 10 ? 'met' : 'MISSED']);
+  for (const limit of [15, 10]) if (h100) rows.push([`hybrid p95 ≤ ${limit} ms at 100k (c=1)`, `${fmt(h100.p95)} ms`, verdict(h100.p95 <= limit)]);
+  if (h100 && h100c8) rows.push(['hybrid p95 at c=8 ≤ 4× c=1 at 100k', `${fmt(h100c8.p95)} ms = ${fmt(h100c8.p95 / h100.p95)}× (${fmt(h100c8.qps, 1)} against ${fmt(h100.qps, 1)} queries/s)`, verdict(h100c8.p95 <= 4 * h100.p95)]);
+  for (const limit of [60, 25]) rows.push([`hybrid p95 ≤ ${limit} ms at 1M (c=1)`, h1m ? `${fmt(h1m.p95)} ms` : 'not measured (see the extrapolation)', h1m ? verdict(h1m.p95 <= limit) : '–']);
+  if (h100 && s100) rows.push(['hybrid ≥ 10× faster than seed at 100k (p95, c=1)', `${fmt(s100.p95 / h100.p95)}×`, verdict(s100.p95 / h100.p95 >= 10)]);
   return { title: 'Retrieval goals', columns: ['goal', 'measured', 'verdict'], rows };
 }

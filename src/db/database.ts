@@ -40,7 +40,7 @@ export function runMaintenance<T>(db: Database, fn: (q: Session) => Promise<T>, 
 /**
  * Candidates the HNSW graph walk keeps (hnsw.ef_search): with the project's index (m = 16,
  * ef_construction by size, see hnswEfConstruction) 200 gives recall@10 0.960 against exact
- * search at 100k chunks on the dev questions (300: 0.967 at 35% more time per vector query;
+ * search at 100k chunks on the dev questions (300: 0.970 at 42% more time per vector query;
  * 150 gave 0.937 in another run, under the 0.95 bar), and 0.997 on the manual alone (BENCHMARKS.md).
  * Filtered searches keep walking (HNSW) or probing (IVFFlat) until they have enough rows
  * (pgvector 0.8 iterative scans, relaxed order). VectorSearch.vector sets ef_search and

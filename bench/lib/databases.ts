@@ -114,6 +114,8 @@ export async function relationSizes(db: Queryable): Promise<RelationSize[]> {
   const toast = await db.query<{ bytes: string }>("SELECT coalesce(pg_relation_size(reltoastrelid), 0)::bigint AS bytes FROM pg_class WHERE relname = 'chunks' AND relkind = 'r'");
   const rows = r.rows.map((x) => ({ relation: x.relation, bytes: Number(x.bytes) }));
   if (toast.rows[0]) rows.push({ relation: 'chunks (TOAST)', bytes: Number(toast.rows[0].bytes) });
+  const heads = await db.query<{ bytes: string | null }>("SELECT pg_total_relation_size(to_regclass('term_heads'))::bigint AS bytes");
+  if (heads.rows[0]?.bytes != null) rows.push({ relation: 'term_heads (with TOAST)', bytes: Number(heads.rows[0].bytes) });
   return rows;
 }
 

@@ -17,8 +17,8 @@ export function buildTable(corpora: Corpus[]): Table {
   const size = (c: Corpus, rel: string) => c.build.sizes.filter((s) => s.relation === rel).reduce((n, s) => n + s.bytes, 0);
   const hnsw = (c: Corpus) => c.build.sizes.filter((s) => s.relation.startsWith('chunks_embedding_hnsw')).reduce((n, s) => n + s.bytes, 0);
   return {
-    title: 'Generated corpora: build time and sizes (DocumentStore.writeDocuments, then createVectorIndex, then VACUUM ANALYZE)',
-    columns: ['corpus', 'chunks', 'pages', "'scoped' share", 'load s', 'chunks/s', 'HNSW build s', 'chunks heap+TOAST', 'chunk_terms heap', 'chunk_terms indexes', 'HNSW index'],
+    title: 'Generated corpora: build time and sizes (DocumentStore.writeDocuments, then LexicalIndex.refreshHeads, createVectorIndex, VACUUM ANALYZE)',
+    columns: ['corpus', 'chunks', 'pages', "'scoped' share", 'load s', 'chunks/s', 'heads s', 'HNSW build s', 'chunks heap+TOAST', 'chunk_terms heap', 'chunk_terms indexes', 'term_heads', 'HNSW index'],
     rows: corpora.map((c) => [
       c.name + (c.reused ? ' (kept from an earlier run)' : ''),
       String(c.build.chunks),
@@ -26,10 +26,12 @@ export function buildTable(corpora: Corpus[]): Table {
       `${fmt((100 * c.build.scopedChunks) / c.build.chunks, 1)}%`,
       fmt(c.build.loadMs / 1000, 0),
       fmt(c.build.chunks / (c.build.loadMs / 1000), 0),
+      c.build.headsMs === undefined ? '–' : fmt(c.build.headsMs / 1000, 1),
       fmt(c.build.indexMs / 1000, 1),
       mb(size(c, 'chunks') + size(c, 'chunks (TOAST)')),
       mb(size(c, 'chunk_terms')),
       mb(size(c, 'chunk_terms_pkey') + size(c, 'chunk_terms_impact_idx') + size(c, 'chunk_terms_chunk_idx')),
+      mb(size(c, 'term_heads (with TOAST)')),
       mb(hnsw(c)),
     ]),
     notes: [

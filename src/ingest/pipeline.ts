@@ -108,9 +108,10 @@ export function checkPrune(collection: string, stored: Map<string, StoredDocumen
  * Batches are pipelined: the next `embedAhead` batches are parsed and embedded while
  * PostgreSQL writes the previous ones, `writers` batches at a time on their own connections.
  * A failed write stops the run after the writes in flight have finished: every batch is
- * either committed whole or not at all, and running again completes it. Then the answer
- * cache hears of the replaced and removed documents, the vector index is built where it is
- * missing, and a large change refreshes the planner statistics.
+ * either committed whole or not at all, and running again completes it. Then the terms'
+ * heads are written again where writes deleted them, the answer cache hears of the replaced
+ * and removed documents, the vector index is built where it is missing, and a large change
+ * refreshes the planner statistics.
  */
 export async function writeChanges(deps: IngestDeps, plan: WritePlan): Promise<WriteResult> {
   const { collection, pending, stored } = plan;
@@ -210,6 +211,8 @@ export async function writeChanges(deps: IngestDeps, plan: WritePlan): Promise<W
   // A new knowledge base's postings go into a bare table; their indexes are built once after.
   await deps.store.lexical.writing(pending.length > BATCH_DOCUMENTS, writeBatches);
   if (plan.remove.length) await deps.store.documents.removeDocuments(collection, plan.remove);
+  // The heads of the terms written or removed (and any a killed ingest left missing).
+  await deps.store.lexical.refreshHeads();
   const replaced = pending.filter((d) => stored.has(d.source)).map((d) => d.source);
   const touched = [...replaced, ...plan.remove];
   if (touched.length) await deps.onDocumentsChanged?.(touched.map((source) => ({ collection, source })));

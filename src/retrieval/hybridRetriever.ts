@@ -6,7 +6,7 @@ import type { ChunkRow, RankedChunk } from '../store/chunkRows.ts';
 import type { Database } from '../db/database.ts';
 import type { KnowledgeStore } from '../store/knowledgeStore.ts';
 import { DEFAULT_POSTINGS_PER_TERM } from '../store/postings.ts';
-import { limitPerDocument, reciprocalRankFusion } from './rrf.ts';
+import { limitPerDocument, reciprocalRankFusion, type Fused } from './rrf.ts';
 import { scoreEvidence } from './evidence.ts';
 import type { Retrieval, RetrievedChunk } from './types.ts';
 import type { MetadataFilter } from '../store/metadata.ts';
@@ -54,7 +54,7 @@ export interface RetrievalRecipe {
 }
 
 export interface HybridRetrieverInput extends BaseRetrieverInput {
-  store: Pick<KnowledgeStore, 'lexical' | 'vectors'>;
+  store: Pick<KnowledgeStore, 'lexical' | 'vectors' | 'documents'>;
   embeddings: EmbeddingsInterface;
   dimension: number;
   collections: string[];
@@ -80,7 +80,7 @@ export class HybridRetriever extends BaseRetriever {
     return 'HybridRetriever';
   }
 
-  private readonly store: Pick<KnowledgeStore, 'lexical' | 'vectors'>;
+  private readonly store: Pick<KnowledgeStore, 'lexical' | 'vectors' | 'documents'>;
   private readonly lexicalSearch?: LexicalSearch;
   private readonly embeddings: EmbeddingsInterface;
   private readonly dimension: number;
@@ -111,7 +111,7 @@ export class HybridRetriever extends BaseRetriever {
     const { feedbackTerms, feedbackDocs, feedbackWeight, postingsPerTerm } = this.settings;
     // Feedback is part of the hybrid recipe; `bm25` mode stays plain BM25 for comparison.
     const feedback = this.mode === 'hybrid' ? { terms: feedbackTerms, chunks: feedbackDocs, weight: feedbackWeight } : undefined;
-    return this.store.lexical.bm25WithRows(query, cols, candidates, { postingsPerTerm, feedback, filter: this.filter });
+    return this.store.lexical.bm25WithTerms(query, cols, candidates, { postingsPerTerm, feedback, filter: this.filter });
   }
 
   override async _getRelevantDocuments(query: string): Promise<Document[]> {
@@ -149,10 +149,8 @@ export class HybridRetriever extends BaseRetriever {
     // lexical statement also brings the query terms' statistics (for the evidence score).
     const [{ hits: lexical, queryTerms }, vector] = await Promise.all([
       useLexical ? this.lexical(query, cols, candidates) : this.store.lexical.queryTerms(query, cols).then((queryTerms) => ({ hits: [], queryTerms })),
-      useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vectors.vector(v, this.dimension, cols, candidates, { rowsFor: query, filter: this.filter })) : Promise.resolve([]),
+      useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vectors.vector(v, this.dimension, cols, candidates, { filter: this.filter })) : Promise.resolve([]),
     ]);
-    const rows = new Map<string, ChunkRow>();
-    for (const x of [...lexical, ...vector]) if (x.row) rows.set(x.id, x.row);
     const fused = reciprocalRankFusion(
       [
         { ids: lexical.map((x) => x.id), weight: this.settings.weightBm25 },
@@ -162,13 +160,31 @@ export class HybridRetriever extends BaseRetriever {
     );
     const lexScore = new Map(lexical.map((x) => [x.id, x.score]));
     const cosine = new Map(vector.map((x) => [x.id, x.score]));
-    const all: RetrievedChunk[] = fused
-      .filter((f) => rows.has(f.id))
-      .map((f) => ({ chunk: rows.get(f.id)!, fusedScore: f.score, bm25Rank: f.ranks[0], vectorRank: f.ranks[1], bm25Score: lexScore.get(f.id), cosine: cosine.get(f.id) }));
-    const chunks = limitPerDocument(all, (c) => c.chunk.document_id, this.settings.perDocument, this.k);
+    const chunks = await this.bestChunks(fused, [...lexical, ...vector], query, (f, chunk) => ({ chunk, fusedScore: f.score, bm25Rank: f.ranks[0], vectorRank: f.ranks[1], bm25Score: lexScore.get(f.id), cosine: cosine.get(f.id) }));
     const confidence = scoreEvidence(queryTerms, chunks, { topCosine: useVector ? (vector[0]?.score ?? 0) : undefined, followUp: options.followUp });
     this.onRetrieved?.((performance.now() - started) / 1000);
     return { chunks, confidence, queryTerms };
   }
+
+  /**
+   * The first `k` fused chunks, at most `perDocument` from one document, with their rows. The
+   * lists bring ids and scores only (a recipe's list may bring rows); the rows, with the query
+   * terms each contains, are read for the fused candidates alone, 2k at a time, in one round
+   * trip unless one document fills many of the best places.
+   */
+  private async bestChunks(fused: Fused[], hits: RankedChunk[], query: string, make: (f: Fused, chunk: ChunkRow) => RetrievedChunk): Promise<RetrievedChunk[]> {
+    const rows = new Map<string, ChunkRow>();
+    for (const x of hits) if (x.row) rows.set(x.id, x.row);
+    const page = 2 * this.k;
+    for (let end = page; ; end += page) {
+      const missing = fused.slice(end - page, end).filter((f) => !rows.has(f.id)).map((f) => f.id);
+      for (const [id, row] of await this.store.documents.chunks(missing, query)) rows.set(id, row);
+      // A chunk deleted since the lists were read has no row.
+      const all = fused.slice(0, end).flatMap((f) => (rows.has(f.id) ? [make(f, rows.get(f.id)!)] : []));
+      const chunks = limitPerDocument(all, (c) => c.chunk.document_id, this.settings.perDocument, this.k);
+      if (chunks.length >= this.k || end >= fused.length) return chunks;
+    }
+  }
+
 }
 

@@ -22,8 +22,6 @@ export interface Bm25Search {
   postingsPerTerm: number;
   feedback?: Feedback;
   filter?: MetadataFilter;
-  /** Also return each hit's row and the query's term statistics. */
-  rows?: boolean;
 }
 
 /** First-pass chunks that pseudo-relevance feedback re-scores (see LexicalIndex.bm25). */
@@ -92,6 +90,6 @@ export function bm25Statement(query: string, collections: string[], k: number, p
           idf AS (${idfOf('asked', '1.0::float8')}),
           first AS (${score(`(${postings('idf', `${perTerm}::int`)})`)})${feedbackSql},
           ranked AS (SELECT chunk_id, score FROM ${withFeedback ? 'scores' : 'first'} ORDER BY score DESC, chunk_id LIMIT ${limit})
-     ${listed('ranked', search.rows ? { query: q, extraColumn: `(SELECT json_agg(t) FROM (${queryTermStats('asked', cols)}) t) AS query_term_stats` } : undefined)}`;
+     ${listed('ranked')}`;
   return [sql, p.values];
 }

@@ -151,6 +151,8 @@ async function writeChunks(tx: Queryable, collection: string, cols: ChunkColumns
               FROM agg JOIN keyed k ON k.id = agg.id CROSS JOIN avg CROSS JOIN lp
              ORDER BY 1, 7 DESC -- in the impact index's order: neighbouring inserts touch the same pages
             RETURNING term),
+          -- The heads of these terms no longer hold their best postings (postings.ts, refreshHeads).
+          beheaded AS (DELETE FROM term_heads h WHERE h.collection = $1 AND h.term IN (SELECT term FROM posted)),
           df AS (
             INSERT INTO term_stats (collection, term, df)
             SELECT $1, term, count(*) FROM posted GROUP BY term ORDER BY term

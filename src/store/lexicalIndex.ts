@@ -1,8 +1,9 @@
 import { runMaintenance, type Database, type Queryable } from '../db/database.ts';
+import { bm25OverHeads, canReadHeads } from './bm25Heads.ts';
 import { bm25Statement, queryLexemes, queryTermStats, toQueryTerm, type Feedback, type QueryTerm } from './bm25Statement.ts';
 import { ranked, type RankedChunk, type RankedRow } from './chunkRows.ts';
 import type { MetadataFilter } from './metadata.ts';
-import { DEFAULT_POSTINGS_PER_TERM, defaultBm25, rebuildImpacts, recordedBm25, sameBm25, type Bm25Params } from './postings.ts';
+import { DEFAULT_POSTINGS_PER_TERM, defaultBm25, rebuildImpacts, recordedBm25, refreshHeads, sameBm25, type Bm25Params } from './postings.ts';
 import { SqlParams } from './sqlParams.ts';
 
 /** Advisory lock serialising impact rebuilds. */
@@ -46,18 +47,36 @@ export class LexicalIndex {
       if (sameBm25(this.params, await recordedBm25(tx))) return false;
       await rebuildImpacts(tx, this.params);
       return true;
+    }).then(async (rebuilt) => {
+      if (rebuilt) await this.refreshHeads();
+      return rebuilt;
     });
   }
 
   /**
+   * Writes the heads (migrations/011) that writes have deleted or that were never written, in
+   * one transaction without the statement timeout; nothing while the postings' indexes are
+   * missing (a query reads the index where a head is missing). Returns how many it wrote.
+   */
+  async refreshHeads(): Promise<number> {
+    if (await postingsIndexesMissing(this.db)) return 0;
+    return runMaintenance(this.db, (tx) => refreshHeads(tx));
+  }
+
+  /**
    * Real BM25F (IDF, k1 saturation, b length normalisation, heading weight) over the stored
-   * postings, in one statement. Each query term contributes its `postingsPerTerm`
-   * highest-impact postings per collection, read in order from the covering index; a
-   * chunk's score sums the exact BM25 of the postings read. Rare terms are always read in
-   * full; for a term in more chunks than that, a chunk outside its best postings misses only
-   * that (low-IDF) term's share.
+   * postings. Each query term contributes its `postingsPerTerm` highest-impact postings per
+   * collection; a chunk's score sums the exact BM25 of the postings read. Rare terms are
+   * always read in full; for a term in more chunks than that, a chunk outside its best
+   * postings misses only that (low-IDF) term's share.
    *
-   * With `feedback`, pseudo-relevance feedback runs in the same statement: the `terms`
+   * Without a filter, and with no more postings per term than a head holds, the postings are
+   * read from the terms' heads and scored in the client (bm25Heads.ts: two statements, one
+   * value per term). Otherwise one statement reads them from the covering index and scores
+   * them in PostgreSQL (bm25Statement.ts); a filter keeps each term's best postings among the
+   * matching chunks. Both give the same ranking.
+   *
+   * With `feedback`, pseudo-relevance feedback follows the first pass: the `terms`
    * heaviest terms (tf × idf, seen in at least two chunks) of the `chunks` best first-pass
    * chunks join the query with `weight`, each read to an eighth of the postings (they
    * re-rank more than they find). Feedback scores are added to the first-pass scores of the
@@ -65,22 +84,20 @@ export class LexicalIndex {
    * keeps its feedback score alone. (Summing feedback into every first-pass chunk, thousands
    * for common terms, doubled the statement's time and changed no ranking on the dev
    * questions.)
-   *
-   * bm25WithRows() runs the same search and also returns the rows and the query's terms.
    */
   async bm25(query: string, collections: string[], k: number, options: Bm25Options = {}): Promise<RankedChunk[]> {
-    return ranked(await this.db.reader().query<RankedRow>(...this.statement(query, collections, k, options, false)));
+    if (this.readsHeads(options)) return (await this.overHeads(query, collections, k, options)).hits;
+    return ranked(await this.db.reader().query<RankedRow>(...this.statement(query, collections, k, options)));
   }
 
   /**
-   * bm25() with each hit's chunk row (with the query terms it contains) and the query's
-   * term statistics (as queryTerms() gives them), in the same statement.
+   * bm25() and the query's term statistics (as queryTerms() gives them): from the same
+   * statement when the search reads heads, else from a second one alongside.
    */
-  async bm25WithRows(query: string, collections: string[], k: number, options: Bm25Options = {}): Promise<{ hits: RankedChunk[]; queryTerms: QueryTerm[] }> {
-    const r = await this.db.reader().query<RankedRow & { query_term_stats: QueryTerm[] }>(...this.statement(query, collections, k, options, true));
-    // No hit means no query term occurs in the scope; the separate statement still lists them.
-    const queryTerms = r.rows.length ? r.rows[0]!.query_term_stats.map(toQueryTerm) : await this.queryTerms(query, collections);
-    return { hits: ranked({ rows: r.rows.map(({ query_term_stats: _, ...row }) => row) }), queryTerms };
+  async bm25WithTerms(query: string, collections: string[], k: number, options: Bm25Options = {}): Promise<{ hits: RankedChunk[]; queryTerms: QueryTerm[] }> {
+    if (this.readsHeads(options)) return this.overHeads(query, collections, k, options);
+    const [hits, queryTerms] = await Promise.all([this.bm25(query, collections, k, options), this.queryTerms(query, collections)]);
+    return { hits, queryTerms };
   }
 
   /** Query terms with their IDF, and terms the collections do not contain at all. */
@@ -147,7 +164,16 @@ export class LexicalIndex {
     });
   }
 
-  private statement(query: string, collections: string[], k: number, o: Bm25Options, rows: boolean): [string, unknown[]] {
-    return bm25Statement(query, collections, k, this.params, { postingsPerTerm: o.postingsPerTerm ?? DEFAULT_POSTINGS_PER_TERM, feedback: o.feedback, filter: o.filter, rows });
+  /** Whether a search reads the terms' heads (bm25Heads.ts) rather than the one-statement SQL (bm25Statement.ts). */
+  private readsHeads(o: Bm25Options): boolean {
+    return canReadHeads(o.postingsPerTerm ?? DEFAULT_POSTINGS_PER_TERM, o.filter !== undefined);
+  }
+
+  private overHeads(query: string, collections: string[], k: number, o: Bm25Options) {
+    return bm25OverHeads(this.db.reader(), query, collections, k, this.params, { postingsPerTerm: o.postingsPerTerm ?? DEFAULT_POSTINGS_PER_TERM, feedback: o.feedback });
+  }
+
+  private statement(query: string, collections: string[], k: number, o: Bm25Options): [string, unknown[]] {
+    return bm25Statement(query, collections, k, this.params, { postingsPerTerm: o.postingsPerTerm ?? DEFAULT_POSTINGS_PER_TERM, feedback: o.feedback, filter: o.filter });
   }
 }

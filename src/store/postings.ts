@@ -70,6 +70,8 @@ export async function rebuildImpacts(tx: Queryable, params: Bm25Params): Promise
      ON CONFLICT (only_row) DO UPDATE SET k1 = EXCLUDED.k1, b = EXCLUDED.b, heading_boost = EXCLUDED.heading_boost, recorded_at = now()`,
     [params.k1, params.b, params.headingBoost],
   );
+  // Every head is ordered by the old impacts.
+  await tx.query('DELETE FROM term_heads');
   await tx.query(
     `UPDATE chunk_terms ct SET impact = ${impactSql('ct.tf', 'ct.tf_head', 'ct.length', 'cs.avgdl', recordedBm25Sql)}
        FROM (SELECT collection, greatest(total_length / greatest(chunk_count, 1), 1) AS avgdl FROM collection_stats) cs
@@ -85,7 +87,8 @@ export async function removeChunkStatistics(tx: Queryable, collection: string, c
   const totalLength = chunks.reduce((sum, r) => sum + Number(r.length), 0);
   const emptied = await tx.query<{ term: string; df: number }>(
     `WITH gone AS (DELETE FROM chunk_terms WHERE chunk_id = ANY($2::bigint[]) RETURNING term),
-          n AS (SELECT term, count(*)::int AS n FROM gone GROUP BY term)
+          n AS (SELECT term, count(*)::int AS n FROM gone GROUP BY term),
+          beheaded AS (DELETE FROM term_heads h WHERE h.collection = $1 AND h.term IN (SELECT term FROM n))
      UPDATE term_stats ts SET df = ts.df - n.n FROM n WHERE ts.collection = $1 AND ts.term = n.term
      RETURNING ts.term, ts.df`,
     [collection, chunkIds],
@@ -93,4 +96,45 @@ export async function removeChunkStatistics(tx: Queryable, collection: string, c
   const unused = emptied.rows.filter((r) => Number(r.df) <= 0).map((r) => r.term);
   if (unused.length) await tx.query('DELETE FROM term_stats WHERE collection = $1 AND term = ANY($2::text[])', [collection, unused]);
   await tx.query('UPDATE collection_stats SET chunk_count = chunk_count - $2, total_length = total_length - $3 WHERE collection = $1', [collection, chunkIds.length, totalLength]);
+}
+
+/**
+ * Postings a term's head holds (migrations/011): a search that reads at most this many per
+ * term reads heads; one that reads more goes through the covering index.
+ */
+export const HEAD_POSTINGS = DEFAULT_POSTINGS_PER_TERM;
+
+/** Bytes of one packed posting: chunk_id int8, tf, tf_head and length float4, big-endian. */
+export const PACKED_POSTING_BYTES = 20;
+
+/**
+ * A term's best `limit` postings in collection `collection`, packed (PACKED_POSTING_BYTES
+ * each, best impact first, ties by chunk id), as one bytea: what a head holds.
+ */
+export const packedPostingsSql = (term: string, collection: string, limit: string) =>
+  `(SELECT string_agg(int8send(x.chunk_id) || float4send(x.tf) || float4send(x.tf_head) || float4send(x.length), ''::bytea ORDER BY x.impact DESC, x.chunk_id)
+      FROM (SELECT ct.chunk_id, ct.tf, ct.tf_head, ct.length, ct.impact FROM chunk_terms ct
+             WHERE ct.term = ${term} AND ct.collection = ${collection} ORDER BY ct.impact DESC, ct.chunk_id LIMIT ${limit}) x)`;
+
+/**
+ * Lock a refresh of the heads takes: it waits for every write under way that touched postings
+ * (each holds ROW EXCLUSIVE on term_heads from the statement that deleted its terms' heads)
+ * and holds new ones back, so a head is never computed from postings a write is replacing.
+ */
+const HEADS_REFRESH_LOCK = 'LOCK TABLE term_heads IN SHARE ROW EXCLUSIVE MODE';
+
+/**
+ * Writes the head of every term and collection that has none (a write deleted it, or it never
+ * had one). Run it in a transaction (`tx`), without the statement timeout; the postings'
+ * indexes must exist. Returns how many heads it wrote.
+ */
+export async function refreshHeads(tx: Queryable): Promise<number> {
+  await tx.query(HEADS_REFRESH_LOCK);
+  const r = await tx.query(
+    `INSERT INTO term_heads (term, collection, postings)
+     SELECT ts.term, ts.collection, p.postings FROM term_stats ts
+      CROSS JOIN LATERAL (SELECT ${packedPostingsSql('ts.term', 'ts.collection', String(HEAD_POSTINGS))} AS postings) p
+      WHERE NOT EXISTS (SELECT 1 FROM term_heads h WHERE h.term = ts.term AND h.collection = ts.collection) AND p.postings IS NOT NULL`,
+  );
+  return r.rowCount ?? 0;
 }

@@ -23,8 +23,6 @@ export const toVectorLiteral = (v: number[]): string => {
 export interface VectorQueryOptions {
   /** Scopes of at most this many rows (and under half of all rows) are scanned exactly (default 20,000). */
   exactScopeRows?: number;
-  /** The query text: each hit then brings its chunk row and the query terms it contains. */
-  rowsFor?: string;
   search?: Partial<VectorSearchOptions>;
   filter?: MetadataFilter;
 }
@@ -88,8 +86,7 @@ export class VectorSearch {
         WHERE collection = ANY(${cols}::text[]) AND vector_dims(embedding) = ${dim} ${filtered} ${settings}
         ORDER BY ${exact ? `(embedding::vector(${dim}) <=> ${vec}::vector(${dim})) + 0, id` : `embedding::${type}(${dim}) <=> ${vec}::${type}(${dim})`}
         LIMIT ${limit}`;
-    const rows = options.rowsFor === undefined ? undefined : { query: p.add(options.rowsFor) };
-    const r = await this.db.reader().query<RankedRow>(`WITH nearest AS (${nearest}) ${listed('nearest', rows)}`, p.values);
+    const r = await this.db.reader().query<RankedRow>(`WITH nearest AS (${nearest}) ${listed('nearest')}`, p.values);
     // Iterative index scans (relaxed order) and half-precision keys may return neighbours
     // slightly out of exact order.
     return ranked(r).sort((a, b) => b.score - a.score || compareIds(a.id, b.id));

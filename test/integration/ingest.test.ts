@@ -58,6 +58,16 @@ describe.each(backends)('ingest on %s', (_name, open) => {
     postings: (await t.db.query('SELECT d.source, c.ord, p.term, p.tf, p.tf_head, p.length FROM chunk_terms p JOIN chunks c ON c.id = p.chunk_id JOIN documents d ON d.id = c.document_id WHERE p.collection = $1 ORDER BY 1, 2, 3', [collection])).rows,
     terms: (await t.db.query('SELECT term, df FROM term_stats WHERE collection = $1 ORDER BY term', [collection])).rows,
     totals: (await t.db.query('SELECT chunk_count, total_length FROM collection_stats WHERE collection = $1', [collection])).rows,
+    // Each term's head (migrations/011): its chunks as source#ord, a set (ties may order differently).
+    heads: (
+      await t.db.query<{ term: string; chunks: string[] }>(
+        `SELECT ts.term, ARRAY(SELECT d.source || '#' || c.ord FROM generate_series(0, octet_length(h.postings) / 20 - 1) i
+                                 JOIN chunks c ON c.id = ('x' || encode(substring(h.postings FROM 20 * i + 1 FOR 8), 'hex'))::bit(64)::bigint
+                                 JOIN documents d ON d.id = c.document_id ORDER BY 1) AS chunks
+           FROM term_stats ts LEFT JOIN term_heads h USING (term, collection) WHERE ts.collection = $1 ORDER BY ts.term`,
+        [collection],
+      )
+    ).rows,
   });
 
   beforeAll(async () => {
@@ -153,9 +163,12 @@ describe.each(backends)('ingest on %s', (_name, open) => {
     expect(after.rows.find((r) => r.heading === 'Indexes')!.id).toBe(before.get('Indexes'));
     expect(after.rows.find((r) => r.heading === 'Vacuum')!.id).not.toBe(before.get('Vacuum'));
 
-    // Everything BM25 reads is what a first ingest of the edited folder writes.
+    // Everything BM25 reads is what a first ingest of the edited folder writes, heads included.
     await ingest(deps(), { inputs: [folder], collection: 'fresh' });
-    expect(await indexState('edit')).toEqual(await indexState('fresh'));
+    const edited = await indexState('edit');
+    expect(edited.heads.length).toBeGreaterThan(10);
+    expect(edited.heads.every((h) => h.chunks.length > 0)).toBe(true);
+    expect(edited).toEqual(await indexState('fresh'));
     expect((await store.lexical.bm25('wraparound', ['edit'], 5)).length).toBe(1);
     expect(await store.lexical.bm25('goes away', ['edit'], 5)).toEqual([]);
   });

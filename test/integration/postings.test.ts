@@ -96,27 +96,26 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
     expect(expanded[0]!.score).toBeGreaterThan(plain[0]!.score);
   });
 
-  it('returns each ranked chunk with its row and the query terms it contains, as chunks() does', async () => {
+  it("returns bm25()'s ranking with the query terms' statistics, and chunks() lists the query terms a chunk contains", async () => {
     const query = 'lantern zephyr';
-    const withRows = await store.lexical.bm25WithRows(query, ['lamps'], 10, { feedback: { chunks: 1, terms: 3, weight: 0.3 } });
-    for (const hits of [withRows.hits, await store.vectors.vector(embeddings.embedSync(query), 32, ['lamps'], 3, { rowsFor: query }), await tsRank(t.db, query, ['lamps'], 3, { rows: true })]) {
-      expect(hits.length).toBeGreaterThan(0);
-      const separate = await store.documents.chunks(
-        hits.map((h) => h.id),
-        query,
-      );
-      for (const h of hits) expect(h.row).toEqual(separate.get(h.id));
-    }
-    expect(withRows.hits.map((h) => h.id)).toEqual((await store.lexical.bm25(query, ['lamps'], 10, { feedback: { chunks: 1, terms: 3, weight: 0.3 } })).map((h) => h.id));
-    expect(withRows.queryTerms).toEqual(await store.lexical.queryTerms(query, ['lamps']));
-    expect(withRows.queryTerms.map((t) => [t.term, t.df])).toEqual([
+    const feedback = { chunks: 1, terms: 3, weight: 0.3 };
+    const withTerms = await store.lexical.bm25WithTerms(query, ['lamps'], 10, { feedback });
+    expect(withTerms.hits.map((h) => h.id)).toEqual((await store.lexical.bm25(query, ['lamps'], 10, { feedback })).map((h) => h.id));
+    expect(withTerms.queryTerms).toEqual(await store.lexical.queryTerms(query, ['lamps']));
+    expect(withTerms.queryTerms.map((t) => [t.term, t.df])).toEqual([
       ['lantern', 4],
       ['zephyr', 1],
     ]);
-    expect(withRows.hits.find((h) => h.row!.source === 'long-b.md')!.row!.query_terms).toEqual(['lantern', 'zephyr']);
-    expect((await store.lexical.bm25(query, ['lamps'], 10)).every((h) => h.row === undefined)).toBe(true);
+    // The filtered search (one statement, bm25Statement.ts) gives the same statistics.
+    expect((await store.lexical.bm25WithTerms(query, ['lamps'], 10, { filter: {} })).queryTerms).toEqual(withTerms.queryTerms);
+    const rows = await store.documents.chunks(
+      withTerms.hits.map((h) => h.id),
+      query,
+    );
+    expect([...rows.values()].find((r) => r.source === 'long-b.md')!.query_terms).toEqual(['lantern', 'zephyr']);
+    expect(withTerms.hits.every((h) => h.row === undefined)).toBe(true);
     // Nothing matches: the statistics still list the terms, as unknown ones.
-    const none = await store.lexical.bm25WithRows('quasar nebula', ['lamps'], 10);
+    const none = await store.lexical.bm25WithTerms('quasar nebula', ['lamps'], 10);
     expect(none.hits).toEqual([]);
     expect(none.queryTerms.map((t) => [t.term, t.df])).toEqual([
       ['nebula', 0],

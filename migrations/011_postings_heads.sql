@@ -1,6 +1,6 @@
 -- Each term's best postings per collection, packed into one value: the first postings of its
 -- impact-ordered list (migration 003), best impact first, up to a fixed number, each as
--- chunk_id (int8), tf, tf_head and length (float4), big-endian, 20 bytes. A BM25 query then
+-- chunk_id (int8), tf, tf_head and length (int2), big-endian, 14 bytes. A BM25 query then
 -- reads one row per query term instead of walking the covering index posting by posting, and
 -- scores the postings in the client (src/store/bm25Heads.ts).
 --

@@ -18,19 +18,35 @@ import { SqlParams, type Placeholder } from './sqlParams.ts';
 /**
  * Chunk scores being summed: open addressing over typed arrays (a Map of ten thousand chunk
  * ids costs several times more). Chunk ids are positive bigserial values, far below 2^53.
+ *
+ * The arrays are views of buffers every table shares, grown to the largest query seen: a
+ * query's postings would otherwise allocate a megabyte of typed arrays, and that much
+ * external memory per query makes V8 run a full collection every few dozen queries. So a
+ * table is filled and read without an await in between, and `reset()` starts the next one.
  */
 export class ScoreTable {
-  private keys: Float64Array;
-  private values: Float64Array;
-  private mask: number;
+  private static keyStore = new Float64Array(1024);
+  private static valueStore = new Float64Array(1024);
+  private static scoreStore = new Float64Array(1024);
+  private keys = ScoreTable.keyStore;
+  private values = ScoreTable.valueStore;
+  private mask = 0;
   size = 0;
 
-  constructor(expected: number) {
+  /** Empties the table for about `expected` chunks. */
+  reset(expected: number): this {
     let capacity = 16;
     while (capacity < expected * 2) capacity *= 2;
-    this.keys = new Float64Array(capacity);
-    this.values = new Float64Array(capacity);
+    if (ScoreTable.keyStore.length < capacity) {
+      ScoreTable.keyStore = new Float64Array(capacity);
+      ScoreTable.valueStore = new Float64Array(capacity);
+    }
+    this.keys = ScoreTable.keyStore.subarray(0, capacity);
+    this.values = ScoreTable.valueStore.subarray(0, capacity);
+    this.keys.fill(0);
     this.mask = capacity - 1;
+    this.size = 0;
+    return this;
   }
 
   add(id: number, score: number): void {
@@ -53,16 +69,15 @@ export class ScoreTable {
   }
 
   /** Adds a packed value's postings (postings.ts, PACKED_POSTING_BYTES each), the first `limit`, each weighing `termIdf` × BM25F's term-frequency factor. */
-  addPostings(bytes: Uint8Array, limit: number, termIdf: number, avgdl: number, params: Bm25Params): void {
-    const n = Math.min(Math.floor(bytes.byteLength / PACKED_POSTING_BYTES), limit);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  addPostings(view: DataView, limit: number, termIdf: number, avgdl: number, params: Bm25Params): void {
+    const n = Math.min(Math.floor(view.byteLength / PACKED_POSTING_BYTES), limit);
     const { k1, b, headingBoost } = params;
     const norm = (k1 * b) / avgdl;
     const base = k1 * (1 - b);
     for (let i = 0, o = 0; i < n; i++, o += PACKED_POSTING_BYTES) {
       const id = view.getInt32(o) * 4294967296 + view.getUint32(o + 4);
-      const tf = view.getFloat32(o + 8) + headingBoost * view.getFloat32(o + 12);
-      this.add(id, (termIdf * tf * (k1 + 1)) / (tf + base + norm * view.getFloat32(o + 16)));
+      const tf = view.getInt16(o + 8) + headingBoost * view.getInt16(o + 10);
+      this.add(id, (termIdf * tf * (k1 + 1)) / (tf + base + norm * view.getInt16(o + 12)));
     }
   }
 
@@ -71,7 +86,8 @@ export class ScoreTable {
     if (n <= 0 || !this.size) return [];
     let threshold = -Infinity;
     if (this.size > n) {
-      const scores = new Float64Array(this.size);
+      if (ScoreTable.scoreStore.length < this.size) ScoreTable.scoreStore = new Float64Array(this.keys.length);
+      const scores = ScoreTable.scoreStore.subarray(0, this.size);
       let j = 0;
       for (let i = 0; i < this.keys.length; i++) if (this.keys[i]) scores[j++] = this.values[i]!;
       threshold = nthSmallest(scores, scores.length - n);
@@ -82,13 +98,22 @@ export class ScoreTable {
   }
 
   private grow(): void {
-    const { keys, values } = this;
-    this.keys = new Float64Array(keys.length * 2);
-    this.values = new Float64Array(keys.length * 2);
-    this.mask = this.keys.length - 1;
-    this.size = 0;
-    for (let i = 0; i < keys.length; i++) if (keys[i]) this.add(keys[i]!, values[i]!);
+    const entries: [number, number][] = [];
+    for (let i = 0; i < this.keys.length; i++) if (this.keys[i]) entries.push([this.keys[i]!, this.values[i]!]);
+    this.reset(this.keys.length);
+    for (const [id, score] of entries) this.add(id, score);
   }
+}
+
+/** One reusable buffer for the packed postings a statement brings as base64 (see ScoreTable on why). */
+let packedBytes = Buffer.alloc(1 << 16);
+
+/** The packed postings of `base64` (written into the shared buffer: read them before the next await). */
+export function packedView(base64: string): DataView {
+  const length = Math.ceil((base64.length * 3) / 4);
+  if (packedBytes.length < length) packedBytes = Buffer.alloc(2 ** Math.ceil(Math.log2(length)));
+  const written = packedBytes.write(base64, 0, 'base64');
+  return new DataView(packedBytes.buffer, packedBytes.byteOffset, written);
 }
 
 /** The value that would stand at index `nth` of `a` sorted ascending (Hoare's selection; reorders `a`). */
@@ -123,13 +148,14 @@ const idf = (n: number, df: number) => Math.log(1 + (n - df + 0.5) / (df + 0.5))
  * else read from the covering index. Correlated on `term`.
  */
 const termPostings = (term: string, collections: Placeholder, limit: Placeholder) =>
-  `SELECT coalesce(substring(h.postings FROM 1 FOR ${limit}::int * ${PACKED_POSTING_BYTES}), ${packedPostingsSql(term, 'col.name', `${limit}::int`)}) AS postings
+  `SELECT encode(coalesce(substring(h.postings FROM 1 FOR ${limit}::int * ${PACKED_POSTING_BYTES}), ${packedPostingsSql(term, 'col.name', `${limit}::int`)}), 'base64') AS postings
      FROM unnest(${collections}::text[]) AS col(name) LEFT JOIN term_heads h ON h.term = ${term} AND h.collection = col.name`;
 
 interface TermRow {
   term: string;
   df: number;
-  postings: Uint8Array | null;
+  /** The packed postings, base64 (text keeps the client from allocating a Buffer per value; a third shorter than hex). */
+  postings: string | null;
 }
 
 /** The collections' chunk count and average length, for parameter `collections`. */
@@ -164,8 +190,8 @@ export async function bm25OverHeads(db: Queryable, query: string, collections: s
   const queryTerms = new Map<string, QueryTerm>();
   for (const r of first.rows) queryTerms.set(r.term, { term: r.term, df: Number(r.df), idf: idf(n, Number(r.df)) });
   const terms = [...queryTerms.values()];
-  const scores = new ScoreTable(first.rows.reduce((sum, r) => sum + Math.min(perTerm, (r.postings?.byteLength ?? 0) / PACKED_POSTING_BYTES), 0));
-  for (const r of first.rows) if (r.postings) scores.addPostings(r.postings, perTerm, queryTerms.get(r.term)!.idf, avgdl, params);
+  const scores = new ScoreTable().reset(first.rows.reduce((sum, r) => sum + Math.min(perTerm, ((r.postings?.length ?? 0) * 3) / (4 * PACKED_POSTING_BYTES)), 0));
+  for (const r of first.rows) if (r.postings) scores.addPostings(packedView(r.postings), perTerm, queryTerms.get(r.term)!.idf, avgdl, params);
   if (!scores.size) return { hits: [], queryTerms: terms };
 
   const { feedback } = search;
@@ -175,9 +201,9 @@ export async function bm25OverHeads(db: Queryable, query: string, collections: s
     const pool = scores.best(Math.max(FEEDBACK_POOL, k));
     const feedbackLimit = Math.max(Math.trunc(perTerm / 8), 1);
     const added = await feedbackTerms(db, pool.slice(0, feedback.chunks).map(([id]) => id), [...queryTerms.keys()], collections, feedback.terms, feedbackLimit);
-    final = new ScoreTable(pool.length + added.length * feedbackLimit);
+    final = scores.reset(pool.length + added.length * feedbackLimit);
     for (const [id, score] of pool) final.add(id, score);
-    for (const r of added) if (r.postings) final.addPostings(r.postings, feedbackLimit, feedback.weight * idf(n, Number(r.df)), avgdl, params);
+    for (const r of added) if (r.postings) final.addPostings(packedView(r.postings), feedbackLimit, feedback.weight * idf(n, Number(r.df)), avgdl, params);
   }
   return { hits: final.best(k).map(([id, score]) => ({ id: String(id), score })), queryTerms: terms };
 }

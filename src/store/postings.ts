@@ -104,15 +104,23 @@ export async function removeChunkStatistics(tx: Queryable, collection: string, c
  */
 export const HEAD_POSTINGS = DEFAULT_POSTINGS_PER_TERM;
 
-/** Bytes of one packed posting: chunk_id int8, tf, tf_head and length float4, big-endian. */
-export const PACKED_POSTING_BYTES = 20;
+/**
+ * Bytes of one packed posting, big-endian: chunk_id int8, then tf, tf_head and length as int2.
+ * The three are counts (lexeme occurrences, and the chunk's lexemes: a chunk of the default
+ * 1,400 characters has a few hundred), stored as integers in real columns; they are packed
+ * exactly up to 32,767 and capped there.
+ */
+export const PACKED_POSTING_BYTES = 14;
+
+/** A count for a packed posting (see PACKED_POSTING_BYTES). */
+const packedCount = (x: string) => `int2send(least(${x}, 32767)::int2)`;
 
 /**
  * A term's best `limit` postings in collection `collection`, packed (PACKED_POSTING_BYTES
  * each, best impact first, ties by chunk id), as one bytea: what a head holds.
  */
 export const packedPostingsSql = (term: string, collection: string, limit: string) =>
-  `(SELECT string_agg(int8send(x.chunk_id) || float4send(x.tf) || float4send(x.tf_head) || float4send(x.length), ''::bytea ORDER BY x.impact DESC, x.chunk_id)
+  `(SELECT string_agg(int8send(x.chunk_id) || ${packedCount('x.tf')} || ${packedCount('x.tf_head')} || ${packedCount('x.length')}, ''::bytea ORDER BY x.impact DESC, x.chunk_id)
       FROM (SELECT ct.chunk_id, ct.tf, ct.tf_head, ct.length, ct.impact FROM chunk_terms ct
              WHERE ct.term = ${term} AND ct.collection = ${collection} ORDER BY ct.impact DESC, ct.chunk_id LIMIT ${limit}) x)`;
 

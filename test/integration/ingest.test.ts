@@ -58,11 +58,11 @@ describe.each(backends)('ingest on %s', (_name, open) => {
     postings: (await t.db.query('SELECT d.source, c.ord, p.term, p.tf, p.tf_head, p.length FROM chunk_terms p JOIN chunks c ON c.id = p.chunk_id JOIN documents d ON d.id = c.document_id WHERE p.collection = $1 ORDER BY 1, 2, 3', [collection])).rows,
     terms: (await t.db.query('SELECT term, df FROM term_stats WHERE collection = $1 ORDER BY term', [collection])).rows,
     totals: (await t.db.query('SELECT chunk_count, total_length FROM collection_stats WHERE collection = $1', [collection])).rows,
-    // Each term's head (migrations/011): its chunks as source#ord, a set (ties may order differently).
+    // Each term's head (migrations/011, 14 bytes a posting): its chunks as source#ord, a set (ties may order differently).
     heads: (
       await t.db.query<{ term: string; chunks: string[] }>(
-        `SELECT ts.term, ARRAY(SELECT d.source || '#' || c.ord FROM generate_series(0, octet_length(h.postings) / 20 - 1) i
-                                 JOIN chunks c ON c.id = ('x' || encode(substring(h.postings FROM 20 * i + 1 FOR 8), 'hex'))::bit(64)::bigint
+        `SELECT ts.term, ARRAY(SELECT d.source || '#' || c.ord FROM generate_series(0, octet_length(h.postings) / 14 - 1) i
+                                 JOIN chunks c ON c.id = ('x' || encode(substring(h.postings FROM 14 * i + 1 FOR 8), 'hex'))::bit(64)::bigint
                                  JOIN documents d ON d.id = c.document_id ORDER BY 1) AS chunks
            FROM term_stats ts LEFT JOIN term_heads h USING (term, collection) WHERE ts.collection = $1 ORDER BY ts.term`,
         [collection],

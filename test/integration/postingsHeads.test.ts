@@ -5,7 +5,7 @@ import { migrate } from '../../src/db/migrate.ts';
 import type { NewDocument } from '../../src/store/documents.ts';
 import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
 import { LexicalIndex } from '../../src/store/lexicalIndex.ts';
-import { HEAD_POSTINGS } from '../../src/store/postings.ts';
+import { HEAD_POSTINGS, PACKED_POSTING_BYTES } from '../../src/store/postings.ts';
 import { ensureEmbeddingSpace } from '../../src/store/vectorIndex.ts';
 import { backends, createServerDatabase, type TestDatabase } from '../support/databases.ts';
 import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
@@ -96,11 +96,11 @@ describe.each(backends)("terms' heads on %s", (_name, open) => {
     const r = await t.db.query<{ term: string; bytes: number; df: number }>(
       "SELECT h.term, octet_length(h.postings) AS bytes, ts.df FROM term_heads h JOIN term_stats ts USING (term, collection) WHERE h.collection = 'docs'",
     );
-    for (const x of r.rows) expect(Number(x.bytes)).toBe(20 * Math.min(Number(x.df), HEAD_POSTINGS));
+    for (const x of r.rows) expect(Number(x.bytes)).toBe(PACKED_POSTING_BYTES * Math.min(Number(x.df), HEAD_POSTINGS));
     const ids = await t.db.query<{ impact: number }>(
-      `SELECT ct.impact FROM term_heads h CROSS JOIN generate_series(0, octet_length(h.postings) / 20 - 1) i
+      `SELECT ct.impact FROM term_heads h CROSS JOIN generate_series(0, octet_length(h.postings) / 14 - 1) i
          JOIN chunk_terms ct ON ct.term = h.term AND ct.collection = h.collection
-          AND ct.chunk_id = ('x' || encode(substring(h.postings FROM 20 * i + 1 FOR 8), 'hex'))::bit(64)::bigint
+          AND ct.chunk_id = ('x' || encode(substring(h.postings FROM 14 * i + 1 FOR 8), 'hex'))::bit(64)::bigint
         WHERE h.term = 'vacuum' ORDER BY i`,
     );
     expect(ids.rows.length).toBeGreaterThan(5);

@@ -95,6 +95,14 @@ describe.each(backends)('vector index choice on %s', (_name, open) => {
     expect(await t.db.transaction((tx) => upgradeVectorIndex(tx, DIM, precision(), { kind: 'ivfflat' }))).toBe(false);
   });
 
+  it('walks the HNSW graph once for an unfiltered scope of most rows, and answers a walk shorter than k exactly', async () => {
+    await t.db.transaction((tx) => createVectorIndex(tx, DIM, precision(), { index: { kind: 'hnsw' } }));
+    // ef_search 5: one walk yields 5 candidates, so every query of 20 falls back to the exact scan.
+    expect(await indexTop(20, { efSearch: 5 })).toEqual(await exactTop(20));
+    const wide = await indexTop(10, { efSearch: 100 });
+    expect(wide.every((ids) => ids.length === 10)).toBe(true);
+  });
+
   it('applies ivfflat.probes to each query: all lists give the exact neighbours, one list misses some', async () => {
     await t.db.transaction((tx) => createVectorIndex(tx, DIM, precision(), { index: { kind: 'ivfflat', lists: 16 } }));
     const exact = await exactTop(10);

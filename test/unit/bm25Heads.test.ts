@@ -1,22 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { nthSmallest, ScoreTable } from '../../src/store/bm25Heads.ts';
+import { nthSmallest, packedView, ScoreTable } from '../../src/store/bm25Heads.ts';
 import { defaultBm25 } from '../../src/store/postings.ts';
 
-/** Packs postings as a head stores them: chunk_id int8, tf, tf_head, length float4, big-endian. */
+/** Packs postings as a head stores them: chunk_id int8, tf, tf_head, length int2, big-endian. */
 function pack(postings: Array<[id: number, tf: number, tfHead: number, length: number]>): Uint8Array {
-  const view = new DataView(new ArrayBuffer(20 * postings.length));
+  const view = new DataView(new ArrayBuffer(14 * postings.length));
   postings.forEach(([id, tf, tfHead, length], i) => {
-    view.setBigInt64(20 * i, BigInt(id));
-    view.setFloat32(20 * i + 8, tf);
-    view.setFloat32(20 * i + 12, tfHead);
-    view.setFloat32(20 * i + 16, length);
+    view.setBigInt64(14 * i, BigInt(id));
+    view.setInt16(14 * i + 8, tf);
+    view.setInt16(14 * i + 10, tfHead);
+    view.setInt16(14 * i + 12, length);
   });
   return new Uint8Array(view.buffer);
 }
 
 describe('ScoreTable', () => {
   it('sums scores per chunk across growth and returns the best, ties by chunk id', () => {
-    const table = new ScoreTable(2);
+    const table = new ScoreTable().reset(2);
     const expected = new Map<number, number>();
     // Ids past 2^32 and colliding low bits, so the hash and the growth both matter.
     for (let i = 0; i < 5000; i++) {
@@ -30,16 +30,19 @@ describe('ScoreTable', () => {
     expect(table.best(25)).toEqual(want);
     expect(table.best(0)).toEqual([]);
     expect(table.best(10_000)).toHaveLength(expected.size);
+    // reset() empties it for the next query (the arrays are shared).
+    table.reset(10).add(5, 1);
+    expect(table.best(3)).toEqual([[5, 1]]);
   });
 
   it("adds a packed value's first postings with BM25F's term-frequency factor", () => {
-    const table = new ScoreTable(4);
+    const table = new ScoreTable().reset(4);
     const bytes = pack([
       [7, 2, 1, 10],
       [3, 1, 0, 40],
       [9, 5, 0, 5],
     ]);
-    table.addPostings(bytes, 2, 1.5, 20, defaultBm25);
+    table.addPostings(packedView(Buffer.from(bytes).toString('base64')), 2, 1.5, 20, defaultBm25);
     const { k1, b, headingBoost } = defaultBm25;
     const share = (tf: number, length: number) => (1.5 * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * length) / 20));
     const best = table.best(5);

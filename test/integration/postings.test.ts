@@ -1,24 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
 import { migrate } from '../../src/db/migrate.ts';
 import { ensureEmbeddingSpace } from '../../src/store/vectorIndex.ts';
 import { builtEfConstruction, createVectorIndex, hnswEfConstruction, SMALL_INDEX_ROWS, upgradeVectorIndex, vectorIndexName, vectorPrecision } from '../../src/store/vectorIndex.ts';
 import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
-import type { NewDocument } from '../../src/store/documents.ts';
 import { tsRank } from '../../bench/seedRecipe.ts';
 import { backends, type TestDatabase } from '../support/databases.ts';
-import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
+import { fakeDocument, FakeEmbeddings } from '../support/fakeEmbeddings.ts';
 
 const embeddings = new FakeEmbeddings(32);
 
-function doc(source: string, ...chunks: string[]): NewDocument {
-  return {
-    source,
-    title: source.replace(/\.md$/, ''),
-    contentHash: createHash('sha256').update(chunks.join('\n')).digest('hex'),
-    chunks: chunks.map((content, ord) => ({ ord, heading: `part ${ord}`, content, embedding: embeddings.embedSync(content) })),
-  };
-}
+const doc = (source: string, ...chunks: string[]) => fakeDocument(embeddings, source, ...chunks);
 
 const filler = 'plain words about tables rows pages and the server that keeps them ready for readers';
 
@@ -113,6 +104,14 @@ describe.each(backends)('impact-ordered postings on %s', (_name, open) => {
       query,
     );
     expect([...rows.values()].find((r) => r.source === 'long-b.md')!.query_terms).toEqual(['lantern', 'zephyr']);
+    // The seed recipe's list brings its rows itself: the same rows.
+    const seeded = await tsRank(t.db, query, ['lamps'], 3, { rows: true });
+    expect(seeded.length).toBeGreaterThan(0);
+    const separate = await store.documents.chunks(
+      seeded.map((h) => h.id),
+      query,
+    );
+    for (const h of seeded) expect(h.row).toEqual(separate.get(h.id));
     expect(withTerms.hits.every((h) => h.row === undefined)).toBe(true);
     // Nothing matches: the statistics still list the terms, as unknown ones.
     const none = await store.lexical.bm25WithTerms('quasar nebula', ['lamps'], 10);

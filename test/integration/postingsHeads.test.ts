@@ -1,25 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate.ts';
-import type { NewDocument } from '../../src/store/documents.ts';
 import { KnowledgeStore } from '../../src/store/knowledgeStore.ts';
 import { LexicalIndex } from '../../src/store/lexicalIndex.ts';
 import { HEAD_POSTINGS, PACKED_POSTING_BYTES } from '../../src/store/postings.ts';
 import { ensureEmbeddingSpace } from '../../src/store/vectorIndex.ts';
 import { backends, createServerDatabase, type TestDatabase } from '../support/databases.ts';
-import { FakeEmbeddings } from '../support/fakeEmbeddings.ts';
+import { fakeDocument, FakeEmbeddings } from '../support/fakeEmbeddings.ts';
 
 const embeddings = new FakeEmbeddings(16);
 
-function doc(source: string, ...chunks: string[]): NewDocument {
-  return {
-    source,
-    title: source.replace(/\.md$/, ''),
-    contentHash: createHash('sha256').update(chunks.join('\n')).digest('hex'),
-    chunks: chunks.map((content, ord) => ({ ord, heading: `part ${ord}`, content, embedding: embeddings.embedSync(content) })),
-  };
-}
+const doc = (source: string, ...chunks: string[]) => fakeDocument(embeddings, source, ...chunks);
 
 const words = ['vacuum', 'index', 'replica', 'snapshot', 'lock', 'tuple', 'planner', 'cursor', 'trigger', 'schema', 'sequence', 'role'];
 /** Forty chunks of varied length that share a small vocabulary, so terms have many postings of different impacts. */

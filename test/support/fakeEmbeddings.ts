@@ -1,5 +1,6 @@
 import { Embeddings } from '@langchain/core/embeddings';
 import { createHash } from 'node:crypto';
+import type { NewDocument } from '../../src/store/documents.ts';
 
 /**
  * Deterministic bag-of-words embeddings for tests: each word adds a fixed pseudo-random
@@ -31,4 +32,14 @@ export class FakeEmbeddings extends Embeddings {
     this.texts++;
     return this.embedSync(text);
   }
+}
+
+/** A document for DocumentStore.writeDocuments: one chunk per text, headed "part N", embedded by `embeddings`. */
+export function fakeDocument(embeddings: FakeEmbeddings, source: string, ...chunks: string[]): NewDocument {
+  return {
+    source,
+    title: source.replace(/\.md$/, ''),
+    contentHash: createHash('sha256').update(chunks.join('\n')).digest('hex'),
+    chunks: chunks.map((content, ord) => ({ ord, heading: `part ${ord}`, content, embedding: embeddings.embedSync(content) })),
+  };
 }

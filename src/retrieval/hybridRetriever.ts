@@ -105,13 +105,26 @@ export class HybridRetriever extends BaseRetriever {
     this.onRetrieved = input.onRetrieved;
   }
 
-  /** The lexical list with its rows, and the query terms' statistics. */
-  private lexical(query: string, cols: string[], candidates: number): Promise<{ hits: RankedChunk[]; queryTerms: QueryTerm[] }> {
+  /**
+   * The lexical list and the query terms' statistics, with the rows of its best 2k hits
+   * (read while the vector list may still be running).
+   */
+  private async lexical(query: string, cols: string[], candidates: number): Promise<{ hits: RankedChunk[]; queryTerms: QueryTerm[] }> {
     if (this.lexicalSearch) return this.lexicalSearch.search(query, cols, candidates, this.filter);
     const { feedbackTerms, feedbackDocs, feedbackWeight, postingsPerTerm } = this.settings;
     // Feedback is part of the hybrid recipe; `bm25` mode stays plain BM25 for comparison.
     const feedback = this.mode === 'hybrid' ? { terms: feedbackTerms, chunks: feedbackDocs, weight: feedbackWeight } : undefined;
-    return this.store.lexical.bm25WithTerms(query, cols, candidates, { postingsPerTerm, feedback, filter: this.filter });
+    const found = await this.store.lexical.bm25WithTerms(query, cols, candidates, { postingsPerTerm, feedback, filter: this.filter });
+    const rows = await this.store.documents.chunks(
+      found.hits.slice(0, this.rowsPerList).map((h) => h.id),
+      query,
+    );
+    return { ...found, hits: found.hits.map((h) => (rows.has(h.id) ? { ...h, row: rows.get(h.id)! } : h)) };
+  }
+
+  /** Rows each list brings with its best hits: the fused best chunks mostly come from the top of either list. */
+  private get rowsPerList(): number {
+    return 2 * this.k;
   }
 
   override async _getRelevantDocuments(query: string): Promise<Document[]> {
@@ -149,7 +162,7 @@ export class HybridRetriever extends BaseRetriever {
     // lexical statement also brings the query terms' statistics (for the evidence score).
     const [{ hits: lexical, queryTerms }, vector] = await Promise.all([
       useLexical ? this.lexical(query, cols, candidates) : this.store.lexical.queryTerms(query, cols).then((queryTerms) => ({ hits: [], queryTerms })),
-      useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vectors.vector(v, this.dimension, cols, candidates, { filter: this.filter })) : Promise.resolve([]),
+      useVector ? this.embeddings.embedQuery(query).then((v) => this.store.vectors.vector(v, this.dimension, cols, candidates, { filter: this.filter, rowsFor: { query, best: this.rowsPerList } })) : Promise.resolve([]),
     ]);
     const fused = reciprocalRankFusion(
       [
@@ -167,10 +180,10 @@ export class HybridRetriever extends BaseRetriever {
   }
 
   /**
-   * The first `k` fused chunks, at most `perDocument` from one document, with their rows. The
-   * lists bring ids and scores only (a recipe's list may bring rows); the rows, with the query
-   * terms each contains, are read for the fused candidates alone, 2k at a time, in one round
-   * trip unless one document fills many of the best places.
+   * The first `k` fused chunks, at most `perDocument` from one document, with their rows. Each
+   * list brings the rows of its best 2k hits (a recipe's list may bring all); the rows of the
+   * other fused candidates, with the query terms each contains, are read 2k at a time, which
+   * is rarely needed.
    */
   private async bestChunks(fused: Fused[], hits: RankedChunk[], query: string, make: (f: Fused, chunk: ChunkRow) => RetrievedChunk): Promise<RetrievedChunk[]> {
     const rows = new Map<string, ChunkRow>();

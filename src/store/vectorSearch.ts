@@ -21,6 +21,8 @@ export const toVectorLiteral = (v: number[]): string => {
 };
 
 export interface VectorQueryOptions {
+  /** Rows for the best `best` hits, each with the query terms of `query` it contains (ChunkRow). */
+  rowsFor?: { query: string; best: number };
   /** Scopes of at most this many rows (and under half of all rows) are scanned exactly (default 20,000). */
   exactScopeRows?: number;
   search?: Partial<VectorSearchOptions>;
@@ -91,7 +93,8 @@ export class VectorSearch {
         WHERE collection = ANY(${cols}::text[]) AND vector_dims(embedding) = ${dim} ${filtered} ${settings}
         ORDER BY ${exact ? `(embedding::vector(${dim}) <=> ${vec}::vector(${dim})) + 0, id` : `embedding::${type}(${dim}) <=> ${vec}::${type}(${dim})`}
         LIMIT ${limit}`;
-    const r = await this.db.reader().query<RankedRow>(`WITH nearest AS (${nearest}) ${listed('nearest')}`, p.values);
+    const rows = options.rowsFor && { query: p.add(options.rowsFor.query), best: p.add(options.rowsFor.best) };
+    const r = await this.db.reader().query<RankedRow>(`WITH nearest AS (${nearest}) ${listed('nearest', rows)}`, p.values);
     // Iterative index scans (relaxed order) and half-precision keys may return neighbours
     // slightly out of exact order.
     return ranked(r).sort((a, b) => b.score - a.score || compareIds(a.id, b.id));

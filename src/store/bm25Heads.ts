@@ -68,7 +68,12 @@ export class ScoreTable {
     }
   }
 
-  /** Adds a packed value's postings (postings.ts, PACKED_POSTING_BYTES each), the first `limit`, each weighing `termIdf` × BM25F's term-frequency factor. */
+  /**
+   * Adds a packed value's postings (postings.ts, PACKED_POSTING_BYTES each), the first `limit`,
+   * each weighing `termIdf` × BM25F's term-frequency factor. Heads are read in this layout
+   * whatever wrote them: a change to it needs a migration that empties term_heads (the next
+   * ingest writes them again).
+   */
   addPostings(view: DataView, limit: number, termIdf: number, avgdl: number, params: Bm25Params): void {
     const n = Math.min(Math.floor(view.byteLength / PACKED_POSTING_BYTES), limit);
     const { k1, b, headingBoost } = params;

@@ -57,6 +57,13 @@ const clientSession = (client: pg.ClientBase): Session => ({
   },
 });
 
+/**
+ * Transactions run at READ COMMITTED whatever the server's default: each statement sees what
+ * committed before it started, which the postings' heads rely on (a write's delete of a head
+ * sees the head a refresh just committed; postings.ts refreshHeads).
+ */
+const BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED';
+
 class PoolQueryable implements Queryable {
   constructor(private readonly pool: pg.Pool) {}
   async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
@@ -110,7 +117,7 @@ export class PgDatabase implements Database {
     const tx = clientSession(client);
     let broken = false;
     try {
-      await client.query('BEGIN');
+      await client.query(BEGIN);
       const out = await fn(tx);
       await client.query('COMMIT');
       return out;
@@ -145,7 +152,7 @@ export class PgDatabase implements Database {
     const q = clientSession(client);
     try {
       if (opts.transaction === false) return await fn(q);
-      await client.query('BEGIN');
+      await client.query(BEGIN);
       const out = await fn(q);
       await client.query('COMMIT');
       return out;

@@ -211,11 +211,11 @@ export async function writeChanges(deps: IngestDeps, plan: WritePlan): Promise<W
   // A new knowledge base's postings go into a bare table; their indexes are built once after.
   await deps.store.lexical.writing(pending.length > BATCH_DOCUMENTS, writeBatches);
   if (plan.remove.length) await deps.store.documents.removeDocuments(collection, plan.remove);
-  // The heads of the terms written or removed (and any a killed ingest left missing).
-  await deps.store.lexical.refreshHeads();
   const replaced = pending.filter((d) => stored.has(d.source)).map((d) => d.source);
   const touched = [...replaced, ...plan.remove];
   if (touched.length) await deps.onDocumentsChanged?.(touched.map((source) => ({ collection, source })));
+  // The heads of the terms written or removed (and any a killed ingest left missing).
+  await deps.store.lexical.refreshHeads();
   const precision = vectorPrecision(deps.db.kind);
   // An unchanged ingest still builds a missing index (a build that failed or was interrupted
   // after the batches had committed).

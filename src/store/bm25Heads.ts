@@ -33,6 +33,10 @@ export class ScoreTable {
   private mask = 0;
   size = 0;
 
+  constructor() {
+    this.reset(0);
+  }
+
   /** Empties the table for about `expected` chunks. */
   reset(expected: number): this {
     let capacity = 16;
@@ -150,11 +154,14 @@ const idf = (n: number, df: number) => Math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 /**
  * A term's postings per collection in parameter `collections`: the first `limit` of its head,
- * else read from the covering index. Correlated on `term`.
+ * else read from the covering index. A head shorter than the postings asked for (the term's
+ * df, or `limit`) is not used. Correlated on `term`.
  */
 const termPostings = (term: string, collections: Placeholder, limit: Placeholder) =>
   `SELECT encode(coalesce(substring(h.postings FROM 1 FOR ${limit}::int * ${PACKED_POSTING_BYTES}), ${packedPostingsSql(term, 'col.name', `${limit}::int`)}), 'base64') AS postings
-     FROM unnest(${collections}::text[]) AS col(name) LEFT JOIN term_heads h ON h.term = ${term} AND h.collection = col.name`;
+     FROM unnest(${collections}::text[]) AS col(name)
+     LEFT JOIN term_stats hs ON hs.term = ${term} AND hs.collection = col.name
+     LEFT JOIN term_heads h ON h.term = ${term} AND h.collection = col.name AND octet_length(h.postings) >= least(${limit}::int, hs.df) * ${PACKED_POSTING_BYTES}`;
 
 interface TermRow {
   term: string;

@@ -52,12 +52,13 @@ export function bm25Statement(query: string, collections: string[], k: number, p
   const bm25: Bm25Sql = { k1: `${p.add(params.k1)}::float8`, b: `${p.add(params.b)}::float8`, headingBoost: `${p.add(params.headingBoost)}::float8` };
   const perTerm = p.add(search.postingsPerTerm);
   // With a filter, each term's best postings are its best among the matching chunks (the
-  // statistics stay the collections'): read in impact order, skipping the others.
+  // statistics stay the collections'): read in impact order, skipping the others. Ties go by
+  // chunk id, as in the terms' heads (postings.ts), so both paths keep the same postings.
   const allowed = filter ? `AND ct.chunk_id IN (SELECT id FROM allowed)` : '';
   const postings = (idf: string, limit: string) => `SELECT ${idf}.idf, p.* FROM ${idf} CROSS JOIN unnest(${cols}::text[]) AS col(name)
              CROSS JOIN LATERAL (SELECT ct.chunk_id, ${weightedTf('ct.tf', 'ct.tf_head', bm25)} AS tf, ct.length FROM chunk_terms ct
                                   WHERE ct.term = ${idf}.term AND ct.collection = col.name ${allowed}
-                                  ORDER BY ct.impact DESC LIMIT ${limit}) p`;
+                                  ORDER BY ct.impact DESC, ct.chunk_id LIMIT ${limit}) p`;
   const score = (from: string) => `SELECT p.chunk_id, sum(p.idf * p.tf * (${bm25.k1} + 1) / (${saturation('p.tf', 'p.length', 'cs.avgdl', bm25)}))::float8 AS score
              FROM ${from} p CROSS JOIN cs GROUP BY p.chunk_id`;
   const idfOf = (terms: string, weight: string) => `SELECT t.term, ${weight} * ${idfSql('cs.n', 'sum(ts.df)')} AS idf

@@ -12,6 +12,9 @@ const REBUILD_LOCK = 724_111_004;
 /** Advisory lock serialising the postings' index drops and builds. */
 const POSTINGS_INDEX_LOCK = 724_111_005;
 
+/** How long a refresh of the heads waits for write transactions under way (ms). */
+const HEADS_LOCK_TIMEOUT_MS = 30_000;
+
 const postingsIndexesMissing = async (db: Queryable) =>
   (await db.query<{ missing: boolean }>("SELECT to_regclass('chunk_terms_impact_idx') IS NULL OR to_regclass('chunk_terms_chunk_idx') IS NULL AS missing")).rows[0]?.missing === true;
 
@@ -56,11 +59,24 @@ export class LexicalIndex {
   /**
    * Writes the heads (migrations/011) that writes have deleted or that were never written, in
    * one transaction without the statement timeout; nothing while the postings' indexes are
-   * missing (a query reads the index where a head is missing). Returns how many it wrote.
+   * missing (checked under the lock that their drops and builds take). A refresh that cannot
+   * have its lock within `lockTimeoutMs` (a write transaction left open) leaves them to the
+   * next ingest: a query reads a missing head from the index. Returns how many it wrote.
    */
-  async refreshHeads(): Promise<number> {
+  async refreshHeads(lockTimeoutMs = HEADS_LOCK_TIMEOUT_MS): Promise<number> {
     if (await postingsIndexesMissing(this.db)) return 0;
-    return runMaintenance(this.db, (tx) => refreshHeads(tx));
+    try {
+      return await runMaintenance(this.db, async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [POSTINGS_INDEX_LOCK]);
+        if (await postingsIndexesMissing(tx)) return 0;
+        await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(lockTimeoutMs))}`);
+        return refreshHeads(tx);
+      });
+    } catch (err) {
+      // 55P03: lock_timeout gave up.
+      if ((err as { code?: string } | null)?.code === '55P03') return 0;
+      throw err;
+    }
   }
 
   /**

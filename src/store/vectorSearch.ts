@@ -67,9 +67,10 @@ export class VectorSearch {
     const { exactScopeRows = 20_000 } = options;
     const { scope, total } = await this.scopeSize(collections, options.filter);
     const exact = scope <= exactScopeRows && scope < total / 2;
-    // A scope of at least half the rows, unfiltered, keeps enough of the ef_search candidates
-    // of one graph walk: the iterative scan (a tenth of the walk's time) is left off.
-    const oneWalk = !options.filter && scope >= total / 2;
+    // An unfiltered scope of at least half the rows keeps enough of one graph walk's ef_search
+    // candidates (at least 2k expected): the iterative scan (a tenth of the walk's time) is left off.
+    const efSearch = options.search?.efSearch ?? this.search.efSearch;
+    const oneWalk = !options.filter && scope >= total / 2 && (efSearch * scope) / total >= 2 * k;
     const hits = await this.nearest(embedding, dimension, collections, k, exact ? 'exact' : oneWalk ? 'one walk' : 'iterative', options);
     if (exact || hits.length >= k || hits.length >= scope) return hits;
     return this.nearest(embedding, dimension, collections, k, 'exact', options);

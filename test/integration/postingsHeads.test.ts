@@ -62,7 +62,8 @@ describe.each(backends)("terms' heads on %s", (_name, open) => {
       expect(heads.hits.length).toBeGreaterThan(0);
       expect(heads.hits.map((h) => h.id)).toEqual(sql.hits.map((h) => h.id));
       heads.hits.forEach((h, i) => expect(h.score).toBeCloseTo(sql.hits[i]!.score, 9));
-      expect(heads.queryTerms).toEqual(sql.queryTerms);
+      expect(heads.queryTerms.map((x) => [x.term, x.df])).toEqual(sql.queryTerms.map((x) => [x.term, x.df]));
+      heads.queryTerms.forEach((x, i) => expect(x.idf).toBeCloseTo(sql.queryTerms[i]!.idf, 12));
     }
   };
 
@@ -151,6 +152,7 @@ describe('a refresh of the heads on the PostgreSQL server', () => {
     await ensureEmbeddingSpace(t.db, { model: 'fake-16', dimension: 16 });
     const store = new KnowledgeStore(t.db);
     await store.documents.writeDocuments('docs', corpus);
+    await store.lexical.refreshHeads();
     // A write that has deleted a head and not yet committed (what writeChunks does first).
     const writer = new pg.Client({ connectionString: t.url });
     await writer.connect();
@@ -159,10 +161,23 @@ describe('a refresh of the heads on the PostgreSQL server', () => {
       await writer.query("DELETE FROM term_heads WHERE term = 'vacuum'");
       let done = false;
       const refresh = store.lexical.refreshHeads().then((n) => ((done = true), n));
-      await new Promise((r) => setTimeout(r, 300));
+      // The refresh's lock request on term_heads is queued behind the writer.
+      const waiting = async () =>
+        Number((await writer.query("SELECT count(*) AS n FROM pg_locks WHERE relation = 'term_heads'::regclass AND NOT granted")).rows[0].n);
+      for (let i = 0; i < 100 && !(await waiting()); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await waiting()).toBe(1);
       expect(done).toBe(false);
       await writer.query('COMMIT');
-      expect(await refresh).toBeGreaterThan(0);
+      expect(await refresh).toBe(1);
+
+      // A write transaction left open: the refresh gives up after its lock timeout and leaves
+      // the head missing (queries read that term from the index).
+      await writer.query('BEGIN');
+      await writer.query("DELETE FROM term_heads WHERE term = 'vacuum'");
+      expect(await store.lexical.refreshHeads(200)).toBe(0);
+      await writer.query('COMMIT');
+      expect(Number((await t.db.query<{ n: string }>("SELECT count(*) AS n FROM term_heads WHERE term = 'vacuum'")).rows[0]!.n)).toBe(0);
+      expect(await store.lexical.refreshHeads()).toBe(1);
     } finally {
       await writer.end();
     }

@@ -5,13 +5,15 @@
  * The two ways LexicalIndex.bm25 reads postings, on the 40 dev questions with feedback (as the
  * hybrid retriever runs it): the terms' heads scored in the client (bm25Heads.ts, what an
  * unfiltered search does) and the one-statement SQL over the covering index (bm25Statement.ts,
- * what a filtered search does; forced here with a filter every chunk matches). Alternates the
+ * what a filtered search does; forced here by asking for one posting more per term than a head
+ * holds, 2,001). Alternates the
  * two question by question on one pool and prints p50/p95 of each, and how many questions rank
  * the same 40 chunks.
  */
 import { PgDatabase } from '../../src/db/pgDatabase.ts';
 import { defaultRetrievalSettings } from '../../src/retrieval/hybridRetriever.ts';
 import { LexicalIndex } from '../../src/store/lexicalIndex.ts';
+import { HEAD_POSTINGS } from '../../src/store/postings.ts';
 import { parseSize, sizeLabel } from '../lib/corpus.ts';
 import { databaseUrl, silentLogger } from '../lib/databases.ts';
 import { inDomainQuestions } from '../lib/questions.ts';
@@ -24,7 +26,8 @@ const lexical = new LexicalIndex(db);
 const questions = await inDomainQuestions();
 const { feedbackTerms, feedbackDocs, feedbackWeight, candidates } = defaultRetrievalSettings;
 const feedback = { terms: feedbackTerms, chunks: feedbackDocs, weight: feedbackWeight };
-const paths = { heads: {}, sql: { filter: {} } };
+// One posting more per term than a head holds sends the search to the SQL path.
+const paths = { heads: { postingsPerTerm: HEAD_POSTINGS }, sql: { postingsPerTerm: HEAD_POSTINGS + 1 } };
 const times: Record<keyof typeof paths, number[]> = { heads: [], sql: [] };
 let same = 0;
 try {

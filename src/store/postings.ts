@@ -134,14 +134,15 @@ const HEADS_REFRESH_LOCK = 'LOCK TABLE term_heads IN SHARE ROW EXCLUSIVE MODE';
 /**
  * Writes the head of every term and collection that has none (a write deleted it, or it never
  * had one). Run it in a transaction (`tx`), without the statement timeout; the postings'
- * indexes must exist. Returns how many heads it wrote.
+ * indexes must exist. Returns how many heads it wrote. (OFFSET 0 keeps the planner from
+ * inlining the packing subquery, which it would then run twice per term.)
  */
 export async function refreshHeads(tx: Queryable): Promise<number> {
   await tx.query(HEADS_REFRESH_LOCK);
   const r = await tx.query(
     `INSERT INTO term_heads (term, collection, postings)
      SELECT ts.term, ts.collection, p.postings FROM term_stats ts
-      CROSS JOIN LATERAL (SELECT ${packedPostingsSql('ts.term', 'ts.collection', String(HEAD_POSTINGS))} AS postings) p
+      CROSS JOIN LATERAL (SELECT ${packedPostingsSql('ts.term', 'ts.collection', String(HEAD_POSTINGS))} AS postings OFFSET 0) p
       WHERE NOT EXISTS (SELECT 1 FROM term_heads h WHERE h.term = ts.term AND h.collection = ts.collection) AND p.postings IS NOT NULL`,
   );
   return r.rowCount ?? 0;

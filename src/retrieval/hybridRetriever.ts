@@ -188,7 +188,7 @@ export class HybridRetriever extends BaseRetriever {
   private async bestChunks(fused: Fused[], hits: RankedChunk[], query: string, make: (f: Fused, chunk: ChunkRow) => RetrievedChunk): Promise<RetrievedChunk[]> {
     const rows = new Map<string, ChunkRow>();
     for (const x of hits) if (x.row) rows.set(x.id, x.row);
-    const page = 2 * this.k;
+    const page = this.rowsPerList;
     for (let end = page; ; end += page) {
       const missing = fused.slice(end - page, end).filter((f) => !rows.has(f.id)).map((f) => f.id);
       for (const [id, row] of await this.store.documents.chunks(missing, query)) rows.set(id, row);
@@ -198,6 +198,5 @@ export class HybridRetriever extends BaseRetriever {
       if (chunks.length >= this.k || end >= fused.length) return chunks;
     }
   }
-
 }
 

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.ts';
-import { queryLexemes, type Feedback, type QueryTerm } from './bm25Statement.ts';
+import { FEEDBACK_POOL, queryLexemes, type Feedback, type QueryTerm } from './bm25Statement.ts';
 import type { RankedChunk } from './chunkRows.ts';
 import { HEAD_POSTINGS, idfSql, PACKED_POSTING_BYTES, packedPostingsSql, type Bm25Params } from './postings.ts';
 import { SqlParams, type Placeholder } from './sqlParams.ts';
@@ -219,9 +219,6 @@ export async function bm25OverHeads(db: Queryable, query: string, collections: s
   }
   return { hits: final.best(k).map(([id, score]) => ({ id: String(id), score })), queryTerms: terms };
 }
-
-/** First-pass chunks that pseudo-relevance feedback re-scores (as bm25Statement.ts). */
-const FEEDBACK_POOL = 200;
 
 /**
  * The `count` heaviest terms (tf × idf, in at least two chunks, not asked, over two letters)

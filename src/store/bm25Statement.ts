@@ -25,7 +25,7 @@ export interface Bm25Search {
 }
 
 /** First-pass chunks that pseudo-relevance feedback re-scores (see LexicalIndex.bm25). */
-const feedbackPool = 200;
+export const FEEDBACK_POOL = 200;
 
 /**
  * Each term of `terms` (a relation of distinct query lexemes) with its document frequency
@@ -66,7 +66,7 @@ export function bm25Statement(query: string, collections: string[], k: number, p
             GROUP BY t.term, cs.n`;
   const feedbackCtes = () => {
     if (!withFeedback) return '';
-    const [top, terms, weight, pool] = [feedback.chunks, feedback.terms, feedback.weight, Math.max(feedbackPool, k)].map((v) => p.add(v));
+    const [top, terms, weight, pool] = [feedback.chunks, feedback.terms, feedback.weight, Math.max(FEEDBACK_POOL, k)].map((v) => p.add(v));
     return `,
           pool AS MATERIALIZED (SELECT chunk_id, score FROM first ORDER BY score DESC, chunk_id LIMIT ${pool}::int),
           top AS (SELECT chunk_id FROM pool ORDER BY score DESC, chunk_id LIMIT ${top}::int),

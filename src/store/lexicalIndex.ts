@@ -45,15 +45,15 @@ export class LexicalIndex {
    */
   async ensureParameters(): Promise<boolean> {
     if (sameBm25(this.params, await recordedBm25(this.db))) return false;
-    return runMaintenance(this.db, async (tx) => {
+    const rebuilt = await runMaintenance(this.db, async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [REBUILD_LOCK]);
       if (sameBm25(this.params, await recordedBm25(tx))) return false;
       await rebuildImpacts(tx, this.params);
       return true;
-    }).then(async (rebuilt) => {
-      if (rebuilt) await this.refreshHeads();
-      return rebuilt;
     });
+    // The rebuild deleted every head (they are ordered by the old impacts).
+    if (rebuilt) await this.refreshHeads();
+    return rebuilt;
   }
 
   /**

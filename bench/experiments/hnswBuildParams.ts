@@ -14,7 +14,7 @@ import { checkedDimension, createVectorIndex, vectorIndexName } from '../../src/
 import { cacheDir } from '../lib/benchConfig.ts';
 import { parseSize, sizeLabel } from '../lib/corpus.ts';
 import { databaseUrl, SessionDatabase } from '../lib/databases.ts';
-import { fmt } from '../lib/stats.ts';
+import { fmt, summarize } from '../lib/stats.ts';
 import { overlap, recallQueries, VectorProbe, type Probe } from '../suites/recall.ts';
 
 const size = parseSize(process.argv[2] ?? '100k');
@@ -31,7 +31,7 @@ try {
   await session.query("SET maintenance_work_mem = '1GB'");
   const exact: Probe[] = [];
   for (const v of vectors) exact.push(await probe.run({ enable_indexscan: 'off' }, v, ['default'], 10));
-  console.log(`| m | ef_construction | build s | index MB | ${efSearches.map((ef) => `recall@10 dev, ef_search ${ef} | generated, ${ef}`).join(' | ')} |\n|---:|---:|---:|---:|${efSearches.map(() => '---:|---:|').join('')}`);
+  console.log(`| m | ef_construction | build s | index MB | ${efSearches.map((ef) => `recall@10 dev, ef_search ${ef} | generated, ${ef} | p50 ms, ${ef}`).join(' | ')} |\n|---:|---:|---:|---:|${efSearches.map(() => '---:|---:|---:|').join('')}`);
   for (const [m, efc] of variants) {
     await session.query(`DROP INDEX IF EXISTS ${index}`);
     const t0 = performance.now();
@@ -41,8 +41,13 @@ try {
     const cells: string[] = [];
     for (const ef of efSearches) {
       const recalls: number[] = [];
-      for (const [i, v] of vectors.entries()) recalls.push(overlap(await probe.run({ 'hnsw.ef_search': String(ef) }, v, ['default'], 10), exact[i]!));
-      cells.push(fmt(mean(recalls.slice(0, 40)), 3), fmt(mean(recalls.slice(40)), 3));
+      const ms: number[] = [];
+      for (const [i, v] of vectors.entries()) {
+        const found = await probe.run({ 'hnsw.ef_search': String(ef) }, v, ['default'], 10);
+        ms.push(found.ms);
+        recalls.push(overlap(found, exact[i]!));
+      }
+      cells.push(fmt(mean(recalls.slice(0, 40)), 3), fmt(mean(recalls.slice(40)), 3), fmt(summarize(ms).p50));
     }
     console.log(`| ${m} | ${efc} | ${fmt(buildS, 1)} | ${fmt(mbytes, 0)} | ${cells.join(' | ')} |`);
   }

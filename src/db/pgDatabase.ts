@@ -28,9 +28,6 @@ function makePool(url: string, o: PgOptions, role: string): pg.Pool {
     connectionTimeoutMillis: o.connectTimeoutMs ?? 4000,
     idleTimeoutMillis: 30000,
     statement_timeout: o.statementTimeoutMs,
-    // The server enforces statement_timeout only while it is reachable; this client-side
-    // bound keeps a silent network partition from hanging a query (and an answer) forever.
-    query_timeout: o.statementTimeoutMs + 1000,
     application_name: 'kb-bot',
     options: sessionOptions(vectorSessionSettings(o.efSearch, o.probes)),
   });
@@ -46,16 +43,75 @@ function wrap(err: unknown): never {
   throw err;
 }
 
-/** One client's statements and scripts (a script has no parameters: the simple query protocol). */
-const clientSession = (client: pg.ClientBase): Session => ({
+/**
+ * The client-side bound on a statement. The server enforces statement_timeout only while it is
+ * reachable; this bound (a second more) keeps a silent network partition from hanging a query,
+ * and an answer, forever: the statement fails with "Query read timeout" (a connection error,
+ * so its client is discarded). One sweep a second over the statements in flight.
+ *
+ * Statements go through pg's callback form. Its promise form (`client.query(sql, params)`
+ * without a callback), like its query_timeout option, kept each result's rows reachable after
+ * the statement had returned, so the young-generation collector copied and promoted them all:
+ * 5–10 ms pauses every ~16 retrievals and a full collection every few hundred
+ * (bench/experiments/gcRetention.ts shows both).
+ */
+function sendQuery(client: pg.ClientBase, sql: string, params: unknown[] | undefined, done: (err: Error | undefined, r: pg.QueryResult) => void): void {
+  // No parameters: the simple query protocol, which also takes several statements at once (a script).
+  if (params === undefined) client.query(sql, done);
+  else client.query(sql, params, done);
+}
+
+class StatementWatchdog {
+  private readonly inFlight = new Set<{ deadline: number; fail: (err: Error) => void }>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly limitMs: number) {
+    this.sweeper = setInterval(() => this.sweep(), 1000);
+    this.sweeper.unref();
+  }
+
+  /** Runs `sql` on `client`, failing it once the bound has passed. */
+  query(client: pg.ClientBase, sql: string, params?: unknown[]): Promise<pg.QueryResult> {
+    return new Promise((resolve, reject) => {
+      const entry = { deadline: performance.now() + this.limitMs, fail: reject };
+      this.inFlight.add(entry);
+      sendQuery(client, sql, params, (err, r) => {
+        this.inFlight.delete(entry);
+        if (err) reject(err);
+        else resolve(r);
+      });
+    });
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper);
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    for (const entry of this.inFlight) {
+      if (entry.deadline > now) continue;
+      this.inFlight.delete(entry);
+      entry.fail(new Error('Query read timeout'));
+    }
+  }
+}
+
+/** One client's statements and scripts, bounded by `watchdog` (maintenance passes one without a bound). */
+const clientSession = (client: pg.ClientBase, watchdog: Pick<StatementWatchdog, 'query'>): Session => ({
   async query<R>(sql: string, params?: unknown[]) {
-    const r = await client.query(sql, params as unknown[]);
+    const r = await watchdog.query(client, sql, params);
     return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
   },
   async script(sql: string) {
-    await client.query(sql);
+    await watchdog.query(client, sql);
   },
 });
+
+/** Statements without a bound (maintenance: an index build takes as long as it takes). */
+const unbounded: Pick<StatementWatchdog, 'query'> = {
+  query: (client, sql, params) => new Promise((resolve, reject) => sendQuery(client, sql, params, (err, r) => (err ? reject(err) : resolve(r)))),
+};
 
 /**
  * Transactions run at READ COMMITTED whatever the server's default: each statement sees what
@@ -64,14 +120,38 @@ const clientSession = (client: pg.ClientBase): Session => ({
  */
 const BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED';
 
+/** Statements on a pool's clients, each bounded by the watchdog; a client whose connection failed or timed out is discarded. */
 class PoolQueryable implements Queryable {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly watchdog: StatementWatchdog,
+  ) {}
+
   async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+    const r = await this.run(sql, params);
+    return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+  }
+
+  /** Several statements at once, no parameters (the simple query protocol). */
+  async script(sql: string): Promise<void> {
+    await this.run(sql);
+  }
+
+  private async run(sql: string, params?: unknown[]): Promise<pg.QueryResult> {
+    let client: pg.PoolClient;
     try {
-      const r = await this.pool.query(sql, params as unknown[]);
-      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+      client = await this.pool.connect();
     } catch (err) {
       wrap(err);
+    }
+    let broken = false;
+    try {
+      return await this.watchdog.query(client, sql, params);
+    } catch (err) {
+      broken = isConnectionError(err);
+      return wrap(err);
+    } finally {
+      client.release(broken ? true : undefined);
     }
   }
 }
@@ -82,12 +162,14 @@ export class PgDatabase implements Database {
   private readonly readPool?: pg.Pool;
   private readonly primary: PoolQueryable;
   private readonly replica: PoolQueryable;
+  private readonly watchdog: StatementWatchdog;
 
   constructor(private readonly o: PgOptions) {
+    this.watchdog = new StatementWatchdog(o.statementTimeoutMs + 1000);
     this.pool = makePool(o.url, o, 'primary');
-    this.primary = new PoolQueryable(this.pool);
+    this.primary = new PoolQueryable(this.pool, this.watchdog);
     this.readPool = o.readUrl ? makePool(o.readUrl, o, 'replica') : undefined;
-    this.replica = this.readPool ? new PoolQueryable(this.readPool) : this.primary;
+    this.replica = this.readPool ? new PoolQueryable(this.readPool, this.watchdog) : this.primary;
   }
 
   query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
@@ -95,12 +177,7 @@ export class PgDatabase implements Database {
   }
 
   async script(sql: string): Promise<void> {
-    try {
-      // No parameters: the simple query protocol, which takes several statements at once.
-      await this.pool.query(sql);
-    } catch (err) {
-      wrap(err);
-    }
+    await this.primary.script(sql);
   }
 
   reader(): Queryable {
@@ -114,12 +191,12 @@ export class PgDatabase implements Database {
     } catch (err) {
       wrap(err);
     }
-    const tx = clientSession(client);
+    const tx = clientSession(client, this.watchdog);
     let broken = false;
     try {
-      await client.query(BEGIN);
+      await tx.script(BEGIN);
       const out = await fn(tx);
-      await client.query('COMMIT');
+      await tx.script('COMMIT');
       return out;
     } catch (err) {
       broken = isConnectionError(err);
@@ -149,7 +226,7 @@ export class PgDatabase implements Database {
       await client.end().catch(() => undefined);
       wrap(err);
     }
-    const q = clientSession(client);
+    const q = clientSession(client, unbounded);
     try {
       if (opts.transaction === false) return await fn(q);
       await client.query(BEGIN);
@@ -165,6 +242,7 @@ export class PgDatabase implements Database {
   }
 
   async close(): Promise<void> {
+    this.watchdog.stop();
     await Promise.all([this.pool.end(), this.readPool?.end()]);
   }
 }

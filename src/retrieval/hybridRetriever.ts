@@ -114,9 +114,15 @@ export class HybridRetriever extends BaseRetriever {
     const { feedbackTerms, feedbackDocs, feedbackWeight, postingsPerTerm } = this.settings;
     // Feedback is part of the hybrid recipe; `bm25` mode stays plain BM25 for comparison.
     const feedback = this.mode === 'hybrid' ? { terms: feedbackTerms, chunks: feedbackDocs, weight: feedbackWeight } : undefined;
-    const found = await this.store.lexical.bm25WithTerms(query, cols, candidates, { postingsPerTerm, feedback, filter: this.filter });
+    // The feedback statement brings the rows of the first pass's best (twice as many as the
+    // list needs: feedback reorders them a little); the few of the best hits still without one come next.
+    const rowsFor = { query, best: 2 * this.rowsPerList };
+    const found = await this.store.lexical.bm25WithTerms(query, cols, candidates, { postingsPerTerm, feedback, filter: this.filter, rowsFor });
     const rows = await this.store.documents.chunks(
-      found.hits.slice(0, this.rowsPerList).map((h) => h.id),
+      found.hits
+        .slice(0, this.rowsPerList)
+        .filter((h) => !h.row)
+        .map((h) => h.id),
       query,
     );
     return { ...found, hits: found.hits.map((h) => (rows.has(h.id) ? { ...h, row: rows.get(h.id)! } : h)) };
@@ -182,13 +188,14 @@ export class HybridRetriever extends BaseRetriever {
   /**
    * The first `k` fused chunks, at most `perDocument` from one document, with their rows. Each
    * list brings the rows of its best 2k hits (a recipe's list may bring all); the rows of the
-   * other fused candidates, with the query terms each contains, are read 2k at a time, which
-   * is rarely needed.
+   * other fused candidates, with the query terms each contains, are read k at a time, only as
+   * far down the fused list as the per-document limit makes it reach (rarely past the first k,
+   * whose rows the lists have almost always brought).
    */
   private async bestChunks(fused: Fused[], hits: RankedChunk[], query: string, make: (f: Fused, chunk: ChunkRow) => RetrievedChunk): Promise<RetrievedChunk[]> {
     const rows = new Map<string, ChunkRow>();
     for (const x of hits) if (x.row) rows.set(x.id, x.row);
-    const page = this.rowsPerList;
+    const page = this.k;
     for (let end = page; ; end += page) {
       const missing = fused.slice(end - page, end).filter((f) => !rows.has(f.id)).map((f) => f.id);
       for (const [id, row] of await this.store.documents.chunks(missing, query)) rows.set(id, row);

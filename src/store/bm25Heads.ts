@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/database.ts';
 import { FEEDBACK_POOL, queryLexemes, type Feedback, type QueryTerm } from './bm25Statement.ts';
-import type { RankedChunk } from './chunkRows.ts';
+import { queryTermsColumn, rowColumns, type ChunkRow, type RankedChunk } from './chunkRows.ts';
 import { HEAD_POSTINGS, idfSql, PACKED_POSTING_BYTES, packedPostingsSql, type Bm25Params } from './postings.ts';
 import { SqlParams, type Placeholder } from './sqlParams.ts';
 
@@ -178,6 +178,12 @@ const collectionTotals = (collections: Placeholder) =>
 export interface HeadsSearch {
   postingsPerTerm: number;
   feedback?: Feedback;
+  /**
+   * Rows to bring along where a statement runs anyway: the feedback statement also reads the
+   * rows of the first pass's best `best` chunks (ChunkRow, with the terms of `query` each
+   * contains), most of which stay among the best after feedback. Hits without a row have none.
+   */
+  rowsFor?: { query: string; best: number };
 }
 
 /** Whether a search can read heads: no filter, and no more postings per term than a head holds. */
@@ -208,26 +214,47 @@ export async function bm25OverHeads(db: Queryable, query: string, collections: s
 
   const { feedback } = search;
   let final = scores;
+  let rows = new Map<string, ChunkRow>();
   if (feedback && feedback.terms > 0 && feedback.chunks > 0) {
     // Feedback re-scores the best first-pass chunks (LexicalIndex.bm25).
     const pool = scores.best(Math.max(FEEDBACK_POOL, k));
     const feedbackLimit = Math.max(Math.trunc(perTerm / 8), 1);
-    const added = await feedbackTerms(db, pool.slice(0, feedback.chunks).map(([id]) => id), [...queryTerms.keys()], collections, feedback.terms, feedbackLimit);
+    const rowsFor = search.rowsFor && { query: search.rowsFor.query, ids: pool.slice(0, search.rowsFor.best).map(([id]) => id) };
+    const { terms: added, rows: found } = await feedbackTerms(db, pool.slice(0, feedback.chunks).map(([id]) => id), [...queryTerms.keys()], collections, feedback.terms, feedbackLimit, rowsFor);
+    rows = found;
     final = scores.reset(pool.length + added.length * feedbackLimit);
     for (const [id, score] of pool) final.add(id, score);
     for (const r of added) if (r.postings) final.addPostings(packedView(r.postings), feedbackLimit, feedback.weight * idf(n, Number(r.df)), avgdl, params);
   }
-  return { hits: final.best(k).map(([id, score]) => ({ id: String(id), score })), queryTerms: terms };
+  const hits = final.best(k).map(([id, score]): RankedChunk => {
+    const row = rows.get(String(id));
+    return row ? { id: String(id), score, row } : { id: String(id), score };
+  });
+  return { hits, queryTerms: terms };
 }
 
 /**
  * The `count` heaviest terms (tf × idf, in at least two chunks, not asked, over two letters)
- * of the chunks `top`, each with its document frequency and best `limit` postings per collection.
+ * of the chunks `top`, each with its document frequency and best `limit` postings per collection;
+ * with `rowsFor`, also the rows of those chunks (in one more result row, as JSON).
  */
-async function feedbackTerms(db: Queryable, top: number[], asked: string[], collections: string[], count: number, limit: number): Promise<TermRow[]> {
+async function feedbackTerms(
+  db: Queryable,
+  top: number[],
+  asked: string[],
+  collections: string[],
+  count: number,
+  limit: number,
+  rowsFor?: { query: string; ids: number[] },
+): Promise<{ terms: TermRow[]; rows: Map<string, ChunkRow> }> {
   const p = new SqlParams();
   const [ids, askedP, cols, countP, limitP] = [p.add(top.map(String)), p.add(asked), p.add(collections), p.add(count), p.add(limit)];
-  const r = await db.query<TermRow>(
+  const rowsPart = rowsFor
+    ? `UNION ALL SELECT NULL, NULL, NULL, (SELECT json_agg(x) FROM (SELECT ${rowColumns}, ${queryTermsColumn(p.add(rowsFor.query))}
+                                                         FROM chunks c JOIN documents d ON d.id = c.document_id
+                                                        WHERE c.id = ANY(${p.add(rowsFor.ids.map(String))}::bigint[])) x)`
+    : '';
+  const r = await db.query<TermRow & { rows: ChunkRow[] | null }>(
     `WITH cs AS (${collectionTotals(cols)}),
           candidates AS (SELECT term, sum(tf + tf_head) AS w FROM chunk_terms
                           WHERE chunk_id = ANY(${ids}::bigint[]) AND length(term) > 2 AND term <> ALL(${askedP}::text[])
@@ -238,8 +265,11 @@ async function feedbackTerms(db: Queryable, top: number[], asked: string[], coll
                      WHERE d.df >= 2
                      ORDER BY c.w * ${idfSql('cs.n', 'd.df')} DESC, c.term
                      LIMIT ${countP}::int)
-     SELECT a.term, a.df::int AS df, tp.postings FROM added a CROSS JOIN LATERAL (${termPostings('a.term', cols, limitP)}) tp`,
+     SELECT a.term, a.df::int AS df, tp.postings, NULL::json AS rows FROM added a CROSS JOIN LATERAL (${termPostings('a.term', cols, limitP)}) tp
+     ${rowsPart}`,
     p.values,
   );
-  return r.rows;
+  const rows = new Map<string, ChunkRow>();
+  for (const row of r.rows.find((x) => x.term === null)?.rows ?? []) rows.set(row.id, row);
+  return { terms: r.rows.filter((x) => x.term !== null), rows };
 }

@@ -25,6 +25,8 @@ export interface Bm25Options {
   postingsPerTerm?: number;
   feedback?: Feedback;
   filter?: MetadataFilter;
+  /** Rows to bring along where the search can (see HeadsSearch.rowsFor); other hits come without. */
+  rowsFor?: { query: string; best: number };
 }
 
 /**
@@ -186,7 +188,7 @@ export class LexicalIndex {
   }
 
   private overHeads(query: string, collections: string[], k: number, o: Bm25Options) {
-    return bm25OverHeads(this.db.reader(), query, collections, k, this.params, { postingsPerTerm: o.postingsPerTerm ?? DEFAULT_POSTINGS_PER_TERM, feedback: o.feedback });
+    return bm25OverHeads(this.db.reader(), query, collections, k, this.params, { postingsPerTerm: o.postingsPerTerm ?? DEFAULT_POSTINGS_PER_TERM, feedback: o.feedback, rowsFor: o.rowsFor });
   }
 
   private statement(query: string, collections: string[], k: number, o: Bm25Options): [string, unknown[]] {

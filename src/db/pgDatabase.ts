@@ -43,24 +43,25 @@ function wrap(err: unknown): never {
   throw err;
 }
 
-/**
- * The client-side bound on a statement. The server enforces statement_timeout only while it is
- * reachable; this bound (a second more) keeps a silent network partition from hanging a query,
- * and an answer, forever: the statement fails with "Query read timeout" (a connection error,
- * so its client is discarded). One sweep a second over the statements in flight.
- *
- * Statements go through pg's callback form. Its promise form (`client.query(sql, params)`
- * without a callback), like its query_timeout option, kept each result's rows reachable after
- * the statement had returned, so the young-generation collector copied and promoted them all:
- * 5–10 ms pauses every ~16 retrievals and a full collection every few hundred
- * (bench/experiments/gcRetention.ts shows both).
- */
+/** A statement in pg's callback form (see StatementWatchdog on why not its promise form). */
 function sendQuery(client: pg.ClientBase, sql: string, params: unknown[] | undefined, done: (err: Error | undefined, r: pg.QueryResult) => void): void {
   // No parameters: the simple query protocol, which also takes several statements at once (a script).
   if (params === undefined) client.query(sql, done);
   else client.query(sql, params, done);
 }
 
+/**
+ * The client-side bound on a statement. The server enforces statement_timeout only while it is
+ * reachable; this bound (a second more) keeps a silent network partition from hanging a query,
+ * and an answer, forever: the statement fails with "Query read timeout" (a connection error,
+ * so its client is discarded). One sweep a second over the statements in flight.
+ *
+ * Statements go through pg's callback form: with its promise form (`client.query(sql, params)`
+ * without a callback), and with its query_timeout option, most results outlived their
+ * statements long enough for V8's young-generation collector to copy and promote them, which
+ * cost a retrieval pauses of 5–10 ms every ~16 queries and a full collection every few hundred
+ * (measured by bench/experiments/gcRetention.ts).
+ */
 class StatementWatchdog {
   private readonly inFlight = new Set<{ deadline: number; fail: (err: Error) => void }>();
   private readonly sweeper: NodeJS.Timeout;

@@ -83,6 +83,31 @@ describe.each(backends)("terms' heads on %s", (_name, open) => {
     expect(await store.lexical.refreshHeads()).toBe(0);
   });
 
+  it("brings the first pass's best rows with the feedback statement: the same rows DocumentStore.chunks reads, and the same ranking", async () => {
+    await store.lexical.refreshHeads();
+    let withRows = 0;
+    for (const q of queries) {
+      const plain = await store.lexical.bm25WithTerms(q, ['docs'], 10, { feedback });
+      const rowsFor = { query: q, best: 4 };
+      const found = await store.lexical.bm25WithTerms(q, ['docs'], 10, { feedback, rowsFor });
+      expect(found.hits.map((h) => [h.id, h.score])).toEqual(plain.hits.map((h) => [h.id, h.score]));
+      const rowed = found.hits.filter((h) => h.row);
+      // At most the first pass's best four; those still among the best ten after feedback.
+      expect(rowed.length).toBeLessThanOrEqual(4);
+      expect(rowed.length).toBeGreaterThan(0);
+      const read = await store.documents.chunks(
+        rowed.map((h) => h.id),
+        q,
+      );
+      for (const h of rowed) expect(h.row).toEqual(read.get(h.id));
+      withRows += rowed.length;
+      // Without feedback there is no second statement, and no row comes along.
+      const first = await store.lexical.bm25WithTerms(q, ['docs'], 10, { rowsFor });
+      expect(first.hits.every((h) => !h.row)).toBe(true);
+    }
+    expect(withRows).toBeGreaterThan(queries.length);
+  });
+
   it('packs at most HEAD_POSTINGS postings per head, best impact first', async () => {
     await store.lexical.refreshHeads();
     const r = await t.db.query<{ term: string; bytes: number; df: number }>(

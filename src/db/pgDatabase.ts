@@ -201,7 +201,12 @@ export class PgDatabase implements Database {
       return out;
     } catch (err) {
       broken = isConnectionError(err);
-      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+      // Bounded too: a rollback on a connection that has gone silent must not hang the caller,
+      // and a client whose rollback failed is discarded rather than handed to the next caller.
+      if (!broken)
+        await tx.script('ROLLBACK').catch(() => {
+          broken = true;
+        });
       return wrap(err);
     } finally {
       client.release(broken ? true : undefined);
@@ -243,7 +248,11 @@ export class PgDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    this.watchdog.stop();
-    await Promise.all([this.pool.end(), this.readPool?.end()]);
+    // The sweep goes on until the pools have ended: pool.end() waits for statements in flight.
+    try {
+      await Promise.all([this.pool.end(), this.readPool?.end()]);
+    } finally {
+      this.watchdog.stop();
+    }
   }
 }

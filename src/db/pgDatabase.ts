@@ -235,12 +235,12 @@ export class PgDatabase implements Database {
     const q = clientSession(client, unbounded);
     try {
       if (opts.transaction === false) return await fn(q);
-      await client.query(BEGIN);
+      await q.script(BEGIN);
       const out = await fn(q);
-      await client.query('COMMIT');
+      await q.script('COMMIT');
       return out;
     } catch (err) {
-      if (opts.transaction !== false) await client.query('ROLLBACK').catch(() => undefined);
+      if (opts.transaction !== false) await q.script('ROLLBACK').catch(() => undefined);
       return wrap(err);
     } finally {
       await client.end().catch(() => undefined);

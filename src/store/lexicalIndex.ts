@@ -1,5 +1,5 @@
 import { runMaintenance, type Database, type Queryable } from '../db/database.ts';
-import { bm25OverHeads, canReadHeads } from './bm25Heads.ts';
+import { bm25OverHeads, canReadHeads, type HeadsSearch } from './bm25Heads.ts';
 import { bm25Statement, queryLexemes, queryTermStats, toQueryTerm, type Feedback, type QueryTerm } from './bm25Statement.ts';
 import { ranked, type RankedChunk, type RankedRow } from './chunkRows.ts';
 import type { MetadataFilter } from './metadata.ts';
@@ -25,8 +25,8 @@ export interface Bm25Options {
   postingsPerTerm?: number;
   feedback?: Feedback;
   filter?: MetadataFilter;
-  /** Rows to bring along where the search can (see HeadsSearch.rowsFor); other hits come without. */
-  rowsFor?: { query: string; best: number };
+  /** Rows to bring along where the search can; other hits come without. */
+  rowsFor?: HeadsSearch['rowsFor'];
 }
 
 /**
